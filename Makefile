@@ -1,0 +1,47 @@
+# Thin wrapper over CMake. `make demo` and `make test` are the two commands a new machine needs.
+BUILD      ?= build
+BUILD_ASAN ?= build-asan
+BUILD_FUZZ ?= build-fuzz
+JOBS       ?= $(shell nproc)
+FUZZ_SECONDS ?= 60
+
+.PHONY: all bootstrap build build-asan demo test unit unit-asan integration fuzz bench format clean
+
+all: build
+
+bootstrap:
+	./scripts/bootstrap
+
+build:
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	cmake --build $(BUILD) -j $(JOBS)
+
+build-asan:
+	cmake -S . -B $(BUILD_ASAN) -DCMAKE_BUILD_TYPE=Debug -DSMT_SANITIZE=ON >/dev/null
+	cmake --build $(BUILD_ASAN) -j $(JOBS)
+
+# The main job on embedded defaults. Until the gateway lands it is the crypto benchmark.
+demo: bootstrap build
+	./$(BUILD)/smtrust bench crypto
+
+# Unit tests, the same unit tests under ASan+UBSan, then integration tests; ends with ctest's summary.
+test: bootstrap build build-asan
+	ctest --test-dir $(BUILD) -L unit --output-on-failure -j $(JOBS)
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		ctest --test-dir $(BUILD_ASAN) -L unit --output-on-failure -j $(JOBS)
+	ctest --test-dir $(BUILD) -L integration --output-on-failure
+
+fuzz: bootstrap
+	./scripts/bootstrap fuzz
+	CC=clang cmake -S . -B $(BUILD_FUZZ) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSMT_FUZZ=ON >/dev/null
+	cmake --build $(BUILD_FUZZ) -j $(JOBS)
+	./scripts/run-fuzzers $(BUILD_FUZZ) $(FUZZ_SECONDS)
+
+bench: bootstrap build
+	./$(BUILD)/smtrust bench crypto
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_FUZZ)

@@ -1,0 +1,81 @@
+/* src/base/err.h: status codes and an error context that carries a human message.
+ *
+ * Every function that can fail returns int: 0 on success, a negative status on
+ * failure, and fills a caller-provided struct err with what went wrong. Library
+ * code never prints; src/cmd/ decides what the user sees.
+ *
+ * Each module owns one range of codes, all listed here so that err_name() can
+ * name any of them: base -1..-49, crypto -50..-99, tlcp -100..-199. */
+#ifndef SMT_BASE_ERR_H
+#define SMT_BASE_ERR_H
+
+#include <stddef.h>
+
+#define SMT_MUST_USE __attribute__((warn_unused_result))
+#define SMT_PRINTF(fmt_index, first_arg) __attribute__((format(printf, fmt_index, first_arg)))
+
+/* ERR_STATUS_MAP lists every status: symbol, value, short description. */
+#define ERR_STATUS_MAP(X)                                                                          \
+        X(SMT_OK, 0, "success")                                                                    \
+        X(SMT_EAGAIN, -1, "need more input or room")                                               \
+        X(SMT_ETRUNCATED, -2, "input truncated")                                                   \
+        X(SMT_ECONFIG, -3, "configuration error")                                                  \
+        X(SMT_ENOMEM, -4, "out of memory")                                                         \
+        X(SMT_EIO, -5, "input/output error")                                                       \
+        X(SMT_EINTERNAL, -6, "internal error")                                                     \
+        X(SMT_EINVAL, -7, "invalid argument")                                                      \
+        X(SMT_EDECODE, -8, "malformed input")                                                      \
+        X(SMT_ENOSPACE, -9, "output buffer too small")                                             \
+        X(SMT_EEXIST, -10, "already exists")                                                       \
+        X(SMT_EPERM, -11, "permission denied")                                                     \
+        X(CRYPTO_EKEY, -50, "unusable key")                                                        \
+        X(CRYPTO_EWRONGALG, -51, "wrong key algorithm or curve")                                   \
+        X(CRYPTO_EVERIFY, -52, "signature does not verify")                                        \
+        X(CRYPTO_EDECRYPT, -53, "decryption failed")                                               \
+        X(CRYPTO_ETAG, -54, "authentication tag mismatch")                                         \
+        X(CRYPTO_EPASSPHRASE, -55, "wrong or missing passphrase")                                  \
+        X(CRYPTO_EKEYEXCHANGE, -56, "key exchange failed")                                         \
+        X(CRYPTO_EOPENSSL, -57, "OpenSSL failure")                                                 \
+        X(CRYPTO_ERANDOM, -58, "random generator failure")
+
+enum smt_status {
+#define ERR_STATUS_ENUM(name, value, text) name = (value),
+        ERR_STATUS_MAP(ERR_STATUS_ENUM)
+#undef ERR_STATUS_ENUM
+};
+
+/* struct err: the first failure's code, where it was raised, and its message. */
+struct err {
+        int code;
+        const char *file;
+        int line;
+        char msg[256];
+};
+
+/* err_set_at records code and a printf-style message in e (if e is not NULL) and returns code. */
+int err_set_at(struct err *e, int code, const char *file, int line, const char *fmt, ...) SMT_PRINTF(5, 6);
+
+/* SMT_ERR fills e with code, the caller's position and a message, and evaluates to code. */
+#define SMT_ERR(e, code, ...) err_set_at((e), (code), __FILE__, __LINE__, __VA_ARGS__)
+
+/* TRY returns the status of expr from the enclosing function when it is negative. */
+#define TRY(expr)                                                                                  \
+        do {                                                                                       \
+                int try_status_ = (expr);                                                          \
+                if (try_status_ < 0)                                                               \
+                        return try_status_;                                                        \
+        } while (0)
+
+/* err_prefix puts "context: " in front of e's message, for a caller that knows more; returns e->code. */
+int err_prefix(struct err *e, const char *fmt, ...) SMT_PRINTF(2, 3);
+
+/* err_clear resets e to "no error". */
+void err_clear(struct err *e);
+
+/* err_name returns the symbol of a status ("CRYPTO_ETAG"), or "UNKNOWN". */
+const char *err_name(int code);
+
+/* err_describe returns the short description of a status, or "unknown status". */
+const char *err_describe(int code);
+
+#endif

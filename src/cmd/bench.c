@@ -1,0 +1,10 @@
+/* src/cmd/bench.c: placeholder until this session's work on it lands. */
+#include <stdio.h>
+#include "cmd/cmd.h"
+
+int cmd_bench_main(int argc, char **argv)
+{
+        (void)argc;
+        fprintf(stderr, "smtrust: %s: not built yet\n", argv[0]);
+        return CMD_EXIT_FAILURE;
+}

@@ -1,0 +1,52 @@
+/* src/cmd/main.c: the smtrust executable: dispatches to a sub-command. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd/cmd.h"
+
+struct cmd_entry {
+        const char *name;
+        int (*run)(int argc, char **argv);
+        const char *summary;
+};
+
+static const struct cmd_entry cmd_entries[] = {
+        { "key", cmd_key_main, "generate, show and convert keys (SM2, EC, RSA)" },
+        { "bench", cmd_bench_main, "measure smtrust against OpenSSL in one run" },
+};
+
+static void cmd_usage(FILE *out)
+{
+        fprintf(out, "usage: smtrust COMMAND [ARGS]\n\ncommands:\n");
+        for (size_t i = 0; i < sizeof cmd_entries / sizeof cmd_entries[0]; i++)
+                fprintf(out, "  %-12s %s\n", cmd_entries[i].name, cmd_entries[i].summary);
+        fprintf(out, "  %-12s %s\n", "version", "print the version");
+        fprintf(out, "\n'smtrust COMMAND --help' describes a command.\n");
+}
+
+int cmd_report(const struct err *err, const char *context)
+{
+        if (context != NULL)
+                fprintf(stderr, "smtrust: %s: %s\n", context, err->msg);
+        else
+                fprintf(stderr, "smtrust: %s\n", err->msg);
+        return CMD_EXIT_FAILURE;
+}
+
+int main(int argc, char **argv)
+{
+        if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+                cmd_usage(argc < 2 ? stderr : stdout);
+                return argc < 2 ? CMD_EXIT_USAGE : CMD_EXIT_OK;
+        }
+        if (strcmp(argv[1], "version") == 0 || strcmp(argv[1], "--version") == 0) {
+                printf("smtrust %s\n", SMT_VERSION);
+                return CMD_EXIT_OK;
+        }
+        for (size_t i = 0; i < sizeof cmd_entries / sizeof cmd_entries[0]; i++)
+                if (strcmp(argv[1], cmd_entries[i].name) == 0)
+                        return cmd_entries[i].run(argc - 1, argv + 1);
+        fprintf(stderr, "smtrust: unknown command '%s'\n\n", argv[1]);
+        cmd_usage(stderr);
+        return CMD_EXIT_USAGE;
+}
