@@ -74,9 +74,10 @@ int der_read_unsigned_integer(struct buf_reader *r, uint8_t *out, size_t out_len
 
 size_t der_element_len(size_t content_len)
 {
-        size_t header = 2;
-        for (size_t rest = content_len; rest >= 0x80; rest >>= 8)
-                header++;
+        size_t header = 2; /* tag and a short-form length */
+        if (content_len >= 0x80)
+                for (size_t rest = content_len; rest != 0; rest >>= 8)
+                        header++;
         return header + content_len;
 }
 
