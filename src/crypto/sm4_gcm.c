@@ -115,8 +115,8 @@ int sm4_gcm_open(struct sm4_gcm *ctx, const uint8_t *iv, size_t iv_len, const ui
         if (status != SMT_OK)
                 return status;
         if (gcry_err_code(error) == GPG_ERR_CHECKSUM)
-                return SMT_ERR(err, CRYPTO_ETAG, "sm4_gcm_open: tag does not match %zu bytes of ciphertext and %zu of AAD",
-                               len, aad_len);
+                return SMT_ERR(err, CRYPTO_ETAG,
+                               "sm4_gcm_open: tag does not match %zu bytes of ciphertext and %zu of AAD", len, aad_len);
         return sm4_gcm_error(err, error, "decrypting", len);
 }
 
