@@ -1,7 +1,10 @@
 /* tests/unit/crypto/test_sm2_ciphertext.c: the GM/T 0009 ASN.1 and raw C1||C3||C2 codec: fields land
  * where the standards put them, writing a parsed ciphertext gives back its bytes, and anything that is
  * not exactly one well-formed ciphertext is SMT_EDECODE. */
+#include <stdio.h>
 #include <stdlib.h>
+
+#include "base/file.h"
 
 #include "check.h"
 #include "crypto/sm2.h"
@@ -185,7 +188,30 @@ static void test_write_is_all_or_nothing(void)
         CHECK_EQ(out.len, 1);
 }
 
-CHECK_MAIN(CHECK_TEST(test_parse_puts_fields_in_place), CHECK_TEST(test_converts_between_forms),
+/* The fuzz seeds are real ciphertexts: each parses in the form its name says, and writes back the same. */
+static void test_fuzz_seeds_are_well_formed(void)
+{
+        static const struct {
+                const char *name;
+                enum sm2_ciphertext_format format;
+        } seeds[] = {
+                { "gbt32918_5_annex_c_asn1.der", SM2_CIPHERTEXT_ASN1 }, { "gbt32918_5_annex_c_raw.bin", SM2_CIPHERTEXT_RAW },
+                { "openssl_asn1_1.der", SM2_CIPHERTEXT_ASN1 },          { "openssl_raw_1.bin", SM2_CIPHERTEXT_RAW },
+                { "openssl_asn1_200.der", SM2_CIPHERTEXT_ASN1 },        { "openssl_raw_200.bin", SM2_CIPHERTEXT_RAW },
+        };
+        for (size_t i = 0; i < sizeof seeds / sizeof seeds[0]; i++) {
+                char relative[256];
+                snprintf(relative, sizeof relative, "tests/fuzz/corpus/fuzz_sm2_ciphertext/%s", seeds[i].name);
+                uint8_t *data;
+                size_t len;
+                struct err err = { 0 };
+                CHECK_OK(file_read_all(&data, &len, check_source_path(relative), 1 << 20, &err), &err);
+                check_round_trip(seeds[i].format, data, len);
+                file_free_contents(data, len);
+        }
+}
+
+CHECK_MAIN(CHECK_TEST(test_fuzz_seeds_are_well_formed), CHECK_TEST(test_parse_puts_fields_in_place), CHECK_TEST(test_converts_between_forms),
            CHECK_TEST(test_short_coordinates_and_long_c2), CHECK_TEST(test_rejects_malformed_asn1),
            CHECK_TEST(test_rejects_every_truncation), CHECK_TEST(test_rejects_malformed_raw),
            CHECK_TEST(test_write_is_all_or_nothing))
