@@ -8,6 +8,7 @@
  * decryption gets the passphrase as bytes or through key_io_passphrase_cb. */
 #include "crypto/key.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -61,6 +62,7 @@ static const struct {
 } key_io_labels[] = {
         { "PRIVATE KEY", KEY_IO_PKCS8 },       { "ENCRYPTED PRIVATE KEY", KEY_IO_ENCRYPTED_PKCS8 },
         { "PUBLIC KEY", KEY_IO_SPKI },         { "EC PRIVATE KEY", KEY_IO_SEC1 },
+        { "SM2 PRIVATE KEY", KEY_IO_SEC1 }, /* `openssl ec` labels SEC1 keys on the SM2 curve so */
         { "RSA PRIVATE KEY", KEY_IO_RSA_PKCS1 }, { "CERTIFICATE", KEY_IO_CERTIFICATE },
         { "TRUSTED CERTIFICATE", KEY_IO_CERTIFICATE }, { "X509 CERTIFICATE", KEY_IO_CERTIFICATE },
 };
@@ -146,8 +148,11 @@ static int key_io_classify_der_shape(struct buf_reader in, enum key_io_kind *kin
 static int key_io_classify_der(const uint8_t *der, size_t len, enum key_io_kind *kind, struct err *err)
 {
         int status = key_io_classify_der_shape(buf_reader_make(der, len), kind, err);
-        if (status == SMT_ETRUNCATED)
-                status = SMT_ERR(err, SMT_EDECODE, "DER is truncated: %s", err->msg);
+        if (status == SMT_ETRUNCATED) {
+                char detail[sizeof err->msg];
+                snprintf(detail, sizeof detail, "%s", err->msg);
+                status = SMT_ERR(err, SMT_EDECODE, "DER is truncated (%s)", detail);
+        }
         return status;
 }
 
