@@ -46,8 +46,7 @@ static int sm2_digest_ctx_new(EVP_MD_CTX **out_md, EVP_PKEY_CTX **out_pkey, cons
         EVP_PKEY *pkey = key_evp(key);
         EVP_MD_CTX *md_ctx = EVP_MD_CTX_new();
         EVP_PKEY_CTX *pkey_ctx = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
-        int ok = md_ctx != NULL && pkey_ctx != NULL &&
-                 EVP_PKEY_CTX_set1_id(pkey_ctx, (const uint8_t *)id, id_len) > 0;
+        int ok = md_ctx != NULL && pkey_ctx != NULL && EVP_PKEY_CTX_set1_id(pkey_ctx, (const uint8_t *)id, id_len) > 0;
         if (ok) {
                 EVP_MD_CTX_set_pkey_ctx(md_ctx, pkey_ctx);
                 ok = is_sign ? EVP_DigestSignInit(md_ctx, NULL, EVP_sm3(), NULL, pkey) == 1
@@ -70,8 +69,8 @@ static void sm2_digest_ctx_free(EVP_MD_CTX *md_ctx, EVP_PKEY_CTX *pkey_ctx)
         EVP_PKEY_CTX_free(pkey_ctx);
 }
 
-int sm2_sign(const struct key *key, uint8_t out[SM2_SIGNATURE_MAX], size_t *out_len, const char *id,
-             const uint8_t *msg, size_t msg_len, struct err *err)
+int sm2_sign(const struct key *key, uint8_t out[SM2_SIGNATURE_MAX], size_t *out_len, const char *id, const uint8_t *msg,
+             size_t msg_len, struct err *err)
 {
         static const uint8_t empty[1];
         size_t id_len = 0;
@@ -127,8 +126,7 @@ int sm2_verify(const struct key *key, const char *id, const uint8_t *msg, size_t
         if (verified == 0) {
                 crypto_error_clear();
                 status = SMT_ERR(err, CRYPTO_EVERIFY, "signature does not verify");
-        }
-        else if (verified != 1)
+        } else if (verified != 1)
                 status = crypto_error_set(err, CRYPTO_EOPENSSL, "sm2_verify");
         sm2_digest_ctx_free(md_ctx, pkey_ctx);
         return status;

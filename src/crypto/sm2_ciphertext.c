@@ -103,8 +103,8 @@ static int sm2_ciphertext_write_raw(struct buf_writer *w, const struct sm2_ciphe
 }
 
 /* sm2_ciphertext_write reserves the exact size first, so out gets the whole ciphertext or nothing. */
-int sm2_ciphertext_write(struct buf_writer *out, const struct sm2_ciphertext *ct,
-                         enum sm2_ciphertext_format format, struct err *err)
+int sm2_ciphertext_write(struct buf_writer *out, const struct sm2_ciphertext *ct, enum sm2_ciphertext_format format,
+                         struct err *err)
 {
         size_t len = 0;
         switch (format) {

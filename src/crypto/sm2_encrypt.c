@@ -22,8 +22,8 @@ static int sm2_encrypt_check_key(const struct key *key, struct err *err)
 }
 
 /* sm2_encrypt_evp runs OpenSSL's encryption and hands back its ASN.1 ciphertext in *out (free() it). */
-static int sm2_encrypt_evp(const struct key *key, uint8_t **out, size_t *out_len, const uint8_t *in,
-                           size_t in_len, struct err *err)
+static int sm2_encrypt_evp(const struct key *key, uint8_t **out, size_t *out_len, const uint8_t *in, size_t in_len,
+                           struct err *err)
 {
         EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_pkey(NULL, key_evp(key), NULL);
         size_t len = 0;
@@ -46,8 +46,8 @@ static int sm2_encrypt_evp(const struct key *key, uint8_t **out, size_t *out_len
         return SMT_OK;
 }
 
-int sm2_encrypt(const struct key *key, struct buf_writer *out, enum sm2_ciphertext_format format,
-                const uint8_t *in, size_t in_len, struct err *err)
+int sm2_encrypt(const struct key *key, struct buf_writer *out, enum sm2_ciphertext_format format, const uint8_t *in,
+                size_t in_len, struct err *err)
 {
         TRY(sm2_encrypt_check_key(key, err));
         if (in_len == 0)
@@ -96,8 +96,8 @@ static int sm2_decrypt_evp(const struct key *key, struct buf_writer *out, const 
         return status;
 }
 
-int sm2_decrypt(const struct key *key, struct buf_writer *out, enum sm2_ciphertext_format format,
-                const uint8_t *in, size_t in_len, struct err *err)
+int sm2_decrypt(const struct key *key, struct buf_writer *out, enum sm2_ciphertext_format format, const uint8_t *in,
+                size_t in_len, struct err *err)
 {
         TRY(sm2_encrypt_check_key(key, err));
         if (!key_is_private(key))

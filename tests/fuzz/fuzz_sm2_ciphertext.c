@@ -16,12 +16,12 @@ static void fuzz_check_same(const struct buf_writer *w, const uint8_t *data, siz
                 abort();
 }
 
-static void fuzz_round_trip(enum sm2_ciphertext_format format, enum sm2_ciphertext_format other,
-                            const uint8_t *data, size_t len)
+static void fuzz_round_trip(enum sm2_ciphertext_format format, enum sm2_ciphertext_format other, const uint8_t *data,
+                            size_t len)
 {
         struct sm2_ciphertext ct, converted;
         struct buf_writer same, across, back;
-        struct err err = { 0 };
+        struct err err = {0};
         if (sm2_ciphertext_parse(&ct, format, data, len, &err) != 0)
                 return;
         buf_writer_init_heap(&same, len + SM2_CIPHERTEXT_ASN1_OVERHEAD_MAX);
