@@ -91,7 +91,7 @@ int sm2_sign(const struct key *key, uint8_t out[SM2_SIGNATURE_MAX], size_t *out_
         return status;
 }
 
-/* sm2_signature_check accepts only the DER that GB/T 32918.2 §A (via GM/T 0009 §7.3) defines:
+/* sm2_signature_check accepts only the DER form of GM/T 0009-2012 §7.3:
  * SEQUENCE { r INTEGER, s INTEGER }, each positive, minimal and at most 32 bytes, nothing after it. */
 static int sm2_signature_check(const uint8_t *sig, size_t sig_len, struct err *err)
 {

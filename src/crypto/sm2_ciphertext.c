@@ -2,7 +2,7 @@
  *
  * GM/T 0009-2012 §7.2: SEQUENCE { XCoordinate INTEGER, YCoordinate INTEGER, HASH OCTET STRING (SIZE(32)),
  * CipherText OCTET STRING }; raw (GB/T 32918.4 §6.1 step A8, the C1||C3||C2 order): C1 as an uncompressed
- * point 0x04 || x || y (GB/T 32918.1 §4.2.9), C3 = SM3(x2 || M || y2), then C2. Both are parsed strictly
+ * point 0x04 || x || y (GB/T 32918.1 §4.2), C3 = SM3(x2 || M || y2), then C2. Both are parsed strictly
  * so that writing a parsed ciphertext gives back the same bytes. */
 #include "crypto/sm2.h"
 
@@ -10,7 +10,7 @@
 
 #include "base/der.h"
 
-/* An empty C2 would be the encryption of nothing, which GB/T 32918.4 §6.1 (klen >= 1) does not define. */
+/* An empty C2 would be the encryption of nothing, which GB/T 32918.4 §6.1 cannot produce (see sm2_encrypt). */
 static int sm2_ciphertext_check_c2(const struct sm2_ciphertext *ct, struct err *err)
 {
         if (ct->c2.len == 0)

@@ -50,8 +50,10 @@ int sm2_encrypt(const struct key *key, struct buf_writer *out, enum sm2_cipherte
                 size_t in_len, struct err *err)
 {
         TRY(sm2_encrypt_check_key(key, err));
+        /* GB/T 32918.4 §6.1 step A5 starts over while t = KDF(x2 || y2, klen) is all zeros, which an empty t
+         * always is. */
         if (in_len == 0)
-                return SMT_ERR(err, SMT_EINVAL, "nothing to encrypt: SM2 needs at least 1 byte (GB/T 32918.4 §6.1)");
+                return SMT_ERR(err, SMT_EINVAL, "nothing to encrypt: SM2 needs at least 1 byte");
         uint8_t *asn1;
         size_t asn1_len;
         TRY(sm2_encrypt_evp(key, &asn1, &asn1_len, in, in_len, err));
