@@ -21,16 +21,16 @@ enum key_opt {
 };
 
 static const struct option key_long_options[] = {
-        { "alg", required_argument, NULL, KEY_OPT_ALG },
-        { "out", required_argument, NULL, KEY_OPT_OUT },
-        { "pub-out", required_argument, NULL, KEY_OPT_PUB_OUT },
-        { "der", no_argument, NULL, KEY_OPT_DER },
-        { "pem", no_argument, NULL, KEY_OPT_PEM },
-        { "passphrase-file", required_argument, NULL, KEY_OPT_PASSPHRASE_FILE },
-        { "out-passphrase-file", required_argument, NULL, KEY_OPT_OUT_PASSPHRASE_FILE },
-        { "force", no_argument, NULL, KEY_OPT_FORCE },
-        { "help", no_argument, NULL, KEY_OPT_HELP },
-        { NULL, 0, NULL, 0 },
+    {"alg", required_argument, NULL, KEY_OPT_ALG},
+    {"out", required_argument, NULL, KEY_OPT_OUT},
+    {"pub-out", required_argument, NULL, KEY_OPT_PUB_OUT},
+    {"der", no_argument, NULL, KEY_OPT_DER},
+    {"pem", no_argument, NULL, KEY_OPT_PEM},
+    {"passphrase-file", required_argument, NULL, KEY_OPT_PASSPHRASE_FILE},
+    {"out-passphrase-file", required_argument, NULL, KEY_OPT_OUT_PASSPHRASE_FILE},
+    {"force", no_argument, NULL, KEY_OPT_FORCE},
+    {"help", no_argument, NULL, KEY_OPT_HELP},
+    {NULL, 0, NULL, 0},
 };
 
 struct key_args {
@@ -58,20 +58,19 @@ static int key_pub_run(const struct key_command *command, const struct key_args 
 static int key_convert_run(const struct key_command *command, const struct key_args *args);
 
 static const struct key_command key_commands[] = {
-        { "gen", key_gen_run,
-          KEY_OPT_ALG | KEY_OPT_OUT | KEY_OPT_PUB_OUT | KEY_OPT_DER | KEY_OPT_PASSPHRASE_FILE | KEY_OPT_FORCE,
-          KEY_OPT_ALG, false,
-          "smtrust key gen --alg sm2|ec-p256|ec-p384|rsa-2048|rsa-3072 [-o FILE] [--pub-out FILE] [--der] "
-          "[--passphrase-file F] [--force]" },
-        { "show", key_show_run, KEY_OPT_PASSPHRASE_FILE, 0, true, "smtrust key show FILE [--passphrase-file F]" },
-        { "pub", key_pub_run, KEY_OPT_OUT | KEY_OPT_DER | KEY_OPT_PASSPHRASE_FILE | KEY_OPT_FORCE, 0, true,
-          "smtrust key pub FILE [-o OUT] [--der] [--passphrase-file F] [--force]" },
-        { "convert", key_convert_run,
-          KEY_OPT_OUT | KEY_OPT_DER | KEY_OPT_PEM | KEY_OPT_PASSPHRASE_FILE | KEY_OPT_OUT_PASSPHRASE_FILE |
-                  KEY_OPT_FORCE,
-          KEY_OPT_OUT, true,
-          "smtrust key convert FILE -o OUT [--der|--pem] [--passphrase-file F] [--out-passphrase-file F] "
-          "[--force]" },
+    {"gen", key_gen_run,
+     KEY_OPT_ALG | KEY_OPT_OUT | KEY_OPT_PUB_OUT | KEY_OPT_DER | KEY_OPT_PASSPHRASE_FILE | KEY_OPT_FORCE, KEY_OPT_ALG,
+     false,
+     "smtrust key gen --alg sm2|ec-p256|ec-p384|rsa-2048|rsa-3072 [-o FILE] [--pub-out FILE] [--der] "
+     "[--passphrase-file F] [--force]"},
+    {"show", key_show_run, KEY_OPT_PASSPHRASE_FILE, 0, true, "smtrust key show FILE [--passphrase-file F]"},
+    {"pub", key_pub_run, KEY_OPT_OUT | KEY_OPT_DER | KEY_OPT_PASSPHRASE_FILE | KEY_OPT_FORCE, 0, true,
+     "smtrust key pub FILE [-o OUT] [--der] [--passphrase-file F] [--force]"},
+    {"convert", key_convert_run,
+     KEY_OPT_OUT | KEY_OPT_DER | KEY_OPT_PEM | KEY_OPT_PASSPHRASE_FILE | KEY_OPT_OUT_PASSPHRASE_FILE | KEY_OPT_FORCE,
+     KEY_OPT_OUT, true,
+     "smtrust key convert FILE -o OUT [--der|--pem] [--passphrase-file F] [--out-passphrase-file F] "
+     "[--force]"},
 };
 
 static void key_usage(FILE *out)
@@ -150,7 +149,7 @@ static int key_args_check(const struct key_command *command, struct key_args *ar
 
 static int key_args_parse(const struct key_command *command, struct key_args *args, int argc, char **argv)
 {
-        *args = (struct key_args){ 0 };
+        *args = (struct key_args){0};
         optind = 0; /* GNU: restart scanning for this argv */
         opterr = 0;
         int c;
@@ -232,9 +231,11 @@ static int key_gen_run(const struct key_command *command, const struct key_args 
 {
         enum key_alg alg = KEY_ALG_SM2;
         if (key_alg_parse(args->alg, &alg) < 0)
-                return key_usage_error(command, "unknown algorithm '%s'; expected sm2, ec-p256, ec-p384, "
-                                                          "rsa-2048 or rsa-3072", args->alg);
-        struct err err = { 0 };
+                return key_usage_error(command,
+                                       "unknown algorithm '%s'; expected sm2, ec-p256, ec-p384, "
+                                       "rsa-2048 or rsa-3072",
+                                       args->alg);
+        struct err err = {0};
         char passphrase[KEY_PASSPHRASE_MAX];
         int status = key_refuse_existing(args, args->out, &err);
         if (status == SMT_OK)
@@ -276,7 +277,7 @@ static int key_show_print(const struct key *key, struct err *err)
 
 static int key_show_run(const struct key_command *command, const struct key_args *args)
 {
-        struct err err = { 0 };
+        struct err err = {0};
         struct key *key = NULL;
         int status = key_load(&key, args->input, args->passphrase_file, &err);
         if (status == SMT_OK)
@@ -287,7 +288,7 @@ static int key_show_run(const struct key_command *command, const struct key_args
 
 static int key_pub_run(const struct key_command *command, const struct key_args *args)
 {
-        struct err err = { 0 };
+        struct err err = {0};
         struct key *key = NULL;
         int status = key_refuse_existing(args, args->out, &err);
         if (status == SMT_OK)
@@ -302,8 +303,10 @@ static int key_convert_with(const struct key *key, const struct key_args *args, 
 {
         if (!key_is_private(key)) {
                 if (args->out_passphrase_file != NULL)
-                        return SMT_ERR(err, SMT_EINVAL, "%s: a public key is never encrypted; drop "
-                                       "--out-passphrase-file", args->input);
+                        return SMT_ERR(err, SMT_EINVAL,
+                                       "%s: a public key is never encrypted; drop "
+                                       "--out-passphrase-file",
+                                       args->input);
                 return key_emit_public(key, args->out, args, err);
         }
         if (args->out_passphrase_file == NULL)
@@ -318,7 +321,7 @@ static int key_convert_with(const struct key *key, const struct key_args *args, 
 
 static int key_convert_run(const struct key_command *command, const struct key_args *args)
 {
-        struct err err = { 0 };
+        struct err err = {0};
         struct key *key = NULL;
         int status = key_refuse_existing(args, args->out, &err);
         if (status == SMT_OK)

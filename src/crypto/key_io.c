@@ -1,6 +1,6 @@
-/* src/crypto/key_io.c: key files. Reads PEM or DER holding PKCS#8 (RFC 5208, encrypted per RFC 5958 §3
+/* src/crypto/key_io.c: reading key files: PEM or DER holding PKCS#8 (RFC 5208, encrypted per RFC 5958 §3
  * with PBES2 of RFC 8018 §6.2), SubjectPublicKeyInfo (RFC 5280 §4.1.2.7), SEC1 ECPrivateKey (RFC 5915)
- * and PKCS#1 RSAPrivateKey; writes PKCS#8 and SubjectPublicKeyInfo.
+ * and PKCS#1 RSAPrivateKey. Writing them is in key_write.c.
  *
  * Input is first classified by its PEM label and the shape of its outer DER (our own bounds-checked
  * reader), so a certificate, a truncated file or garbage gets a precise message and OpenSSL's decoders
@@ -22,15 +22,13 @@
 #include "base/file.h"
 #include "crypto/crypto_error.h"
 
-/* PBKDF2 work factor for keys we encrypt (NIST SP 800-132 §5.2 asks for as many as users tolerate; about
- * 50 ms here) and the most we accept, so a hostile file cannot make a load run for hours. */
-#define KEY_IO_PBKDF2_ITERATIONS 100000
+/* The most PBKDF2 iterations we accept, so a hostile file cannot make a load run for hours (key_write.c
+ * uses 100000). The fuzzing build keeps runs short. */
 #ifdef SMT_FUZZING
 #define KEY_IO_PBKDF2_MAX_ITERATIONS 2048
 #else
 #define KEY_IO_PBKDF2_MAX_ITERATIONS 10000000
 #endif
-#define KEY_IO_PBES2_SALT_LEN 16
 /* Larger RSA keys make the consistency check (and every use) slow; nothing we talk to needs them. */
 #define KEY_IO_RSA_MAX_BITS 8192
 
@@ -48,11 +46,11 @@ enum key_io_kind {
 /* key_io_source: the DER of the one key found in the input. */
 struct key_io_source {
         enum key_io_kind kind;
-        const uint8_t *der;      /* borrowed input (DER) or owned (PEM) */
+        const uint8_t *der; /* borrowed input (DER) or owned (PEM) */
         long der_len;
-        unsigned char *owned;    /* PEM_read_bio_ex's decoded block, on OpenSSL's secure heap */
+        unsigned char *owned; /* PEM_read_bio_ex's decoded block, on OpenSSL's secure heap */
         long owned_len;
-        EVP_CIPHER_INFO legacy;  /* RFC 1421 §4.6.1 Proc-Type/DEK-Info encryption of traditional PEM keys */
+        EVP_CIPHER_INFO legacy; /* RFC 1421 §4.6.1 Proc-Type/DEK-Info encryption of traditional PEM keys */
         bool is_legacy_encrypted;
 };
 
@@ -60,11 +58,15 @@ static const struct {
         const char *label;
         enum key_io_kind kind;
 } key_io_labels[] = {
-        { "PRIVATE KEY", KEY_IO_PKCS8 },       { "ENCRYPTED PRIVATE KEY", KEY_IO_ENCRYPTED_PKCS8 },
-        { "PUBLIC KEY", KEY_IO_SPKI },         { "EC PRIVATE KEY", KEY_IO_SEC1 },
-        { "SM2 PRIVATE KEY", KEY_IO_SEC1 }, /* `openssl ec` labels SEC1 keys on the SM2 curve so */
-        { "RSA PRIVATE KEY", KEY_IO_RSA_PKCS1 }, { "CERTIFICATE", KEY_IO_CERTIFICATE },
-        { "TRUSTED CERTIFICATE", KEY_IO_CERTIFICATE }, { "X509 CERTIFICATE", KEY_IO_CERTIFICATE },
+    {"PRIVATE KEY", KEY_IO_PKCS8},
+    {"ENCRYPTED PRIVATE KEY", KEY_IO_ENCRYPTED_PKCS8},
+    {"PUBLIC KEY", KEY_IO_SPKI},
+    {"EC PRIVATE KEY", KEY_IO_SEC1},
+    {"SM2 PRIVATE KEY", KEY_IO_SEC1}, /* `openssl ec` labels SEC1 keys on the SM2 curve so */
+    {"RSA PRIVATE KEY", KEY_IO_RSA_PKCS1},
+    {"CERTIFICATE", KEY_IO_CERTIFICATE},
+    {"TRUSTED CERTIFICATE", KEY_IO_CERTIFICATE},
+    {"X509 CERTIFICATE", KEY_IO_CERTIFICATE},
 };
 
 static bool key_io_kind_is_private(enum key_io_kind kind)
@@ -160,13 +162,13 @@ static void key_io_source_cleanup(struct key_io_source *src)
 {
         if (src->owned != NULL)
                 OPENSSL_secure_clear_free(src->owned, (size_t)src->owned_len);
-        *src = (struct key_io_source){ 0 };
+        *src = (struct key_io_source){0};
 }
 
 /* key_io_take_block makes one decoded PEM block the source; the content must match the label, unless
  * it is still encrypted (checked after decryption). */
-static int key_io_take_block(struct key_io_source *src, const char *label, const char *header,
-                             unsigned char *data, long len, struct err *err)
+static int key_io_take_block(struct key_io_source *src, const char *label, const char *header, unsigned char *data,
+                             long len, struct err *err)
 {
         src->kind = key_io_label_kind(label);
         src->owned = data;
@@ -206,7 +208,8 @@ static int key_io_next_pem_block(BIO *bio, struct key_io_source *src, bool *seen
         else if (kind == KEY_IO_UNKNOWN)
                 status = SMT_ERR(err, SMT_EDECODE,
                                  "PEM block \"%s\" is not a key; expected PRIVATE KEY, ENCRYPTED PRIVATE KEY, "
-                                 "PUBLIC KEY or EC PRIVATE KEY", label);
+                                 "PUBLIC KEY or EC PRIVATE KEY",
+                                 label);
         else if (kind != KEY_IO_PARAMETERS) {
                 status = key_io_take_block(src, label, header, data, len, err);
                 data = NULL; /* src owns it now */
@@ -234,7 +237,7 @@ static int key_io_find_pem(struct key_io_source *src, const uint8_t *in, size_t 
 /* key_io_find locates the key: DER always opens with a SEQUENCE (0x30); anything else must be PEM. */
 static int key_io_find(struct key_io_source *src, const uint8_t *in, size_t in_len, struct err *err)
 {
-        *src = (struct key_io_source){ 0 };
+        *src = (struct key_io_source){0};
         if (in_len == 0)
                 return SMT_ERR(err, SMT_EDECODE, "empty input, expected a PEM or DER key");
         if (in_len > KEY_FILE_MAX)
@@ -245,8 +248,10 @@ static int key_io_find(struct key_io_source *src, const uint8_t *in, size_t in_l
                 return key_io_classify_der(in, in_len, &src->kind, err);
         }
         if (memmem(in, in_len, "-----BEGIN ", 11) == NULL)
-                return SMT_ERR(err, SMT_EDECODE, "not a key: neither PEM (no -----BEGIN line) nor DER "
-                                                 "(first byte 0x%02x, expected 0x30)", in[0]);
+                return SMT_ERR(err, SMT_EDECODE,
+                               "not a key: neither PEM (no -----BEGIN line) nor DER "
+                               "(first byte 0x%02x, expected 0x30)",
+                               in[0]);
         int status = key_io_find_pem(src, in, in_len, err);
         if (status < 0)
                 key_io_source_cleanup(src);
@@ -294,16 +299,17 @@ static int key_io_check_pbes2(const X509_SIG *sig, struct err *err)
         const X509_ALGOR *alg = NULL;
         X509_SIG_get0(sig, &alg, NULL);
         if (OBJ_obj2nid(alg->algorithm) != NID_pbes2)
-                return SMT_ERR(err, SMT_EDECODE, "encrypted with %s; only PBES2 is supported (re-encrypt with "
-                               "openssl pkcs8 -topk8 -v2 aes-256-cbc)", OBJ_nid2sn(OBJ_obj2nid(alg->algorithm)));
+                return SMT_ERR(err, SMT_EDECODE,
+                               "encrypted with %s; only PBES2 is supported (re-encrypt with "
+                               "openssl pkcs8 -topk8 -v2 aes-256-cbc)",
+                               OBJ_nid2sn(OBJ_obj2nid(alg->algorithm)));
         PBE2PARAM *pbe2 = ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(PBE2PARAM), alg->parameter);
         if (pbe2 == NULL)
                 return crypto_error_set(err, SMT_EDECODE, "malformed PBES2 parameters");
         int status = SMT_OK;
         int kdf = OBJ_obj2nid(pbe2->keyfunc->algorithm);
         if (kdf == NID_id_pbkdf2) {
-                PBKDF2PARAM *pbkdf2 = ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(PBKDF2PARAM),
-                                                                pbe2->keyfunc->parameter);
+                PBKDF2PARAM *pbkdf2 = ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(PBKDF2PARAM), pbe2->keyfunc->parameter);
                 long iterations = pbkdf2 != NULL ? ASN1_INTEGER_get(pbkdf2->iter) : -1;
                 if (pbkdf2 == NULL)
                         status = crypto_error_set(err, SMT_EDECODE, "malformed PBKDF2 parameters");
@@ -312,8 +318,8 @@ static int key_io_check_pbes2(const X509_SIG *sig, struct err *err)
                                          KEY_IO_PBKDF2_MAX_ITERATIONS);
                 PBKDF2PARAM_free(pbkdf2);
         } else if (kdf != NID_id_scrypt) {
-                status = SMT_ERR(err, SMT_EDECODE, "PBES2 key derivation %s; expected PBKDF2 or scrypt",
-                                 OBJ_nid2sn(kdf));
+                status =
+                    SMT_ERR(err, SMT_EDECODE, "PBES2 key derivation %s; expected PBKDF2 or scrypt", OBJ_nid2sn(kdf));
         }
         PBE2PARAM_free(pbe2);
         return status;
@@ -479,153 +485,9 @@ int key_load(struct key **out, const char *path, const char *passphrase_file, st
         size_t len = 0;
         int status = file_read_all(&data, &len, path, KEY_FILE_MAX, err);
         if (status == SMT_OK) {
-                status = key_io_load_contents(out, data, len, path, passphrase_file != NULL ? passphrase : NULL,
-                                              err);
+                status = key_io_load_contents(out, data, len, path, passphrase_file != NULL ? passphrase : NULL, err);
                 file_free_contents(data, len);
         }
         explicit_bzero(passphrase, sizeof passphrase);
         return status;
-}
-
-/* key_io_append_bio moves what a memory BIO holds to out, in one write so a failure appends nothing. */
-static int key_io_append_bio(BIO *bio, struct buf_writer *out, struct err *err)
-{
-        char *mem = NULL;
-        long len = BIO_get_mem_data(bio, &mem);
-        if (len <= 0)
-                return SMT_ERR(err, SMT_EINTERNAL, "PEM writer produced nothing");
-        if (buf_write_bytes(out, (const uint8_t *)mem, (size_t)len) < 0)
-                return SMT_ERR(err, SMT_ENOSPACE, "key of %ld bytes does not fit the output", len);
-        return SMT_OK;
-}
-
-/* key_io_encrypt applies PBES2 (RFC 8018 §6.2): PBKDF2 with HMAC-SHA256, AES-256-CBC, 16-byte salt. */
-static X509_SIG *key_io_encrypt(PKCS8_PRIV_KEY_INFO *p8, const char *passphrase)
-{
-        X509_ALGOR *pbe = PKCS5_pbe2_set_iv_ex(EVP_aes_256_cbc(), KEY_IO_PBKDF2_ITERATIONS, NULL,
-                                               KEY_IO_PBES2_SALT_LEN, NULL, NID_hmacWithSHA256, NULL);
-        X509_SIG *sig = pbe != NULL ? PKCS8_set0_pbe_ex(passphrase, (int)strlen(passphrase), p8, pbe, NULL, NULL)
-                                    : NULL;
-        if (sig == NULL)
-                X509_ALGOR_free(pbe); /* PKCS8_set0_pbe_ex takes it only on success */
-        return sig;
-}
-
-static int key_io_write_der(struct buf_writer *out, const PKCS8_PRIV_KEY_INFO *p8, const X509_SIG *sig,
-                            struct err *err)
-{
-        int len = sig != NULL ? i2d_X509_SIG(sig, NULL) : i2d_PKCS8_PRIV_KEY_INFO(p8, NULL);
-        uint8_t *dst = NULL;
-        if (len <= 0)
-                return crypto_error_set(err, CRYPTO_EOPENSSL, "encoding the private key");
-        if (buf_write_reserve(out, &dst, (size_t)len) < 0)
-                return SMT_ERR(err, SMT_ENOSPACE, "key of %d bytes does not fit the output", len);
-        unsigned char *p = dst;
-        if ((sig != NULL ? i2d_X509_SIG(sig, &p) : i2d_PKCS8_PRIV_KEY_INFO(p8, &p)) != len)
-                return crypto_error_set(err, CRYPTO_EOPENSSL, "encoding the private key");
-        return SMT_OK;
-}
-
-static int key_io_write_pem(struct buf_writer *out, const PKCS8_PRIV_KEY_INFO *p8, const X509_SIG *sig,
-                            struct err *err)
-{
-        BIO *bio = BIO_new(BIO_s_secmem()); /* cleared on free: it holds the key */
-        int ok = bio != NULL && (sig != NULL ? PEM_write_bio_PKCS8(bio, sig)
-                                             : PEM_write_bio_PKCS8_PRIV_KEY_INFO(bio, p8));
-        int status = ok ? key_io_append_bio(bio, out, err)
-                        : crypto_error_set(err, CRYPTO_EOPENSSL, "encoding the private key");
-        BIO_free(bio);
-        return status;
-}
-
-int key_write_private(const struct key *key, enum key_format format, const char *passphrase,
-                      struct buf_writer *out, struct err *err)
-{
-        if (!key_is_private(key))
-                return SMT_ERR(err, SMT_EINVAL, "key_write_private: this is a public key");
-        if (format != KEY_FORMAT_PEM && format != KEY_FORMAT_DER)
-                return SMT_ERR(err, SMT_EINVAL, "key_write_private: format %d, expected PEM or DER", (int)format);
-        if (passphrase != NULL && (passphrase[0] == 0 || strlen(passphrase) >= KEY_PASSPHRASE_MAX))
-                return SMT_ERR(err, SMT_EINVAL, "key_write_private: passphrase must be 1..%d bytes",
-                               KEY_PASSPHRASE_MAX - 1);
-        PKCS8_PRIV_KEY_INFO *p8 = EVP_PKEY2PKCS8(key_evp(key));
-        X509_SIG *sig = p8 != NULL && passphrase != NULL ? key_io_encrypt(p8, passphrase) : NULL;
-        int status = SMT_OK;
-        if (p8 == NULL || (passphrase != NULL && sig == NULL))
-                status = crypto_error_set(err, CRYPTO_EOPENSSL, "making PKCS#8 of the %s key",
-                                          key_alg_name(key_get_alg(key)));
-        else if (format == KEY_FORMAT_DER)
-                status = key_io_write_der(out, p8, sig, err);
-        else
-                status = key_io_write_pem(out, p8, sig, err);
-        X509_SIG_free(sig);
-        PKCS8_PRIV_KEY_INFO_free(p8);
-        crypto_error_clear();
-        return status;
-}
-
-int key_write_public(const struct key *key, enum key_format format, struct buf_writer *out, struct err *err)
-{
-        if (format == KEY_FORMAT_DER) {
-                int len = i2d_PUBKEY(key_evp(key), NULL);
-                uint8_t *dst = NULL;
-                if (len <= 0)
-                        return crypto_error_set(err, CRYPTO_EOPENSSL, "encoding the public key");
-                if (buf_write_reserve(out, &dst, (size_t)len) < 0)
-                        return SMT_ERR(err, SMT_ENOSPACE, "public key of %d bytes does not fit the output", len);
-                unsigned char *p = dst;
-                if (i2d_PUBKEY(key_evp(key), &p) != len)
-                        return crypto_error_set(err, CRYPTO_EOPENSSL, "encoding the public key");
-                return SMT_OK;
-        }
-        if (format != KEY_FORMAT_PEM)
-                return SMT_ERR(err, SMT_EINVAL, "key_write_public: format %d, expected PEM or DER", (int)format);
-        BIO *bio = BIO_new(BIO_s_mem());
-        int status = bio != NULL && PEM_write_bio_PUBKEY(bio, key_evp(key))
-                             ? key_io_append_bio(bio, out, err)
-                             : crypto_error_set(err, CRYPTO_EOPENSSL, "encoding the public key");
-        BIO_free(bio);
-        return status;
-}
-
-static int key_io_save(const char *path, struct buf_writer *encoded, mode_t mode, bool overwrite, struct err *err)
-{
-        return file_write_atomic(path, encoded->data, encoded->len, mode,
-                                 overwrite ? FILE_WRITE_REPLACE : FILE_WRITE_EXCLUSIVE, err);
-}
-
-int key_save_private(const struct key *key, const char *path, enum key_format format, const char *passphrase,
-                     bool overwrite, struct err *err)
-{
-        struct buf_writer encoded;
-        buf_writer_init_heap(&encoded, KEY_FILE_MAX);
-        int status = key_write_private(key, format, passphrase, &encoded, err);
-        if (status == SMT_OK)
-                status = key_io_save(path, &encoded, 0600, overwrite, err);
-        buf_writer_cleanup(&encoded); /* wipes the encoded key */
-        return status;
-}
-
-int key_save_public(const struct key *key, const char *path, enum key_format format, bool overwrite,
-                    struct err *err)
-{
-        struct buf_writer encoded;
-        buf_writer_init_heap(&encoded, KEY_FILE_MAX);
-        int status = key_write_public(key, format, &encoded, err);
-        if (status == SMT_OK)
-                status = key_io_save(path, &encoded, 0644, overwrite, err);
-        buf_writer_cleanup(&encoded);
-        return status;
-}
-
-int key_public_fingerprint(const struct key *key, uint8_t out[32], struct err *err)
-{
-        uint8_t spki[2048];
-        struct buf_writer w;
-        buf_writer_init_fixed(&w, spki, sizeof spki);
-        TRY(key_write_public(key, KEY_FORMAT_DER, &w, err));
-        unsigned int len = 0;
-        if (!EVP_Digest(w.data, w.len, out, &len, EVP_sha256(), NULL) || len != 32)
-                return crypto_error_set(err, CRYPTO_EOPENSSL, "SHA-256 of the public key");
-        return SMT_OK;
 }

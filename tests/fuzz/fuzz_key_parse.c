@@ -16,7 +16,7 @@
 static void fuzz_check_round_trip(const struct key *key)
 {
         struct buf_writer w;
-        struct err err = { 0 };
+        struct err err = {0};
         struct key *back = NULL;
         uint8_t a[32], b[32];
         buf_writer_init_heap(&w, KEY_FILE_MAX);
@@ -31,7 +31,7 @@ static void fuzz_check_round_trip(const struct key *key)
 static void fuzz_parse(const uint8_t *data, size_t len, const char *passphrase)
 {
         struct key *key = NULL;
-        struct err err = { 0 };
+        struct err err = {0};
         int status = key_parse(&key, data, len, passphrase, &err);
         if ((status == 0) != (key != NULL) || (status != 0 && err.msg[0] == 0) || ERR_peek_error() != 0)
                 abort();
