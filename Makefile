@@ -34,7 +34,7 @@ test: bootstrap build build-asan
 fuzz: bootstrap
 	./scripts/bootstrap fuzz
 	CC=clang cmake -S . -B $(BUILD_FUZZ) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSMT_FUZZ=ON >/dev/null
-	cmake --build $(BUILD_FUZZ) -j $(JOBS)
+	cmake --build $(BUILD_FUZZ) -j $(JOBS) --target fuzzers
 	./scripts/run-fuzzers $(BUILD_FUZZ) $(FUZZ_SECONDS)
 
 bench: bootstrap build

@@ -227,7 +227,8 @@ static void test_malformed_signatures_are_decode_errors(void)
                 "3007 02020001 020101",                   /* r not minimal */
                 "3006 040101 020101",                     /* r not an INTEGER */
                 "3080 020101 020101 0000",                /* indefinite length */
-                "3026 022101" "0000000000000000000000000000000000000000000000000000000000000000 020101", /* 33-byte r */
+                /* 33-byte r (0x01 then 32 zero bytes): larger than any scalar */
+                "3026 022101 01 0000000000000000000000000000000000000000000000000000000000000000 020101",
         };
         for (size_t i = 0; i < sizeof malformed / sizeof malformed[0]; i++) {
                 uint8_t bad[64];
