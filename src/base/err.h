@@ -36,7 +36,29 @@
         X(CRYPTO_EPASSPHRASE, -55, "wrong or missing passphrase")                                  \
         X(CRYPTO_EKEYEXCHANGE, -56, "key exchange failed")                                         \
         X(CRYPTO_EOPENSSL, -57, "OpenSSL failure")                                                 \
-        X(CRYPTO_ERANDOM, -58, "random generator failure")
+        X(CRYPTO_ERANDOM, -58, "random generator failure")                                         \
+        X(CRYPTO_ECERT, -60, "malformed or unusable certificate")                                  \
+        X(CRYPTO_ECERT_UNTRUSTED, -61, "certificate chain not trusted")                            \
+        X(CRYPTO_ECERT_EXPIRED, -62, "certificate expired or not yet valid")                       \
+        X(CRYPTO_ECERT_USAGE, -63, "certificate not allowed for this use")                         \
+        X(CRYPTO_ECERT_NAME, -64, "certificate does not match the host name")                      \
+        X(TLCP_EUNEXPECTED_MESSAGE, -100, "unexpected message")                                    \
+        X(TLCP_EBAD_RECORD_MAC, -101, "bad record MAC")                                            \
+        X(TLCP_ERECORD_OVERFLOW, -102, "record too long")                                          \
+        X(TLCP_EHANDSHAKE_FAILURE, -103, "handshake failure")                                      \
+        X(TLCP_EBAD_CERTIFICATE, -104, "bad certificate")                                          \
+        X(TLCP_EUNSUPPORTED_CERTIFICATE, -105, "unsupported certificate")                          \
+        X(TLCP_ECERTIFICATE_EXPIRED, -106, "certificate expired")                                  \
+        X(TLCP_EUNKNOWN_CA, -107, "unknown CA")                                                    \
+        X(TLCP_EILLEGAL_PARAMETER, -108, "illegal parameter")                                      \
+        X(TLCP_EDECODE_ERROR, -109, "decode error")                                                \
+        X(TLCP_EDECRYPT_ERROR, -110, "decrypt error")                                              \
+        X(TLCP_EPROTOCOL_VERSION, -111, "protocol version")                                        \
+        X(TLCP_ENO_RENEGOTIATION, -112, "renegotiation refused")                                   \
+        X(TLCP_EINTERNAL, -113, "internal error")                                                  \
+        X(TLCP_EPEER_ALERT, -114, "the peer sent a fatal alert")                                   \
+        X(TLCP_ECLOSED, -115, "the peer closed the connection (close_notify)")                    \
+        X(TLCP_EUNSUPPORTED_SITE, -116, "no certificate for the requested server name")
 
 enum smt_status {
 #define ERR_STATUS_ENUM(name, value, text) name = (value),
