@@ -100,6 +100,22 @@ const char *check_source_path(const char *relative)
         return path;
 }
 
+const char *check_shared_path(const char *relative)
+{
+        static char path[4096];
+        const char *root = getenv("SMT_SHARED_DIR");
+        if (root == NULL || root[0] == 0)
+                return NULL;
+        snprintf(path, sizeof path, "%s/%s", root, relative);
+        return access(path, R_OK) == 0 ? path : NULL;
+}
+
+void check_skip_all(const char *why)
+{
+        printf("SKIPPED: %s\n", why);
+        exit(77);
+}
+
 static char check_temp_path[64];
 
 static int check_remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)

@@ -28,6 +28,13 @@ size_t check_hex(uint8_t *out, size_t out_cap, const char *hex);
 /* check_source_path returns $SMT_SOURCE_DIR/relative in a static buffer (for test data in the tree). */
 const char *check_source_path(const char *relative);
 
+/* check_shared_path returns $SMT_SHARED_DIR/relative in a static buffer, or NULL when that file does not
+ * exist (the shared test data is not beside this checkout). */
+const char *check_shared_path(const char *relative);
+
+/* check_skip_all ends the whole test program as skipped (exit 77, which ctest reports as skipped). */
+_Noreturn void check_skip_all(const char *why);
+
 /* check_temp_dir returns a fresh private directory, removed with everything in it at exit. */
 const char *check_temp_dir(void);
 
