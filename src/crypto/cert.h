@@ -231,7 +231,7 @@ struct cert_issue_params {
         time_t not_before;       /* 0 = now */
         time_t not_after;        /* must be after not_before, at most 3653 days later */
         bool is_ca;              /* basicConstraints CA:TRUE, critical; leaves get no basicConstraints at all */
-        unsigned key_usage;      /* enum cert_key_usage bits, critical; 0 = keyCertSign|cRLSign for a CA, none else */
+        unsigned key_usage;      /* enum cert_key_usage bits, critical; a CA always gets keyCertSign|cRLSign too */
         unsigned extended_usage; /* enum cert_extended_usage bits; 0 = no extension */
 };
 
