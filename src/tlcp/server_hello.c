@@ -80,8 +80,10 @@ int tlcp_server_hello_write(struct buf_writer *out, const struct tlcp_server_hel
                 return SMT_ERR(err, SMT_EINVAL, "server_hello: no random");
         if (params->session_id_len > TLCP_SESSION_ID_MAX || (params->session_id == NULL && params->session_id_len > 0))
                 return SMT_ERR(err, SMT_EINVAL, "server_hello: session_id of %zu bytes (0..32)", params->session_id_len);
-        /* The three acknowledgements take at most 13 bytes of the block. */
-        if (params->extra_extensions.len > UINT16_MAX - 13)
-                return SMT_ERR(err, SMT_EINVAL, "server_hello: %zu bytes of extra extensions", params->extra_extensions.len);
+        /* Each acknowledgement costs 4 bytes, renegotiation_info 5. */
+        size_t block_len = (params->send_server_name ? 4 : 0) + (params->send_session_ticket ? 4 : 0) +
+                           (params->send_renegotiation_info ? 5 : 0) + params->extra_extensions.len;
+        if (block_len > UINT16_MAX)
+                return SMT_ERR(err, SMT_EINVAL, "server_hello: extensions of %zu bytes exceed 65535", block_len);
         return tlcp_field_wrote(tlcp_server_hello_write_body(out, params), tlcp_server_hello_name, err);
 }
