@@ -14,7 +14,7 @@
 #include "tlcp/protocol.h"
 
 /* HMAC-SM3 keys and MACs are SM3_DIGEST_LEN bytes; the GCM implicit salt is 4 bytes (RFC 5288 §3). */
-#define TLCP_MAC_KEY_LEN SM3_DIGEST_LEN
+#define TLCP_MAC_KEY_LEN  SM3_DIGEST_LEN
 #define TLCP_GCM_SALT_LEN 4
 /* CBC: two MAC keys, two SM4 keys and two (unused) 16-byte IVs = 128 bytes; GCM: 2*16 + 2*4 = 40. */
 #define TLCP_KEY_BLOCK_MAX (2 * TLCP_MAC_KEY_LEN + 2 * SM4_KEY_LEN + 2 * SM4_BLOCK_LEN)
@@ -29,8 +29,8 @@ struct tlcp_write_keys {
 /* struct tlcp_key_block: the key block split per suite; wipe with tlcp_key_schedule_key_block_cleanup. */
 struct tlcp_key_block {
         enum tlcp_bulk_cipher bulk_cipher;
-        struct tlcp_write_keys client; /* client_write_* keys */
-        struct tlcp_write_keys server; /* server_write_* keys */
+        struct tlcp_write_keys client;     /* client_write_* keys */
+        struct tlcp_write_keys server;     /* server_write_* keys */
         uint8_t bytes[TLCP_KEY_BLOCK_MAX]; /* the whole PRF output, as GB/T 38636 §6.5 lays it out */
         size_t len;                        /* 128 (CBC) or 40 (GCM) */
 };

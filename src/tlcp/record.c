@@ -40,9 +40,9 @@ int tlcp_record_header_parse(struct tlcp_record_header *header, struct buf_reade
         if (!tlcp_record_is_known_type(type))
                 return SMT_ERR(err, TLCP_EUNEXPECTED_MESSAGE, "record: unknown content type %u", (unsigned)type);
         if (length > TLCP_MAX_CIPHERTEXT)
-                return SMT_ERR(err, TLCP_ERECORD_OVERFLOW, "record: fragment length %u exceeds %d",
-                               (unsigned)length, TLCP_MAX_CIPHERTEXT);
-        *header = (struct tlcp_record_header){ .type = type, .version = version, .length = length };
+                return SMT_ERR(err, TLCP_ERECORD_OVERFLOW, "record: fragment length %u exceeds %d", (unsigned)length,
+                               TLCP_MAX_CIPHERTEXT);
+        *header = (struct tlcp_record_header){.type = type, .version = version, .length = length};
         *in = r;
         return SMT_OK;
 }
@@ -66,7 +66,7 @@ bool tlcp_record_is_tlcp_client_hello(const uint8_t *data, size_t len)
 
 void tlcp_record_protection_init(struct tlcp_record_protection *p)
 {
-        *p = (struct tlcp_record_protection){ .suite = NULL };
+        *p = (struct tlcp_record_protection){.suite = NULL};
 }
 
 void tlcp_record_protection_cleanup(struct tlcp_record_protection *p)
@@ -129,7 +129,7 @@ static int tlcp_record_mac_header(uint8_t out[TLCP_RECORD_MAC_HEADER_LEN], uint6
 }
 
 static int tlcp_record_bad_mac(const struct tlcp_record_protection *p, const struct tlcp_record_header *header,
-                        struct err *err)
+                               struct err *err)
 {
         return SMT_ERR(err, TLCP_EBAD_RECORD_MAC, "record: %s record %llu (type %u, %u bytes) does not authenticate",
                        p->suite->name, (unsigned long long)p->seq, (unsigned)header->type, (unsigned)header->length);
@@ -188,14 +188,18 @@ static int tlcp_record_open_cbc(struct tlcp_record_protection *p, struct buf_rea
                 return tlcp_record_bad_mac(p, header, err);
         uint8_t *iv = fragment, *body = fragment + TLCP_CBC_IV_LEN;
         size_t body_len = len - TLCP_CBC_IV_LEN;
-        TRY(sm4_cbc_decrypt(p->cbc, iv, body, body, body_len, err));
+        int status = sm4_cbc_decrypt(p->cbc, iv, body, body, body_len, err);
+        if (status != SMT_OK) {
+                explicit_bzero(body, body_len);
+                return status;
+        }
         size_t good = tlcp_record_cbc_padding_mask(body, body_len);
         size_t padding_len = (good & ((size_t)body[body_len - 1] + 1)) | (~good & 1);
         size_t content_len = body_len - TLCP_MAC_LEN - padding_len;
         /* The IV is spent once decrypted: its last 13 bytes take the MAC header, right before the content. */
         uint8_t *mac_input = iv + TLCP_CBC_MAC_HEADER_OFFSET;
-        uint8_t mac[TLCP_MAC_LEN];
-        int status = tlcp_record_mac_header(mac_input, p->seq, header->type, content_len);
+        uint8_t mac[TLCP_MAC_LEN] = { 0 };
+        status = tlcp_record_mac_header(mac_input, p->seq, header->type, content_len);
         if (status == SMT_OK)
                 status = sm3_hmac(mac, p->mac_key, sizeof p->mac_key, mac_input,
                                   TLCP_RECORD_MAC_HEADER_LEN + content_len, err);
@@ -217,8 +221,7 @@ static int tlcp_record_open_cbc(struct tlcp_record_protection *p, struct buf_rea
  * seq || type || version || length || content is made contiguous by putting its 13-byte header in the last
  * bytes of the IV's slot, right before the content; the IV overwrites it once the MAC is computed. */
 static int tlcp_record_seal_cbc(struct tlcp_record_protection *p, struct buf_writer *w, uint8_t type,
-                                const uint8_t *content, size_t content_len, const uint8_t *explicit_iv,
-                                struct err *err)
+                                const uint8_t *content, size_t content_len, const uint8_t *explicit_iv, struct err *err)
 {
         size_t body_len = tlcp_record_cbc_body_len(content_len);
         size_t pad = body_len - content_len - TLCP_MAC_LEN - 1;
@@ -260,8 +263,8 @@ static int tlcp_record_open_gcm(struct tlcp_record_protection *p, struct buf_rea
         uint8_t nonce[SM4_GCM_IV_LEN], aad[TLCP_RECORD_MAC_HEADER_LEN];
         tlcp_record_gcm_nonce(nonce, p, fragment);
         TRY(tlcp_record_mac_header(aad, p->seq, header->type, ciphertext_len));
-        int status = sm4_gcm_open(p->gcm, nonce, sizeof nonce, aad, sizeof aad, ciphertext, ciphertext,
-                                  ciphertext_len, ciphertext + ciphertext_len, err);
+        int status = sm4_gcm_open(p->gcm, nonce, sizeof nonce, aad, sizeof aad, ciphertext, ciphertext, ciphertext_len,
+                                  ciphertext + ciphertext_len, err);
         if (status == CRYPTO_ETAG)
                 return tlcp_record_bad_mac(p, header, err);
         TRY(status);
@@ -361,12 +364,11 @@ static int tlcp_record_seal_protected(struct tlcp_record_protection *p, struct b
 
 /* tlcp_record_seal_any seals with explicit_iv, or with a fresh one when it is NULL. */
 static int tlcp_record_seal_any(struct tlcp_record_protection *p, struct buf_writer *out, uint8_t type,
-                                const uint8_t *content, size_t content_len, const uint8_t *explicit_iv,
-                                struct err *err)
+                                const uint8_t *content, size_t content_len, const uint8_t *explicit_iv, struct err *err)
 {
         if (content_len > TLCP_MAX_PLAINTEXT)
-                return SMT_ERR(err, SMT_EINVAL, "record: %zu bytes of content exceed %d; fragment first",
-                               content_len, TLCP_MAX_PLAINTEXT);
+                return SMT_ERR(err, SMT_EINVAL, "record: %zu bytes of content exceed %d; fragment first", content_len,
+                               TLCP_MAX_PLAINTEXT);
         if (p->suite == NULL) {
                 size_t saved_len = out->len;
                 TRY(tlcp_record_header_write(out, type, (uint16_t)content_len, err));

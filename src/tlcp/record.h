@@ -16,10 +16,10 @@
 #include "tlcp/key_schedule.h"
 #include "tlcp/protocol.h"
 
-#define TLCP_CBC_IV_LEN SM4_BLOCK_LEN
-#define TLCP_MAC_LEN SM3_DIGEST_LEN
+#define TLCP_CBC_IV_LEN             SM4_BLOCK_LEN
+#define TLCP_MAC_LEN                SM3_DIGEST_LEN
 #define TLCP_GCM_EXPLICIT_NONCE_LEN 8
-#define TLCP_GCM_TAG_LEN SM4_GCM_TAG_LEN
+#define TLCP_GCM_TAG_LEN            SM4_GCM_TAG_LEN
 /* The most a protection adds to a content: CBC IV + MAC + a full padding block; GCM is 8 + 16. */
 #define TLCP_RECORD_MAX_OVERHEAD (TLCP_CBC_IV_LEN + TLCP_MAC_LEN + SM4_BLOCK_LEN)
 /* The largest record smtrust writes (header + sealed TLCP_MAX_PLAINTEXT bytes). */
@@ -82,8 +82,8 @@ size_t tlcp_record_sealed_len(const struct tlcp_record_protection *p, size_t con
 /* tlcp_record_seal appends one record of type holding content_len (at most TLCP_MAX_PLAINTEXT, else
  * SMT_EINVAL) bytes of content: CBC with a fresh random IV and minimal padding, GCM with the sequence number
  * as explicit nonce (unique per key, as GmSSL does). On failure out is as before. */
-int tlcp_record_seal(struct tlcp_record_protection *p, struct buf_writer *out, uint8_t type,
-                     const uint8_t *content, size_t content_len, struct err *err) SMT_MUST_USE;
+int tlcp_record_seal(struct tlcp_record_protection *p, struct buf_writer *out, uint8_t type, const uint8_t *content,
+                     size_t content_len, struct err *err) SMT_MUST_USE;
 
 /* tlcp_record_seal_with_explicit_iv is tlcp_record_seal with a given explicit IV (CBC, 16 bytes) or explicit
  * nonce (GCM, 8 bytes); for known-answer tests only, since a repeated GCM nonce breaks GCM. */

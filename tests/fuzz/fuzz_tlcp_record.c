@@ -14,26 +14,26 @@
 #include "tlcp/record.h"
 
 static const struct tlcp_write_keys fuzz_cbc_keys = {
-        .mac_key = { 0xd3, 0x45, 0x32, 0x5f, 0x95, 0xb6, 0x0d, 0xac, 0xd9, 0xbf, 0x37, 0x22, 0xad, 0xf8, 0xbb, 0x8b,
-                     0x24, 0x73, 0x18, 0x6e, 0x92, 0x0c, 0x81, 0xc6, 0x51, 0x78, 0x01, 0xc3, 0x6e, 0xe9, 0xaa, 0x95 },
-        .key = { 0x88, 0x71, 0x29, 0xad, 0xc3, 0x5e, 0xa2, 0x6e, 0x28, 0xc2, 0x2a, 0xbc, 0x20, 0x39, 0x75, 0xc8 },
+    .mac_key = {0xd3, 0x45, 0x32, 0x5f, 0x95, 0xb6, 0x0d, 0xac, 0xd9, 0xbf, 0x37, 0x22, 0xad, 0xf8, 0xbb, 0x8b,
+                0x24, 0x73, 0x18, 0x6e, 0x92, 0x0c, 0x81, 0xc6, 0x51, 0x78, 0x01, 0xc3, 0x6e, 0xe9, 0xaa, 0x95},
+    .key = {0x88, 0x71, 0x29, 0xad, 0xc3, 0x5e, 0xa2, 0x6e, 0x28, 0xc2, 0x2a, 0xbc, 0x20, 0x39, 0x75, 0xc8},
 };
 
 static const struct tlcp_write_keys fuzz_gcm_keys = {
-        .key = { 0x8c, 0x97, 0xcc, 0xfe, 0xa7, 0x88, 0xf0, 0xeb, 0x8a, 0x34, 0x82, 0xec, 0xce, 0x4d, 0x50, 0xa6 },
-        .salt = { 0x02, 0x7d, 0x12, 0x02 },
+    .key = {0x8c, 0x97, 0xcc, 0xfe, 0xa7, 0x88, 0xf0, 0xeb, 0x8a, 0x34, 0x82, 0xec, 0xce, 0x4d, 0x50, 0xa6},
+    .salt = {0x02, 0x7d, 0x12, 0x02},
 };
 
 /* fuzz_protection sets p up for control value mode (0 none, 1 CBC, 2 GCM) at sequence number seq. */
 static void fuzz_protection(struct tlcp_record_protection *p, unsigned mode, uint64_t seq)
 {
-        struct err err = { 0 };
+        struct err err = {0};
         tlcp_record_protection_init(p);
-        if (mode == 1 && tlcp_record_protection_set_keys(p, tlcp_suite_lookup(TLCP_ECC_SM4_CBC_SM3), &fuzz_cbc_keys,
-                                                         &err) != 0)
+        if (mode == 1 &&
+            tlcp_record_protection_set_keys(p, tlcp_suite_lookup(TLCP_ECC_SM4_CBC_SM3), &fuzz_cbc_keys, &err) != 0)
                 abort();
-        if (mode >= 2 && tlcp_record_protection_set_keys(p, tlcp_suite_lookup(TLCP_ECC_SM4_GCM_SM3), &fuzz_gcm_keys,
-                                                         &err) != 0)
+        if (mode >= 2 &&
+            tlcp_record_protection_set_keys(p, tlcp_suite_lookup(TLCP_ECC_SM4_GCM_SM3), &fuzz_gcm_keys, &err) != 0)
                 abort();
         p->seq = seq;
 }
@@ -44,7 +44,7 @@ static void fuzz_check_reseal(unsigned mode, uint64_t seq, const struct tlcp_rec
 {
         struct tlcp_record_protection sealer;
         struct buf_writer out;
-        struct err err = { 0 };
+        struct err err = {0};
         fuzz_protection(&sealer, mode, seq);
         size_t iv_len = mode == 0 ? 0 : mode == 1 ? TLCP_CBC_IV_LEN : TLCP_GCM_EXPLICIT_NONCE_LEN;
         buf_writer_init_heap(&out, TLCP_RECORD_MAX_SEALED_LEN);
@@ -53,8 +53,8 @@ static void fuzz_check_reseal(unsigned mode, uint64_t seq, const struct tlcp_rec
                 abort();
         size_t fragment_len = out.len - TLCP_RECORD_HEADER_LEN;
         bool must_match = mode != 1 || fragment_len == header->length;
-        if (must_match && (fragment_len != header->length ||
-                           memcmp(out.data + TLCP_RECORD_HEADER_LEN, original, fragment_len) != 0))
+        if (must_match &&
+            (fragment_len != header->length || memcmp(out.data + TLCP_RECORD_HEADER_LEN, original, fragment_len) != 0))
                 abort();
         if (mode == 1 && fragment_len > header->length) /* minimal padding can only be shorter */
                 abort();
@@ -68,7 +68,7 @@ static void fuzz_check_round_trip(uint8_t type, struct buf_reader content)
         for (unsigned mode = 0; mode < 3; mode++) {
                 struct tlcp_record_protection sender, receiver;
                 struct buf_writer out;
-                struct err err = { 0 };
+                struct err err = {0};
                 fuzz_protection(&sender, mode, 7);
                 fuzz_protection(&receiver, mode, 7);
                 buf_writer_init_heap(&out, TLCP_RECORD_MAX_SEALED_LEN);
@@ -98,7 +98,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
         for (;;) {
                 struct tlcp_record_header header;
                 struct buf_reader content;
-                struct err err = { 0 };
+                struct err err = {0};
                 if (tlcp_record_header_parse(&header, &in, &err) != 0 || in.len < header.length)
                         break;
                 /* The fragment is opened in place in a copy, so the original stays available to compare. */

@@ -16,7 +16,7 @@ static void test_master_secret_from_pre_master(void)
                 struct tlcp_vector v;
                 tlcp_vector_load(&v, tlcp_vector_name(i));
                 if (v.has_pre_master) {
-                        struct err err = { 0 };
+                        struct err err = {0};
                         uint8_t master[TLCP_MASTER_SECRET_LEN];
                         CHECK_OK(tlcp_key_schedule_master_secret(master, v.pre_master, sizeof v.pre_master,
                                                                  v.client_random, v.server_random, &err),
@@ -53,10 +53,10 @@ static void test_key_block(void)
         for (size_t i = 0; i < tlcp_vector_count(); i++) {
                 struct tlcp_vector v;
                 tlcp_vector_load(&v, tlcp_vector_name(i));
-                struct err err = { 0 };
+                struct err err = {0};
                 struct tlcp_key_block block;
-                CHECK_OK(tlcp_key_schedule_key_block(&block, v.suite, v.master_secret, v.client_random,
-                                                     v.server_random, &err),
+                CHECK_OK(tlcp_key_schedule_key_block(&block, v.suite, v.master_secret, v.client_random, v.server_random,
+                                                     &err),
                          &err);
                 uint8_t expected[TLCP_KEY_BLOCK_MAX];
                 size_t expected_len = tlcp_vector_get_hex(&v, "derived.key_block_hex", expected, sizeof expected);
@@ -78,7 +78,7 @@ static void test_key_block(void)
  * the file's derived value and against the Finished message the peer actually sent (decrypted record). */
 static void check_verify_data(const struct tlcp_vector *v, bool is_client)
 {
-        struct err err = { 0 };
+        struct err err = {0};
         size_t transcript_len;
         uint8_t *transcript = tlcp_vector_transcript(v, TLCP_HANDSHAKE_FINISHED, is_client, &transcript_len);
         uint8_t hash[SM3_DIGEST_LEN], verify_data[TLCP_VERIFY_DATA_LEN];
@@ -108,7 +108,7 @@ static void test_verify_data_sides_differ(void)
 {
         struct tlcp_vector v;
         tlcp_vector_load(&v, tlcp_vector_name(0));
-        struct err err = { 0 };
+        struct err err = {0};
         size_t transcript_len;
         uint8_t *transcript = tlcp_vector_transcript(&v, TLCP_HANDSHAKE_FINISHED, true, &transcript_len);
         uint8_t hash[SM3_DIGEST_LEN], as_server[TLCP_VERIFY_DATA_LEN];

@@ -31,7 +31,7 @@ static void vector_write_keys(const struct tlcp_vector *v, bool is_client, struc
 static void vector_protection(struct tlcp_record_protection *p, const struct tlcp_vector *v, bool is_client)
 {
         struct tlcp_write_keys keys;
-        struct err err = { 0 };
+        struct err err = {0};
         vector_write_keys(v, is_client, &keys);
         tlcp_record_protection_init(p);
         CHECK_OK(tlcp_record_protection_set_keys(p, v->suite, &keys, &err), &err);
@@ -48,9 +48,9 @@ static size_t check_vector_direction_opens(const struct tlcp_vector *v, bool is_
                 const struct tlcp_vector_record *r = &v->records[i];
                 if (r->is_from_client != is_from_client)
                         continue;
-                struct err err = { 0 };
-                const uint8_t wire_header[] = { r->type, 0x01, 0x01, (uint8_t)(r->fragment_len >> 8),
-                                                (uint8_t)r->fragment_len };
+                struct err err = {0};
+                const uint8_t wire_header[] = {r->type, 0x01, 0x01, (uint8_t)(r->fragment_len >> 8),
+                                               (uint8_t)r->fragment_len};
                 struct buf_reader in = buf_reader_make(wire_header, sizeof wire_header);
                 struct tlcp_record_header header;
                 CHECK_OK(tlcp_record_header_parse(&header, &in, &err), &err);
@@ -99,7 +99,7 @@ static void check_vector_direction_reseals(const struct tlcp_vector *v, bool is_
                 const struct tlcp_vector_record *r = &v->records[i];
                 if (r->is_from_client != is_from_client || !r->is_protected)
                         continue;
-                struct err err = { 0 };
+                struct err err = {0};
                 struct buf_writer out;
                 buf_writer_init_heap(&out, TLCP_RECORD_MAX_SEALED_LEN);
                 p.seq = r->seq;
@@ -134,9 +134,8 @@ static void test_gcm_default_nonce_matches_gmssl(void)
 {
         struct tlcp_vector v;
         tlcp_vector_load(&v, "05-gmssl-gmssl-ecdhe-sm4-gcm-sm3.json");
-        CHECK(json_is_true(json_object_get(json_object_get(json_object_get(v.root, "wire_facts"),
-                                                           "gcm_explicit_nonce_equals_seq_num"),
-                                           "c2s")));
+        CHECK(json_is_true(json_object_get(
+            json_object_get(json_object_get(v.root, "wire_facts"), "gcm_explicit_nonce_equals_seq_num"), "c2s")));
         struct tlcp_record_protection p;
         vector_protection(&p, &v, true);
         size_t num_checked = 0;
@@ -144,7 +143,7 @@ static void test_gcm_default_nonce_matches_gmssl(void)
                 const struct tlcp_vector_record *r = &v.records[i];
                 if (!r->is_from_client || !r->is_protected)
                         continue;
-                struct err err = { 0 };
+                struct err err = {0};
                 struct buf_writer out;
                 buf_writer_init_heap(&out, TLCP_RECORD_MAX_SEALED_LEN);
                 CHECK_EQ(p.seq, r->seq);
@@ -173,7 +172,7 @@ static void test_pair(const struct tlcp_suite *suite, struct tlcp_record_protect
                       struct tlcp_record_protection *receiver)
 {
         struct tlcp_write_keys keys;
-        struct err err = { 0 };
+        struct err err = {0};
         test_keys(&keys);
         tlcp_record_protection_init(sender);
         tlcp_record_protection_init(receiver);
@@ -193,8 +192,7 @@ static int open_record(struct tlcp_record_protection *p, const uint8_t *data, si
         return tlcp_record_open(p, content, &header, fragment, err);
 }
 
-
-static const size_t round_trip_lengths[] = { 0, 1, 15, 16, 31, 32, 100, 4096, TLCP_MAX_PLAINTEXT };
+static const size_t round_trip_lengths[] = {0, 1, 15, 16, 31, 32, 100, 4096, TLCP_MAX_PLAINTEXT};
 
 static void check_round_trip(const struct tlcp_suite *suite, size_t len)
 {
@@ -204,7 +202,7 @@ static void check_round_trip(const struct tlcp_suite *suite, size_t len)
         for (size_t i = 0; i < len; i++)
                 content[i] = (uint8_t)(i * 7 + len);
         for (uint64_t n = 0; n < 3; n++) {
-                struct err err = { 0 };
+                struct err err = {0};
                 struct buf_writer out;
                 buf_writer_init_heap(&out, TLCP_RECORD_MAX_SEALED_LEN);
                 CHECK_OK(tlcp_record_seal(&sender, &out, TLCP_CONTENT_APPLICATION_DATA, content, len, &err), &err);
@@ -241,12 +239,12 @@ static void test_plaintext_records(void)
         struct tlcp_record_protection p;
         tlcp_record_protection_init(&p);
         CHECK(!tlcp_record_protection_is_active(&p));
-        struct err err = { 0 };
+        struct err err = {0};
         struct buf_writer out;
         buf_writer_init_heap(&out, 64);
         CHECK_OK(tlcp_record_seal(&p, &out, TLCP_CONTENT_HANDSHAKE, (const uint8_t *)"\x0e\x00\x00\x00", 4, &err),
                  &err);
-        static const uint8_t expected[] = { 22, 0x01, 0x01, 0x00, 0x04, 0x0e, 0x00, 0x00, 0x00 };
+        static const uint8_t expected[] = {22, 0x01, 0x01, 0x00, 0x04, 0x0e, 0x00, 0x00, 0x00};
         CHECK_EQ(out.len, sizeof expected);
         CHECK_MEM(out.data, expected, sizeof expected);
         uint8_t fragment[16];
@@ -255,7 +253,7 @@ static void test_plaintext_records(void)
         CHECK_EQ(content.len, 4);
         buf_writer_cleanup(&out);
         /* A plaintext record longer than 2^14 is refused even though its header is legal. */
-        struct tlcp_record_header header = { TLCP_CONTENT_HANDSHAKE, TLCP_VERSION, TLCP_MAX_PLAINTEXT + 1 };
+        struct tlcp_record_header header = {TLCP_CONTENT_HANDSHAKE, TLCP_VERSION, TLCP_MAX_PLAINTEXT + 1};
         uint8_t *big = calloc(1, TLCP_MAX_PLAINTEXT + 1);
         CHECK_STATUS(tlcp_record_open(&p, &content, &header, big, &err), TLCP_ERECORD_OVERFLOW);
         free(big);
@@ -270,7 +268,7 @@ static void test_seal_too_long(void)
         for (size_t s = 0; s < num_suites; s++) {
                 struct tlcp_record_protection sender, receiver;
                 test_pair(&suites[s], &sender, &receiver);
-                struct err err = { 0 };
+                struct err err = {0};
                 struct buf_writer out;
                 buf_writer_init_heap(&out, 2 * TLCP_RECORD_MAX_SEALED_LEN);
                 CHECK_STATUS(tlcp_record_seal(&sender, &out, TLCP_CONTENT_APPLICATION_DATA, content,
@@ -293,7 +291,7 @@ static void test_seal_no_room(void)
         uint8_t mem[40];
         struct buf_writer out;
         buf_writer_init_fixed(&out, mem, sizeof mem);
-        struct err err = { 0 };
+        struct err err = {0};
         CHECK_OK(buf_write_u8(&out, 0x55), &err);
         CHECK_STATUS(tlcp_record_seal(&sender, &out, TLCP_CONTENT_APPLICATION_DATA, (const uint8_t *)"x", 1, &err),
                      SMT_ENOSPACE);
@@ -306,7 +304,7 @@ static void test_seal_no_room(void)
 /* CBC IVs are fresh per record; GCM explicit nonces are the sequence number. */
 static void test_explicit_iv_choice(void)
 {
-        struct err err = { 0 };
+        struct err err = {0};
         struct tlcp_record_protection sender, receiver;
         test_pair(tlcp_suite_lookup(TLCP_ECC_SM4_CBC_SM3), &sender, &receiver);
         struct buf_writer a, b;
@@ -334,7 +332,7 @@ static void test_explicit_iv_choice(void)
 static size_t seal_sample(struct tlcp_record_protection *sender, uint8_t *record)
 {
         static const uint8_t content[40] = "forty bytes of application data payload";
-        struct err err = { 0 };
+        struct err err = {0};
         struct buf_writer out;
         buf_writer_init_heap(&out, 256);
         CHECK_OK(tlcp_record_seal(sender, &out, TLCP_CONTENT_APPLICATION_DATA, content, sizeof content, &err), &err);
@@ -355,11 +353,11 @@ static void test_every_bit_flip_is_bad_record_mac(void)
                 test_pair(&suites[s], &sender, &receiver);
                 uint8_t record[256], tampered[256], fragment[256];
                 size_t len = seal_sample(&sender, record);
-                char first_message[sizeof ((struct err *)0)->msg] = "";
+                char first_message[sizeof((struct err *)0)->msg] = "";
                 for (size_t bit = TLCP_RECORD_HEADER_LEN * 8; bit < len * 8; bit++) {
                         memcpy(tampered, record, len);
                         tampered[bit / 8] ^= (uint8_t)(1u << (bit % 8));
-                        struct err err = { 0 };
+                        struct err err = {0};
                         struct buf_reader content;
                         receiver.seq = 0;
                         CHECK_STATUS(open_record(&receiver, tampered, len, fragment, &content, &err),
@@ -369,7 +367,7 @@ static void test_every_bit_flip_is_bad_record_mac(void)
                         CHECK_STR(err.msg, first_message);
                         CHECK_EQ(receiver.seq, 0);
                 }
-                struct err err = { 0 };
+                struct err err = {0};
                 struct buf_reader content;
                 CHECK_OK(open_record(&receiver, record, len, fragment, &content, &err), &err);
                 tlcp_record_protection_cleanup(&sender);
@@ -387,7 +385,7 @@ static void test_wrong_seq_is_bad_record_mac(void)
                 test_pair(&suites[s], &sender, &receiver);
                 uint8_t record[256], fragment[256];
                 size_t len = seal_sample(&sender, record);
-                struct err err = { 0 };
+                struct err err = {0};
                 struct buf_reader content;
                 receiver.seq = 1;
                 CHECK_STATUS(open_record(&receiver, record, len, fragment, &content, &err), TLCP_EBAD_RECORD_MAC);
@@ -410,7 +408,7 @@ static void test_wrong_type_is_bad_record_mac(void)
                 uint8_t record[256], fragment[256];
                 size_t len = seal_sample(&sender, record);
                 record[0] = TLCP_CONTENT_HANDSHAKE;
-                struct err err = { 0 };
+                struct err err = {0};
                 struct buf_reader content;
                 CHECK_STATUS(open_record(&receiver, record, len, fragment, &content, &err), TLCP_EBAD_RECORD_MAC);
                 tlcp_record_protection_cleanup(&sender);
@@ -421,7 +419,7 @@ static void test_wrong_type_is_bad_record_mac(void)
 /* open_fragment opens len bytes of fragment as an application_data record. */
 static int open_fragment(struct tlcp_record_protection *p, uint8_t *fragment, size_t len, struct err *err)
 {
-        struct tlcp_record_header header = { TLCP_CONTENT_APPLICATION_DATA, TLCP_VERSION, (uint16_t)len };
+        struct tlcp_record_header header = {TLCP_CONTENT_APPLICATION_DATA, TLCP_VERSION, (uint16_t)len};
         struct buf_reader content;
         return tlcp_record_open(p, &content, &header, fragment, err);
 }
@@ -431,10 +429,10 @@ static int open_fragment(struct tlcp_record_protection *p, uint8_t *fragment, si
 static void test_truncated_fragments(void)
 {
         struct tlcp_record_protection sender, receiver;
-        uint8_t fragment[256] = { 0 };
-        struct err err = { 0 };
+        uint8_t fragment[256] = {0};
+        struct err err = {0};
         test_pair(tlcp_suite_lookup(TLCP_ECC_SM4_CBC_SM3), &sender, &receiver);
-        static const size_t cbc_lengths[] = { 0, 1, 15, 16, 32, 48, 63, 65, 72, 79 };
+        static const size_t cbc_lengths[] = {0, 1, 15, 16, 32, 48, 63, 65, 72, 79};
         for (size_t i = 0; i < sizeof cbc_lengths / sizeof cbc_lengths[0]; i++)
                 CHECK_STATUS(open_fragment(&receiver, fragment, cbc_lengths[i], &err), TLCP_EBAD_RECORD_MAC);
         /* The sealed sample cut by one block still has IV + 3 blocks but a MAC that cannot match. */
@@ -447,13 +445,12 @@ static void test_truncated_fragments(void)
         tlcp_record_protection_cleanup(&receiver);
 
         test_pair(tlcp_suite_lookup(TLCP_ECC_SM4_GCM_SM3), &sender, &receiver);
-        static const size_t gcm_lengths[] = { 0, 1, 8, 16, 23, 24 };
+        static const size_t gcm_lengths[] = {0, 1, 8, 16, 23, 24};
         for (size_t i = 0; i < sizeof gcm_lengths / sizeof gcm_lengths[0]; i++)
                 CHECK_STATUS(open_fragment(&receiver, fragment, gcm_lengths[i], &err), TLCP_EBAD_RECORD_MAC);
         len = seal_sample(&sender, record);
         memcpy(fragment, record + TLCP_RECORD_HEADER_LEN, len - TLCP_RECORD_HEADER_LEN);
-        CHECK_STATUS(open_fragment(&receiver, fragment, len - TLCP_RECORD_HEADER_LEN - 1, &err),
-                     TLCP_EBAD_RECORD_MAC);
+        CHECK_STATUS(open_fragment(&receiver, fragment, len - TLCP_RECORD_HEADER_LEN - 1, &err), TLCP_EBAD_RECORD_MAC);
         tlcp_record_protection_cleanup(&sender);
         tlcp_record_protection_cleanup(&receiver);
 }
@@ -469,7 +466,7 @@ static void test_header_errors(void)
 {
         struct tlcp_record_header header;
         struct buf_reader in;
-        struct err err = { 0 };
+        struct err err = {0};
         CHECK_STATUS(parse_header_bytes((const uint8_t *)"\x16\x03\x03\x00\x10", 5, &header, &in, &err),
                      TLCP_EPROTOCOL_VERSION);
         CHECK(strstr(err.msg, "0x0303") != NULL);
@@ -483,7 +480,7 @@ static void test_header_errors(void)
         CHECK_EQ(in.len, 4);
         CHECK_STATUS(parse_header_bytes((const uint8_t *)"", 0, &header, &in, &err), SMT_EAGAIN);
         /* The largest legal fragment, 2^14 + 2048, parses and only the header is consumed. */
-        static const uint8_t largest[] = { 0x17, 0x01, 0x01, 0x48, 0x00, 0xAA };
+        static const uint8_t largest[] = {0x17, 0x01, 0x01, 0x48, 0x00, 0xAA};
         CHECK_OK(parse_header_bytes(largest, sizeof largest, &header, &in, &err), &err);
         CHECK_EQ(header.type, TLCP_CONTENT_APPLICATION_DATA);
         CHECK_EQ(header.version, TLCP_VERSION);
@@ -513,7 +510,7 @@ static void test_seq_does_not_wrap(void)
 {
         struct tlcp_record_protection sender, receiver;
         test_pair(tlcp_suite_lookup(TLCP_ECC_SM4_GCM_SM3), &sender, &receiver);
-        struct err err = { 0 };
+        struct err err = {0};
         uint8_t record[256], fragment[256];
         sender.seq = UINT64_MAX - 1;
         receiver.seq = UINT64_MAX - 1;
@@ -550,7 +547,7 @@ static void test_seal_with_explicit_iv_checks_length(void)
 {
         struct tlcp_record_protection sender, receiver;
         test_pair(tlcp_suite_lookup(TLCP_ECC_SM4_GCM_SM3), &sender, &receiver);
-        struct err err = { 0 };
+        struct err err = {0};
         struct buf_writer out;
         buf_writer_init_heap(&out, 256);
         static const uint8_t iv[TLCP_CBC_IV_LEN];
@@ -564,10 +561,11 @@ static void test_seal_with_explicit_iv_checks_length(void)
         tlcp_record_protection_cleanup(&receiver);
 }
 
-CHECK_MAIN(CHECK_TEST(test_vectors_open), CHECK_TEST(test_vectors_reseal), CHECK_TEST(test_gcm_default_nonce_matches_gmssl),
-           CHECK_TEST(test_round_trip_every_suite), CHECK_TEST(test_plaintext_records), CHECK_TEST(test_seal_too_long),
-           CHECK_TEST(test_seal_no_room), CHECK_TEST(test_explicit_iv_choice),
-           CHECK_TEST(test_every_bit_flip_is_bad_record_mac), CHECK_TEST(test_wrong_seq_is_bad_record_mac),
-           CHECK_TEST(test_wrong_type_is_bad_record_mac), CHECK_TEST(test_truncated_fragments),
-           CHECK_TEST(test_header_errors), CHECK_TEST(test_is_tlcp_client_hello), CHECK_TEST(test_seq_does_not_wrap),
-           CHECK_TEST(test_cleanup_wipes), CHECK_TEST(test_seal_with_explicit_iv_checks_length))
+CHECK_MAIN(CHECK_TEST(test_vectors_open), CHECK_TEST(test_vectors_reseal),
+           CHECK_TEST(test_gcm_default_nonce_matches_gmssl), CHECK_TEST(test_round_trip_every_suite),
+           CHECK_TEST(test_plaintext_records), CHECK_TEST(test_seal_too_long), CHECK_TEST(test_seal_no_room),
+           CHECK_TEST(test_explicit_iv_choice), CHECK_TEST(test_every_bit_flip_is_bad_record_mac),
+           CHECK_TEST(test_wrong_seq_is_bad_record_mac), CHECK_TEST(test_wrong_type_is_bad_record_mac),
+           CHECK_TEST(test_truncated_fragments), CHECK_TEST(test_header_errors), CHECK_TEST(test_is_tlcp_client_hello),
+           CHECK_TEST(test_seq_does_not_wrap), CHECK_TEST(test_cleanup_wipes),
+           CHECK_TEST(test_seal_with_explicit_iv_checks_length))

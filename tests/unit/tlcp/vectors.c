@@ -10,10 +10,10 @@
 #include "check.h"
 
 static const char *const tlcp_vector_names[] = {
-        "01-tongsuo-tongsuo-ecc-sm4-cbc-sm3.json",   "02-tongsuo-tongsuo-ecc-sm4-gcm-sm3.json",
-        "03-tongsuo-tongsuo-ecdhe-sm4-cbc-sm3.json", "04-tongsuo-tongsuo-ecdhe-sm4-gcm-sm3.json",
-        "05-gmssl-gmssl-ecdhe-sm4-gcm-sm3.json",     "06-gmssl-tongsuo-ecc-sm4-gcm-sm3.json",
-        "07-tongsuo-gmssl-ecc-sm4-cbc-sm3.json",
+    "01-tongsuo-tongsuo-ecc-sm4-cbc-sm3.json",   "02-tongsuo-tongsuo-ecc-sm4-gcm-sm3.json",
+    "03-tongsuo-tongsuo-ecdhe-sm4-cbc-sm3.json", "04-tongsuo-tongsuo-ecdhe-sm4-gcm-sm3.json",
+    "05-gmssl-gmssl-ecdhe-sm4-gcm-sm3.json",     "06-gmssl-tongsuo-ecc-sm4-gcm-sm3.json",
+    "07-tongsuo-gmssl-ecc-sm4-cbc-sm3.json",
 };
 
 size_t tlcp_vector_count(void)
@@ -94,8 +94,8 @@ static void tlcp_vector_read_record(const struct tlcp_vector *v, json_t *item, s
         uint8_t version[2];
         CHECK_EQ(check_hex(version, sizeof version, tlcp_vector_get_string(item, "version", v->name)), 2);
         record->version = (uint16_t)(version[0] << 8 | version[1]);
-        record->fragment = tlcp_vector_hex_decode(tlcp_vector_get_string(item, "fragment_hex", v->name),
-                                                  &record->fragment_len);
+        record->fragment =
+            tlcp_vector_hex_decode(tlcp_vector_get_string(item, "fragment_hex", v->name), &record->fragment_len);
         json_t *seq = json_object_get(item, "seq");
         record->is_protected = seq != NULL;
         if (!record->is_protected) {
@@ -105,8 +105,8 @@ static void tlcp_vector_read_record(const struct tlcp_vector *v, json_t *item, s
         }
         CHECK(json_is_integer(seq) && json_integer_value(seq) >= 0);
         record->seq = (uint64_t)json_integer_value(seq);
-        record->plaintext = tlcp_vector_hex_decode(tlcp_vector_get_string(item, "plaintext_hex", v->name),
-                                                   &record->plaintext_len);
+        record->plaintext =
+            tlcp_vector_hex_decode(tlcp_vector_get_string(item, "plaintext_hex", v->name), &record->plaintext_len);
 }
 
 /* Handshake bytes of one direction not yet cut into messages. */
@@ -127,11 +127,11 @@ static void tlcp_vector_cut_messages(struct tlcp_vector *v, struct tlcp_vector_p
                         return;
                 memcpy(v->message_bytes + *used, pending->data, len);
                 v->messages[v->num_messages++] = (struct tlcp_vector_message){
-                        .is_from_client = is_from_client,
-                        .msg_type = pending->data[0],
-                        .data = v->message_bytes + *used,
-                        .len = len,
-                        .is_encrypted = pending->is_encrypted,
+                    .is_from_client = is_from_client,
+                    .msg_type = pending->data[0],
+                    .data = v->message_bytes + *used,
+                    .len = len,
+                    .is_encrypted = pending->is_encrypted,
                 };
                 *used += len;
                 memmove(pending->data, pending->data + len, pending->len - len);
@@ -149,8 +149,8 @@ static void tlcp_vector_split_messages(struct tlcp_vector *v)
                         total += v->records[i].plaintext_len;
         v->message_bytes = tlcp_vector_alloc(total);
         v->messages = tlcp_vector_alloc(sizeof *v->messages * (total / TLCP_HANDSHAKE_HEADER_LEN + 1));
-        struct tlcp_vector_pending pending[2] = { { tlcp_vector_alloc(total), 0, false },
-                                                  { tlcp_vector_alloc(total), 0, false } };
+        struct tlcp_vector_pending pending[2] = {{tlcp_vector_alloc(total), 0, false},
+                                                 {tlcp_vector_alloc(total), 0, false}};
         size_t used = 0;
         for (size_t i = 0; i < v->num_records; i++) {
                 const struct tlcp_vector_record *r = &v->records[i];
@@ -210,7 +210,7 @@ static void tlcp_vector_read_secrets(struct tlcp_vector *v)
 
 void tlcp_vector_load(struct tlcp_vector *v, const char *name)
 {
-        *v = (struct tlcp_vector){ .name = name };
+        *v = (struct tlcp_vector){.name = name};
         if (check_shared_path("vectors/tlcp") == NULL)
                 check_skip_all("no recorded TLCP connections (SMT_SHARED_DIR/vectors/tlcp)");
         char relative[256];
@@ -243,7 +243,7 @@ void tlcp_vector_free(struct tlcp_vector *v)
         free(v->messages);
         free(v->message_bytes);
         json_decref(v->root);
-        *v = (struct tlcp_vector){ .name = NULL };
+        *v = (struct tlcp_vector){.name = NULL};
 }
 
 const char *tlcp_vector_pki_path(const struct tlcp_vector *v, const char *role)
@@ -293,9 +293,9 @@ uint8_t *tlcp_vector_stream(const struct tlcp_vector *v, bool is_from_client, si
                 const struct tlcp_vector_record *r = &v->records[i];
                 if (r->is_from_client != is_from_client)
                         continue;
-                const uint8_t header[TLCP_RECORD_HEADER_LEN] = { r->type, (uint8_t)(r->version >> 8),
-                                                                 (uint8_t)r->version, (uint8_t)(r->fragment_len >> 8),
-                                                                 (uint8_t)r->fragment_len };
+                const uint8_t header[TLCP_RECORD_HEADER_LEN] = {r->type, (uint8_t)(r->version >> 8),
+                                                                (uint8_t)r->version, (uint8_t)(r->fragment_len >> 8),
+                                                                (uint8_t)r->fragment_len};
                 memcpy(out + used, header, sizeof header);
                 memcpy(out + used + sizeof header, r->fragment, r->fragment_len);
                 used += sizeof header + r->fragment_len;
