@@ -1,0 +1,176 @@
+/* src/tlcp/handshake_certificate.c: the Certificate message in both directions (GB/T 38636-2020 §6.4.5.3,
+ * §6.4.5.7): signing certificate, encryption certificate, then the chain; and the checks on the peer's
+ * pair — trust, validity, key usage of each position, and the host name on the client side. */
+#include "tlcp/handshake.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char *tlcp_handshake_certificate_whose(const struct tlcp_conn *conn, bool is_own)
+{
+        return (conn->role == TLCP_ROLE_CLIENT) == is_own ? "client" : "server";
+}
+
+void tlcp_handshake_certificate_subject(const struct cert *cert, char out[CERT_NAME_TEXT_MAX])
+{
+        if (cert == NULL || cert_subject_text(cert, out, CERT_NAME_TEXT_MAX, NULL) < 0)
+                snprintf(out, CERT_NAME_TEXT_MAX, "?");
+}
+
+void tlcp_handshake_peer_cleanup(struct tlcp_peer *peer)
+{
+        cert_free(peer->sign_cert);
+        cert_free(peer->enc_cert);
+        cert_chain_free(peer->chain);
+        key_free(peer->sign_key);
+        key_free(peer->enc_key);
+        *peer = (struct tlcp_peer){0};
+}
+
+/* tlcp_handshake_certificate_list fills the message from our credentials (none: an empty list, §6.4.5.7). */
+static int tlcp_handshake_certificate_list(const struct tlcp_credentials *credentials, struct tlcp_certificate *list,
+                                           struct err *err)
+{
+        *list = (struct tlcp_certificate){0};
+        if (credentials == NULL)
+                return SMT_OK;
+        const struct cert *own[2] = {credentials->sign_cert, credentials->enc_cert};
+        size_t num_chain = credentials->chain != NULL ? cert_chain_count(credentials->chain) : 0;
+        if (2 + num_chain > TLCP_CERTIFICATE_LIST_MAX)
+                return SMT_ERR(err, SMT_EINVAL, "certificate: a chain of %zu certificates exceeds %d", num_chain,
+                               TLCP_CERTIFICATE_LIST_MAX - 2);
+        for (size_t i = 0; i < 2 + num_chain; i++) {
+                const struct cert *cert = i < 2 ? own[i] : cert_chain_get(credentials->chain, i - 2);
+                cert_der(cert, &list->certificates[i].data, &list->certificates[i].len);
+        }
+        list->num_certificates = 2 + num_chain;
+        return SMT_OK;
+}
+
+int tlcp_handshake_certificate_send(struct tlcp_conn *conn, struct err *err)
+{
+        struct tlcp_certificate list;
+        TRY(tlcp_handshake_certificate_list(conn->credentials, &list, err));
+        if (conn->role == TLCP_ROLE_CLIENT)
+                conn->has_client_certificate = list.num_certificates > 0;
+        struct buf_writer body;
+        buf_writer_init_heap(&body, TLCP_MAX_HANDSHAKE_MESSAGE);
+        int status = tlcp_certificate_write(&body, &list, err);
+        if (status == SMT_OK)
+                status = tlcp_handshake_send_message(conn, TLCP_HANDSHAKE_CERTIFICATE, &body, err);
+        buf_writer_cleanup(&body);
+        return status;
+}
+
+/* tlcp_handshake_certificate_parse_all makes the peer's certificates and public keys. */
+static int tlcp_handshake_certificate_parse_all(struct tlcp_peer *peer, const struct tlcp_certificate *list,
+                                                struct err *err)
+{
+        TRY(cert_parse_der(&peer->sign_cert, list->certificates[0].data, list->certificates[0].len, err));
+        TRY(cert_parse_der(&peer->enc_cert, list->certificates[1].data, list->certificates[1].len, err));
+        TRY(cert_chain_new(&peer->chain, err));
+        for (size_t i = 2; i < list->num_certificates; i++) {
+                struct cert *cert;
+                TRY(cert_parse_der(&cert, list->certificates[i].data, list->certificates[i].len, err));
+                TRY(cert_chain_append(peer->chain, cert, err));
+        }
+        TRY(cert_public_key(peer->sign_cert, &peer->sign_key, err));
+        TRY(cert_public_key(peer->enc_cert, &peer->enc_key, err));
+        if (key_get_alg(peer->sign_key) != KEY_ALG_SM2 || key_get_alg(peer->enc_key) != KEY_ALG_SM2)
+                return SMT_ERR(err, TLCP_EUNSUPPORTED_CERTIFICATE, "the certificates do not carry SM2 keys");
+        return SMT_OK;
+}
+
+/* tlcp_handshake_certificate_fail keeps the message of a failed certificate check, naming the certificate,
+ * and gives it the TLCP status whose alert fits (alert.c). */
+static int tlcp_handshake_certificate_fail(const struct cert *cert, const char *position, int status, struct err *err)
+{
+        char subject[CERT_NAME_TEXT_MAX];
+        tlcp_handshake_certificate_subject(cert, subject);
+        err_prefix(err, "%s certificate (%s)", position, subject);
+        if (err != NULL)
+                err->code = status;
+        return status;
+}
+
+/* tlcp_handshake_certificate_trust verifies one certificate's chain to the trusted roots. */
+static int tlcp_handshake_certificate_trust(const struct tlcp_conn *conn, const struct cert *cert, const char *position,
+                                            struct err *err)
+{
+        int status =
+            cert_verify_chain(conn->config->trust, cert, conn->peer.chain, conn->config->verify_time, NULL, err);
+        if (status == CRYPTO_ECERT_UNTRUSTED)
+                status = TLCP_EUNKNOWN_CA;
+        else if (status == CRYPTO_ECERT_EXPIRED)
+                status = TLCP_ECERTIFICATE_EXPIRED;
+        else if (status == CRYPTO_ECERT)
+                status = TLCP_EBAD_CERTIFICATE;
+        return status < 0 ? tlcp_handshake_certificate_fail(cert, position, status, err) : SMT_OK;
+}
+
+/* tlcp_handshake_certificate_check_usage: each certificate must be fit for its place (§6.4.5.3), so a
+ * signing certificate where the encryption one belongs is refused rather than encrypted to. */
+static int tlcp_handshake_certificate_check_usage(const struct tlcp_peer *peer, struct err *err)
+{
+        if (cert_check_key_usage(peer->sign_cert, CERT_KEY_USAGE_DIGITAL_SIGNATURE, err) < 0)
+                return tlcp_handshake_certificate_fail(peer->sign_cert, "signing", TLCP_EUNSUPPORTED_CERTIFICATE, err);
+        if (cert_check_key_usage_any(peer->enc_cert, CERT_KEY_USAGE_KEY_ENCIPHERMENT | CERT_KEY_USAGE_DATA_ENCIPHERMENT,
+                                     err) < 0)
+                return tlcp_handshake_certificate_fail(peer->enc_cert, "encryption", TLCP_EUNSUPPORTED_CERTIFICATE,
+                                                       err);
+        return SMT_OK;
+}
+
+/* tlcp_handshake_certificate_check runs every check on the peer's pair. */
+static int tlcp_handshake_certificate_check(struct tlcp_conn *conn, struct err *err)
+{
+        bool is_verifying = conn->role == TLCP_ROLE_CLIENT ? conn->config->verify_peer : conn->config->trust != NULL;
+        if (is_verifying) {
+                TRY(tlcp_handshake_certificate_trust(conn, conn->peer.sign_cert, "signing", err));
+                TRY(tlcp_handshake_certificate_trust(conn, conn->peer.enc_cert, "encryption", err));
+        }
+        TRY(tlcp_handshake_certificate_check_usage(&conn->peer, err));
+        const char *host = conn->config->server_name;
+        if (conn->role == TLCP_ROLE_CLIENT && is_verifying && host != NULL &&
+            cert_check_host(conn->peer.sign_cert, host, err) < 0)
+                return tlcp_handshake_certificate_fail(conn->peer.sign_cert, "signing", TLCP_EBAD_CERTIFICATE, err);
+        return SMT_OK;
+}
+
+/* tlcp_handshake_certificate_none decides about a client that sent no certificates (§6.4.5.7). */
+static int tlcp_handshake_certificate_none(const struct tlcp_conn *conn, struct err *err)
+{
+        if (conn->suite->key_exchange == TLCP_KEY_EXCHANGE_ECDHE)
+                return SMT_ERR(err, TLCP_EHANDSHAKE_FAILURE, "certificate: the client sent none, and %s needs them",
+                               conn->suite->name);
+        if (conn->config->client_auth == TLCP_CLIENT_AUTH_REQUIRED)
+                return SMT_ERR(err, TLCP_EHANDSHAKE_FAILURE,
+                               "certificate: the client sent none, and they are required");
+        return SMT_OK;
+}
+
+int tlcp_handshake_certificate_recv(struct tlcp_conn *conn, struct buf_reader *body, struct err *err)
+{
+        const char *whose = tlcp_handshake_certificate_whose(conn, false);
+        struct tlcp_certificate list;
+        TRY(tlcp_certificate_parse(&list, body, err));
+        if (list.num_certificates == 0 && conn->role == TLCP_ROLE_SERVER)
+                return tlcp_handshake_certificate_none(conn, err);
+        if (list.num_certificates < 2)
+                return SMT_ERR(
+                    err, TLCP_EBAD_CERTIFICATE,
+                    "certificate: the %s sent %zu certificate(s), TLCP needs the signing and the encryption one", whose,
+                    list.num_certificates);
+        tlcp_handshake_peer_cleanup(&conn->peer);
+        int status = tlcp_handshake_certificate_parse_all(&conn->peer, &list, err);
+        if (status == CRYPTO_ECERT && err != NULL)
+                status = err->code = TLCP_EBAD_CERTIFICATE;
+        if (status == SMT_OK)
+                status = tlcp_handshake_certificate_check(conn, err);
+        if (status < 0) {
+                err_prefix(err, "certificate: %s", whose);
+                return status;
+        }
+        conn->has_client_certificate = conn->role == TLCP_ROLE_SERVER;
+        return SMT_OK;
+}

@@ -1,0 +1,59 @@
+/* src/tlcp/session_cache.h: resumable TLCP sessions (GB/T 38636-2020 §6.4.5.2, session ID resumption) and
+ * the server's cache of them.
+ *
+ * A session is plain data: copy it by assignment, wipe it with tlcp_session_wipe when done. The cache is a
+ * ring of max_entries slots indexed by session ID: a new session takes the slot of the oldest one, and a
+ * session older than lifetime seconds is never found again. Every entry that leaves the cache is wiped.
+ * Time is passed in by the caller (the connection uses config->verify_time when set, so tests control
+ * the clock). A cache is not thread-safe: share it between connections of one thread only. */
+#ifndef SMT_TLCP_SESSION_CACHE_H
+#define SMT_TLCP_SESSION_CACHE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "base/err.h"
+#include "tlcp/messages.h"
+#include "tlcp/protocol.h"
+
+struct tlcp_session {
+        uint8_t id[TLCP_SESSION_ID_MAX];
+        size_t id_len; /* 0: not resumable */
+        uint8_t master_secret[TLCP_MASTER_SECRET_LEN];
+        uint16_t suite_id;                          /* enum tlcp_suite_id */
+        time_t created;                             /* when the full handshake completed */
+        char server_name[TLCP_SERVER_NAME_MAX + 1]; /* SNI of the full handshake, "" when none */
+};
+
+/* tlcp_session_wipe zeroes session, secret included. */
+void tlcp_session_wipe(struct tlcp_session *session);
+
+struct tlcp_session_cache;
+
+/* tlcp_session_cache_new makes a cache of max_entries (1..1,000,000) sessions that each live lifetime
+ * seconds (> 0); SMT_EINVAL otherwise. Free with tlcp_session_cache_free. */
+int tlcp_session_cache_new(struct tlcp_session_cache **out, size_t max_entries, time_t lifetime,
+                           struct err *err) SMT_MUST_USE;
+
+/* tlcp_session_cache_free wipes every session and releases cache (NULL is fine). */
+void tlcp_session_cache_free(struct tlcp_session_cache *cache);
+
+/* tlcp_session_cache_store copies session (id_len 1..32, else SMT_EINVAL) into the cache, replacing a
+ * session with the same ID, else taking the oldest slot (evicting its session when full). */
+int tlcp_session_cache_store(struct tlcp_session_cache *cache, const struct tlcp_session *session,
+                             struct err *err) SMT_MUST_USE;
+
+/* tlcp_session_cache_lookup copies the session with id into *out and returns true; false when there is
+ * none or it is older than the lifetime at now (then it is removed and wiped). */
+bool tlcp_session_cache_lookup(struct tlcp_session_cache *cache, struct tlcp_session *out, const uint8_t *id,
+                               size_t id_len, time_t now);
+
+/* tlcp_session_cache_remove forgets the session with id, if any (a fatal alert ends a session, RFC 5246 §7.2). */
+void tlcp_session_cache_remove(struct tlcp_session_cache *cache, const uint8_t *id, size_t id_len);
+
+/* tlcp_session_cache_count returns the number of sessions held (expired ones included until looked up). */
+size_t tlcp_session_cache_count(const struct tlcp_session_cache *cache);
+
+#endif

@@ -1,0 +1,206 @@
+/* tests/unit/tlcp/test_handshake.c: whole TLCP handshakes between our client and our server in memory, for
+ * every suite, with and without client authentication, then application data both ways. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "handshake_fixture.h"
+#include "tlcp/conn.h"
+
+static struct handshake_fixture_pki pki;
+
+static void load_pki(void)
+{
+        if (pki.ca == NULL)
+                handshake_fixture_pki_load(&pki);
+}
+
+/* expect_established checks both sides completed with suite id and agree on what they saw. */
+static void expect_established(struct handshake_fixture *f, uint16_t id)
+{
+        if (f->client_status != 0 || f->server_status != 0)
+                check_fail(__FILE__, __LINE__, "handshake: client %s (%s), server %s (%s)", err_name(f->client_status),
+                           f->client_err.msg, err_name(f->server_status), f->server_err.msg);
+        CHECK(tlcp_conn_get_suite(f->client) != NULL);
+        CHECK_EQ(tlcp_conn_get_suite(f->client)->id, id);
+        CHECK_EQ(tlcp_conn_get_suite(f->server)->id, id);
+        CHECK(!tlcp_conn_is_resumed(f->client));
+        CHECK(!tlcp_conn_is_resumed(f->server));
+        CHECK(tlcp_conn_get_peer_sign_cert(f->client) != NULL);
+        CHECK(tlcp_conn_get_peer_enc_cert(f->client) != NULL);
+        CHECK_STR(tlcp_conn_get_server_name(f->server), "localhost");
+}
+
+/* exchange sends len bytes from one side to the other and checks they arrive unchanged. */
+static void exchange(struct handshake_fixture *f, struct tlcp_conn *from, struct tlcp_conn *to, size_t len)
+{
+        struct err err = {0};
+        uint8_t *sent = malloc(len), *received = malloc(len);
+        CHECK(sent != NULL && received != NULL);
+        for (size_t i = 0; i < len; i++)
+                sent[i] = (uint8_t)(i * 7 + len);
+        CHECK_OK(tlcp_conn_write(from, sent, len, &err), &err);
+        handshake_fixture_transfer(f);
+        CHECK_OK(handshake_fixture_read(f, to, received, len, &err), &err);
+        CHECK_MEM(sent, received, len);
+        free(sent);
+        free(received);
+}
+
+static void run_suite(uint16_t id, enum tlcp_client_auth client_auth, bool has_client_credentials)
+{
+        load_pki();
+        struct handshake_fixture f;
+        handshake_fixture_init(&f, &pki);
+        uint16_t suites[] = {id};
+        f.client_config.suites = suites;
+        f.client_config.num_suites = 1;
+        f.client_config.client_credentials = has_client_credentials ? &pki.client : NULL;
+        f.server_config.client_auth = client_auth;
+        f.server_config.trust = pki.trust;
+        handshake_fixture_start(&f);
+        handshake_fixture_run(&f);
+        expect_established(&f, id);
+        bool is_authenticated = has_client_credentials && client_auth != TLCP_CLIENT_AUTH_NONE;
+        CHECK_EQ(tlcp_conn_get_peer_sign_cert(f.server) != NULL, is_authenticated);
+        exchange(&f, f.client, f.server, 35);
+        exchange(&f, f.server, f.client, 1000);
+        handshake_fixture_cleanup(&f);
+}
+
+static void test_ecc_sm4_gcm_sm3(void)
+{
+        run_suite(TLCP_ECC_SM4_GCM_SM3, TLCP_CLIENT_AUTH_NONE, false);
+}
+
+static void test_ecc_sm4_cbc_sm3(void)
+{
+        run_suite(TLCP_ECC_SM4_CBC_SM3, TLCP_CLIENT_AUTH_NONE, false);
+}
+
+static void test_ecdhe_sm4_gcm_sm3(void)
+{
+        run_suite(TLCP_ECDHE_SM4_GCM_SM3, TLCP_CLIENT_AUTH_OPTIONAL, true);
+}
+
+static void test_ecdhe_sm4_cbc_sm3(void)
+{
+        run_suite(TLCP_ECDHE_SM4_CBC_SM3, TLCP_CLIENT_AUTH_REQUIRED, true);
+}
+
+static void test_ecc_client_auth_required(void)
+{
+        run_suite(TLCP_ECC_SM4_GCM_SM3, TLCP_CLIENT_AUTH_REQUIRED, true);
+        run_suite(TLCP_ECC_SM4_CBC_SM3, TLCP_CLIENT_AUTH_REQUIRED, true);
+}
+
+/* Optional client authentication: a client with a pair authenticates, one without goes on unauthenticated. */
+static void test_ecc_client_auth_optional(void)
+{
+        run_suite(TLCP_ECC_SM4_GCM_SM3, TLCP_CLIENT_AUTH_OPTIONAL, true);
+        run_suite(TLCP_ECC_SM4_GCM_SM3, TLCP_CLIENT_AUTH_OPTIONAL, false);
+}
+
+/* A client that has a pair but is not asked sends none. */
+static void test_ecc_client_credentials_not_asked(void)
+{
+        run_suite(TLCP_ECC_SM4_CBC_SM3, TLCP_CLIENT_AUTH_NONE, true);
+}
+
+/* Required client authentication and a client without certificates: handshake_failure at the server. */
+static void test_ecc_client_auth_required_without_certificates(void)
+{
+        load_pki();
+        struct handshake_fixture f;
+        handshake_fixture_init(&f, &pki);
+        f.server_config.client_auth = TLCP_CLIENT_AUTH_REQUIRED;
+        f.server_config.trust = pki.trust;
+        handshake_fixture_start(&f);
+        handshake_fixture_run(&f);
+        CHECK_STATUS(f.server_status, TLCP_EHANDSHAKE_FAILURE);
+        CHECK_STATUS(f.client_status, TLCP_EPEER_ALERT);
+        CHECK_EQ(tlcp_conn_get_alert_received(f.client), TLCP_ALERT_HANDSHAKE_FAILURE);
+        handshake_fixture_cleanup(&f);
+}
+
+/* Application data larger than a record is split into records of 2^14 bytes and comes out whole; many
+ * writes and partial reads work too. */
+static void test_bulk_application_data(void)
+{
+        for (size_t i = 0; i < 2; i++) {
+                load_pki();
+                struct handshake_fixture f;
+                handshake_fixture_init(&f, &pki);
+                uint16_t suites[] = {i == 0 ? TLCP_ECC_SM4_GCM_SM3 : TLCP_ECC_SM4_CBC_SM3};
+                f.client_config.suites = suites;
+                f.client_config.num_suites = 1;
+                handshake_fixture_start(&f);
+                handshake_fixture_run(&f);
+                expect_established(&f, suites[0]);
+                exchange(&f, f.client, f.server, 100 * 1024);
+                exchange(&f, f.server, f.client, 100 * 1024);
+                exchange(&f, f.server, f.client, 16384);
+                exchange(&f, f.client, f.server, 16385);
+                exchange(&f, f.client, f.server, 1);
+                handshake_fixture_cleanup(&f);
+        }
+}
+
+/* The server's preference wins among the suites the client offers; without client authentication the
+ * server never picks ECDHE, which needs a client pair. */
+static void test_server_preference(void)
+{
+        load_pki();
+        struct handshake_fixture f;
+        handshake_fixture_init(&f, &pki);
+        uint16_t client_suites[] = {TLCP_ECDHE_SM4_GCM_SM3, TLCP_ECC_SM4_GCM_SM3, TLCP_ECC_SM4_CBC_SM3};
+        uint16_t server_suites[] = {TLCP_ECDHE_SM4_CBC_SM3, TLCP_ECDHE_SM4_GCM_SM3, TLCP_ECC_SM4_CBC_SM3,
+                                    TLCP_ECC_SM4_GCM_SM3};
+        f.client_config.suites = client_suites;
+        f.client_config.num_suites = 3;
+        f.client_config.client_credentials = &pki.client;
+        f.server_config.suites = server_suites;
+        f.server_config.num_suites = 4;
+        handshake_fixture_start(&f);
+        handshake_fixture_run(&f);
+        expect_established(&f, TLCP_ECC_SM4_CBC_SM3);
+        handshake_fixture_cleanup(&f);
+
+        handshake_fixture_init(&f, &pki);
+        f.client_config.suites = client_suites;
+        f.client_config.num_suites = 3;
+        f.client_config.client_credentials = &pki.client;
+        f.server_config.suites = server_suites;
+        f.server_config.num_suites = 4;
+        f.server_config.client_auth = TLCP_CLIENT_AUTH_OPTIONAL;
+        f.server_config.trust = pki.trust;
+        handshake_fixture_start(&f);
+        handshake_fixture_run(&f);
+        expect_established(&f, TLCP_ECDHE_SM4_GCM_SM3);
+        CHECK(tlcp_conn_get_peer_enc_cert(f.server) != NULL);
+        handshake_fixture_cleanup(&f);
+}
+
+/* Default configurations on both sides agree on the first suite of tlcp_suite_all. */
+static void test_default_suites(void)
+{
+        load_pki();
+        struct handshake_fixture f;
+        handshake_fixture_init(&f, &pki);
+        handshake_fixture_start(&f);
+        handshake_fixture_run(&f);
+        size_t n;
+        expect_established(&f, tlcp_suite_all(&n)[0].id);
+        handshake_fixture_cleanup(&f);
+}
+
+static void test_cleanup(void)
+{
+        handshake_fixture_pki_free(&pki);
+}
+
+CHECK_MAIN(CHECK_TEST(test_ecc_sm4_gcm_sm3), CHECK_TEST(test_ecc_sm4_cbc_sm3), CHECK_TEST(test_ecdhe_sm4_gcm_sm3),
+           CHECK_TEST(test_ecdhe_sm4_cbc_sm3), CHECK_TEST(test_ecc_client_auth_required),
+           CHECK_TEST(test_ecc_client_auth_optional), CHECK_TEST(test_ecc_client_credentials_not_asked),
+           CHECK_TEST(test_ecc_client_auth_required_without_certificates), CHECK_TEST(test_bulk_application_data),
+           CHECK_TEST(test_server_preference), CHECK_TEST(test_default_suites), CHECK_TEST(test_cleanup))
