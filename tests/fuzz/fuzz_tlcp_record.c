@@ -87,6 +87,8 @@ static void fuzz_check_round_trip(uint8_t type, struct buf_reader content)
         }
 }
 
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len);
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
         if (len < 1)
