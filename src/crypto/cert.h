@@ -72,7 +72,7 @@ struct cert_store; /* trusted root certificates */
  * The certificate keeps its own copy of the bytes. Free with cert_free. */
 int cert_parse_der(struct cert **out, const uint8_t *in, size_t in_len, struct err *err) SMT_MUST_USE;
 
-/* cert_dup makes another reference to cert (cheap; both must be freed). */
+/* cert_dup makes an independent copy of cert, parsed again from its DER; both must be freed. */
 int cert_dup(struct cert **out, const struct cert *cert, struct err *err) SMT_MUST_USE;
 
 /* cert_free releases cert (NULL is fine). */
@@ -133,7 +133,7 @@ int cert_check_extended_usage(const struct cert *cert, unsigned all_of, struct e
 /* cert_check_host fails with CRYPTO_ECERT_NAME, naming the host and the certificate's names, unless the
  * certificate is valid for host: a DNS name matched against SAN dNSName entries with RFC 6125 6.4
  * wildcards (left-most label only), the subject CN only when there is no DNS SAN; an IPv4 or IPv6
- * literal against SAN iPAddress entries. */
+ * literal (bare, no brackets) against SAN iPAddress entries. */
 int cert_check_host(const struct cert *cert, const char *host, struct err *err) SMT_MUST_USE;
 
 /* --- chains --- */
@@ -242,7 +242,8 @@ int cert_issue(struct cert **out, const struct cert_issue_params *params, struct
 
 /* --- OpenSSL access, for src/crypto/ and the OpenSSL TLS back end only --- */
 
-/* cert_wrap takes ownership of x509 (freed on failure too) and makes it a struct cert. */
+/* cert_wrap takes ownership of x509 (freed on failure too) and makes it a struct cert; an SM2-signed x509
+ * gets the SM2 ID set on it (X509_set0_distinguishing_id). */
 int cert_wrap(struct cert **out, struct x509_st *x509, struct err *err) SMT_MUST_USE;
 
 /* cert_x509 returns the wrapped OpenSSL certificate, borrowed (valid while cert lives). */

@@ -425,6 +425,24 @@ static void test_issue_refuses_bad_parameters(void)
         params.num_ip_addresses = 1;
         CHECK_STATUS(cert_issue(&cert, &params, &err), SMT_EINVAL);
 
+        /* a self-signed certificate needs the subject's private key */
+        struct key *public_only = NULL;
+        CHECK_OK(cert_public_key(pki.leaf, &public_only, &err), &err);
+        struct cert_issue_params self = {.subject_key = public_only, .common_name = "x", .not_after = time(NULL) + DAY};
+        CHECK_STATUS(cert_issue(&cert, &self, &err), SMT_EINVAL);
+        key_free(public_only);
+        key_free(stranger);
+        free_pki(&pki);
+}
+
+/* A chosen serial is the DER INTEGER's content: positive, 4..20 bytes (RFC 5280 4.1.2.2). */
+static void test_issue_serial(void)
+{
+        struct pki pki = make_pki(KEY_ALG_SM2);
+        struct err err = {0};
+        struct cert *cert = NULL;
+        static const char *const hosts[] = {"x.example"};
+        struct cert_issue_params params;
         static const uint8_t negative[8] = {0x80, 1, 2, 3, 4, 5, 6, 7}, short_serial[3] = {1, 2, 3};
         static const uint8_t chosen[8] = {0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08};
         params = leaf_params(pki.leaf_key, pki.ca_key, pki.ca, hosts, 1);
@@ -442,13 +460,6 @@ static void test_issue_refuses_bad_parameters(void)
         CHECK_STR(serial, "0102030405060708");
         cert_free(cert);
 
-        /* a self-signed certificate needs the subject's private key */
-        struct key *public_only = NULL;
-        CHECK_OK(cert_public_key(pki.leaf, &public_only, &err), &err);
-        struct cert_issue_params self = {.subject_key = public_only, .common_name = "x", .not_after = time(NULL) + DAY};
-        CHECK_STATUS(cert_issue(&cert, &self, &err), SMT_EINVAL);
-        key_free(public_only);
-        key_free(stranger);
         free_pki(&pki);
 }
 
@@ -470,4 +481,4 @@ CHECK_MAIN(CHECK_TEST(test_sm2_hierarchy_verifies_here_and_with_openssl),
            CHECK_TEST(test_expired_and_not_yet_valid), CHECK_TEST(test_leaf_of_another_ca_is_untrusted),
            CHECK_TEST(test_tampered_certificates_fail), CHECK_TEST(test_issued_extensions_suit_both_libraries),
            CHECK_TEST(test_wrong_key_usage), CHECK_TEST(test_wildcard_and_ip_names),
-           CHECK_TEST(test_issue_refuses_bad_parameters), CHECK_TEST(test_rsa_issuer))
+           CHECK_TEST(test_issue_refuses_bad_parameters), CHECK_TEST(test_issue_serial), CHECK_TEST(test_rsa_issuer))
