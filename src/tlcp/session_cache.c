@@ -108,8 +108,10 @@ int tlcp_session_cache_store(struct tlcp_session_cache *cache, const struct tlcp
                 return SMT_ERR(err, SMT_EINVAL, "session cache: session ID of %zu bytes (1..%d)", session->id_len,
                                TLCP_SESSION_ID_MAX);
         size_t existing = tlcp_session_cache_find(cache, session->id, session->id_len);
-        if (existing != TLCP_SESSION_CACHE_NONE)
-                tlcp_session_cache_evict(cache, existing);
+        if (existing != TLCP_SESSION_CACHE_NONE) {
+                cache->entries[existing].session = *session; /* same ID: same bucket, same slot */
+                return SMT_OK;
+        }
         size_t index = cache->ring_next;
         cache->ring_next = (cache->ring_next + 1) % cache->max_entries;
         tlcp_session_cache_evict(cache, index);

@@ -40,8 +40,8 @@ int tlcp_session_cache_new(struct tlcp_session_cache **out, size_t max_entries, 
 /* tlcp_session_cache_free wipes every session and releases cache (NULL is fine). */
 void tlcp_session_cache_free(struct tlcp_session_cache *cache);
 
-/* tlcp_session_cache_store copies session (id_len 1..32, else SMT_EINVAL) into the cache, replacing a
- * session with the same ID, else taking the oldest slot (evicting its session when full). */
+/* tlcp_session_cache_store copies session (id_len 1..32, else SMT_EINVAL) into the cache: over the session
+ * with the same ID (in its slot), else into the oldest slot (evicting its session when full). */
 int tlcp_session_cache_store(struct tlcp_session_cache *cache, const struct tlcp_session *session,
                              struct err *err) SMT_MUST_USE;
 
