@@ -6,9 +6,14 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
+#include "base/buf.h"
 #include "base/err.h"
+#include "crypto/cert.h"
+#include "net/address.h"
+#include "tlcp/conn.h"
 
 enum cmd_exit {
         CMD_EXIT_OK = 0,
@@ -41,5 +46,91 @@ int cmd_sign_main(int argc, char **argv);
 int cmd_verify_main(int argc, char **argv);
 int cmd_encrypt_main(int argc, char **argv);
 int cmd_decrypt_main(int argc, char **argv);
+int cmd_tlcp_client_main(int argc, char **argv);
+int cmd_tlcp_server_main(int argc, char **argv);
+
+/* --- shared by tlcp-client and tlcp-server (cmd/tlcp_tool.c) --- */
+
+/* The files of a TLCP certificate pair (GB/T 38636 dual certificates); chain and passphrase_file may be NULL. */
+struct cmd_tlcp_pair_files {
+        const char *sign_cert;
+        const char *sign_key;
+        const char *enc_cert;
+        const char *enc_key;
+        const char *chain;
+        const char *passphrase_file;
+};
+
+/* A loaded pair; credentials borrows from the rest. */
+struct cmd_tlcp_pair {
+        struct cert_chain *sign_chain; /* the signing certificate first, maybe intermediates after it */
+        struct cert_chain *enc_chain;
+        struct cert_chain *intermediates; /* --chain, else what followed the signing certificate; may be NULL */
+        struct key *sign_key;
+        struct key *enc_key;
+        struct tlcp_credentials credentials;
+};
+
+/* cmd_tlcp_pair_load loads the four files (and the chain) and checks each key is the SM2 private key of its
+ * certificate; release with cmd_tlcp_pair_cleanup, also after a failure. */
+int cmd_tlcp_pair_load(struct cmd_tlcp_pair *pair, const struct cmd_tlcp_pair_files *files,
+                       struct err *err) SMT_MUST_USE;
+void cmd_tlcp_pair_cleanup(struct cmd_tlcp_pair *pair);
+
+#define CMD_TLCP_SUITES_MAX 16
+/* cmd_tlcp_suites_parse reads a comma-separated list of suite names (tlcp_suite_lookup_name) into out. */
+int cmd_tlcp_suites_parse(uint16_t out[CMD_TLCP_SUITES_MAX], size_t *num_suites, const char *list,
+                          struct err *err) SMT_MUST_USE;
+/* cmd_tlcp_suites_have_ecdhe says whether the list (NULL: every suite) has an ECDHE suite. */
+bool cmd_tlcp_suites_have_ecdhe(const uint16_t *suites, size_t num_suites);
+
+/* cmd_tlcp_print_cert writes "* title:" and cert_describe's lines, indented, to out (for -v). */
+int cmd_tlcp_print_cert(FILE *out, const char *title, const struct cert *cert);
+/* cmd_tlcp_subject writes cert's subject as one line to out, or "none" for NULL. */
+void cmd_tlcp_subject(const struct cert *cert, char out[CERT_NAME_TEXT_MAX]);
+
+/* --- the HTTP/1.1 of tlcp-client (cmd/tlcp_http.c) --- */
+
+#define CMD_TLCP_PATH_MAX 4096
+
+struct cmd_tlcp_url {
+        struct net_address address; /* port 443 unless the URL says otherwise */
+        char path[CMD_TLCP_PATH_MAX]; /* with the query, without the fragment; "/" when empty */
+};
+
+/* cmd_tlcp_url_parse reads https://host[:port][/path][?query] ([v6] hosts in brackets). */
+int cmd_tlcp_url_parse(struct cmd_tlcp_url *out, const char *text, struct err *err) SMT_MUST_USE;
+
+/* cmd_tlcp_http_request appends "GET path HTTP/1.1" with Host, User-Agent and Connection: close to out. */
+int cmd_tlcp_http_request(struct buf_writer *out, const struct cmd_tlcp_url *url, const char *user_agent,
+                          struct err *err) SMT_MUST_USE;
+
+/* A response read piece by piece until is_complete (RFC 9112 §6.3 decides where the body ends). */
+struct cmd_tlcp_http_response {
+        struct buf_writer raw;     /* every byte received */
+        struct buf_writer decoded; /* the body of a chunked response */
+        size_t head_len;           /* status line, headers and blank line; 0 until they are complete */
+        int status_code;
+        bool is_chunked;
+        bool has_transfer_encoding;
+        bool has_content_length;
+        bool has_no_body;
+        uint64_t content_length;
+        size_t chunk_offset; /* in raw: the next chunk to decode */
+        bool is_complete;
+};
+
+/* cmd_tlcp_http_response_init prepares response to hold at most max_len bytes. */
+void cmd_tlcp_http_response_init(struct cmd_tlcp_http_response *response, size_t max_len);
+void cmd_tlcp_http_response_cleanup(struct cmd_tlcp_http_response *response);
+/* cmd_tlcp_http_response_put adds received bytes; SMT_EDECODE for a malformed response. */
+int cmd_tlcp_http_response_put(struct cmd_tlcp_http_response *response, const uint8_t *data, size_t len,
+                               struct err *err) SMT_MUST_USE;
+/* cmd_tlcp_http_response_end is called at the end of the connection: SMT_ETRUNCATED unless the response is
+ * complete or its body runs to the end of the connection. */
+int cmd_tlcp_http_response_end(struct cmd_tlcp_http_response *response, struct err *err) SMT_MUST_USE;
+/* cmd_tlcp_http_response_body points at the (decoded) body, borrowed from response. */
+void cmd_tlcp_http_response_body(const struct cmd_tlcp_http_response *response, const uint8_t **data,
+                                 size_t *len);
 
 #endif

@@ -16,6 +16,8 @@ static const struct cmd_entry cmd_entries[] = {
         { "verify", cmd_verify_main, "verify an SM2 signature" },
         { "encrypt", cmd_encrypt_main, "encrypt to an SM2 public key (GM/T 0009 ASN.1 or raw C1C3C2)" },
         { "decrypt", cmd_decrypt_main, "decrypt an SM2 ciphertext with the private key" },
+        { "tlcp-client", cmd_tlcp_client_main, "fetch an https URL over TLCP (GB/T 38636), like curl" },
+        { "tlcp-server", cmd_tlcp_server_main, "a TLCP test server (echo, or --www status page)" },
         { "bench", cmd_bench_main, "measure smtrust against OpenSSL in one run" },
 };
 

@@ -18,6 +18,8 @@
 #define NET_TLCP_STREAM_DEFAULT_TIMEOUT_MS 30000
 /* Application data goes into the connection in slices, so its output buffer stays small. */
 #define NET_TLCP_STREAM_WRITE_SLICE (4 * TLCP_MAX_PLAINTEXT)
+/* What net_tlcp_stream_receive says when TCP ends; callers replace it with what the end means. */
+#define NET_TLCP_STREAM_END "end of stream"
 
 void net_tlcp_stream_init(struct net_tlcp_stream *stream)
 {
@@ -110,7 +112,7 @@ static int net_tlcp_stream_receive(struct net_tlcp_stream *stream, int64_t deadl
                 }
                 if (got == 0) {
                         stream->is_peer_closed = true;
-                        return SMT_ERR(err, SMT_EIO, "end of stream");
+                        return SMT_ERR(err, SMT_EIO, NET_TLCP_STREAM_END);
                 }
                 if (errno == EINTR && net_tlcp_stream_is_cancelled(stream))
                         return SMT_ERR(err, SMT_EIO, "interrupted");
@@ -236,7 +238,9 @@ static void net_tlcp_stream_explain(struct net_tlcp_stream *stream, int status, 
         char message[sizeof err->msg];
         snprintf(message, sizeof message, "%s", err->msg);
         int alert = tlcp_conn_get_alert_received(stream->conn);
-        if (status == SMT_EIO && stream->is_peer_closed)
+        if (status == SMT_EIO && stream->is_peer_closed && strcmp(message, NET_TLCP_STREAM_END) == 0)
+                (void)SMT_ERR(err, SMT_EIO, "the peer closed the connection during the handshake");
+        else if (status == SMT_EIO && stream->is_peer_closed)
                 (void)SMT_ERR(err, SMT_EIO, "the peer closed the connection during the handshake (%s)", message);
         else if (alert >= 0 && strstr(message, tlcp_alert_description_name((uint8_t)alert)) == NULL)
                 (void)SMT_ERR(err, status, "%s (the peer sent alert %s)", message,
