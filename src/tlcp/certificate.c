@@ -11,7 +11,7 @@ int tlcp_certificate_parse(struct tlcp_certificate *out, struct buf_reader *in, 
 {
         const char *m = tlcp_certificate_name;
         struct buf_reader list;
-        *out = (struct tlcp_certificate){ .num_certificates = 0 };
+        *out = (struct tlcp_certificate){.num_certificates = 0};
         TRY(tlcp_field_read_u24_vector(in, &list, m, "certificate_list", err));
         TRY(tlcp_field_expect_end(in, m, "certificate_list", err));
         while (!buf_reader_is_empty(&list)) {

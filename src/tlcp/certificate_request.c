@@ -12,7 +12,7 @@ static const char tlcp_certificate_request_name[] = "certificate_request";
 int tlcp_certificate_request_parse(struct tlcp_certificate_request *out, struct buf_reader *in, struct err *err)
 {
         const char *m = tlcp_certificate_request_name;
-        *out = (struct tlcp_certificate_request){ .num_certificate_authorities = 0 };
+        *out = (struct tlcp_certificate_request){.num_certificate_authorities = 0};
         TRY(tlcp_field_read_u8_vector(in, &out->certificate_types, m, "certificate_types", err));
         if (out->certificate_types.len == 0)
                 return SMT_ERR(err, TLCP_EDECODE_ERROR, "certificate_request: certificate_types is empty");
@@ -63,13 +63,13 @@ int tlcp_certificate_request_write(struct buf_writer *out, const uint8_t *types,
                 return SMT_ERR(err, SMT_EINVAL, "certificate_request: %zu certificate types (1..255)", num_types);
         for (size_t i = 0; i < num_authorities; i++) {
                 if (authorities[i].len == 0 || authorities[i].len > UINT16_MAX)
-                        return SMT_ERR(err, SMT_EINVAL, "certificate_request: authority %zu of %zu bytes (1..65535)",
-                                       i, authorities[i].len);
+                        return SMT_ERR(err, SMT_EINVAL, "certificate_request: authority %zu of %zu bytes (1..65535)", i,
+                                       authorities[i].len);
                 total += 2 + authorities[i].len;
         }
         if (total > UINT16_MAX)
                 return SMT_ERR(err, SMT_EINVAL, "certificate_request: authorities of %zu bytes exceed 65535", total);
-        return tlcp_field_wrote(tlcp_certificate_request_write_body(out, types, num_types, authorities,
-                                                                    num_authorities),
-                                tlcp_certificate_request_name, err);
+        return tlcp_field_wrote(
+            tlcp_certificate_request_write_body(out, types, num_types, authorities, num_authorities),
+            tlcp_certificate_request_name, err);
 }

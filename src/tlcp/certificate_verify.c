@@ -10,7 +10,7 @@ static const char tlcp_certificate_verify_name[] = "certificate_verify";
 int tlcp_certificate_verify_parse(struct tlcp_certificate_verify *out, struct buf_reader *in, struct err *err)
 {
         const char *m = tlcp_certificate_verify_name;
-        *out = (struct tlcp_certificate_verify){ .signature = { 0 } };
+        *out = (struct tlcp_certificate_verify){.signature = {0}};
         TRY(tlcp_field_read_signature(in, &out->signature, m, err));
         return tlcp_field_expect_end(in, m, "signature", err);
 }
@@ -21,8 +21,7 @@ static int tlcp_certificate_verify_write_body(struct buf_writer *out, const stru
         return buf_write_bytes(out, verify->signature.data, verify->signature.len);
 }
 
-int tlcp_certificate_verify_write(struct buf_writer *out, const struct tlcp_certificate_verify *verify,
-                                  struct err *err)
+int tlcp_certificate_verify_write(struct buf_writer *out, const struct tlcp_certificate_verify *verify, struct err *err)
 {
         TRY(tlcp_field_check_signature_len(verify->signature.len, tlcp_certificate_verify_name, err));
         return tlcp_field_wrote(tlcp_certificate_verify_write_body(out, verify), tlcp_certificate_verify_name, err);

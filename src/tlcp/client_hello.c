@@ -18,8 +18,9 @@ static int tlcp_client_hello_set_host_name(struct tlcp_client_hello *hello, stru
         if (name.len == 0)
                 return SMT_ERR(err, TLCP_EDECODE_ERROR, "client_hello: server_name host_name is empty");
         if (name.len > TLCP_SERVER_NAME_MAX)
-                return SMT_ERR(err, TLCP_EILLEGAL_PARAMETER, "client_hello: server_name host_name of %zu bytes exceeds %d",
-                               name.len, TLCP_SERVER_NAME_MAX);
+                return SMT_ERR(err, TLCP_EILLEGAL_PARAMETER,
+                               "client_hello: server_name host_name of %zu bytes exceeds %d", name.len,
+                               TLCP_SERVER_NAME_MAX);
         if (memchr(name.data, 0, name.len) != NULL)
                 return SMT_ERR(err, TLCP_EILLEGAL_PARAMETER, "client_hello: server_name host_name contains a NUL byte");
         hello->server_name_len = name.len;
@@ -30,8 +31,7 @@ static int tlcp_client_hello_set_host_name(struct tlcp_client_hello *hello, stru
 
 /* ServerNameList: server_name_list<1..2^16-1> of { NameType name_type; HostName name } (RFC 6066 §3).
  * Every name type known today has a uint16-prefixed name; entries of other types are skipped. */
-static int tlcp_client_hello_read_server_name(struct tlcp_client_hello *hello, struct buf_reader data,
-                                              struct err *err)
+static int tlcp_client_hello_read_server_name(struct tlcp_client_hello *hello, struct buf_reader data, struct err *err)
 {
         const char *m = tlcp_client_hello_name;
         struct buf_reader list;
@@ -58,9 +58,9 @@ static int tlcp_client_hello_read_extensions(struct tlcp_client_hello *hello, st
         if (tlcp_extensions_lookup(&hello->extensions, TLCP_EXTENSION_SERVER_NAME, &data))
                 TRY(tlcp_client_hello_read_server_name(hello, data, err));
         hello->has_session_ticket =
-                tlcp_extensions_lookup(&hello->extensions, TLCP_EXTENSION_SESSION_TICKET, &hello->session_ticket);
-        hello->has_renegotiation_info = tlcp_extensions_lookup(&hello->extensions, TLCP_EXTENSION_RENEGOTIATION_INFO,
-                                                               &data);
+            tlcp_extensions_lookup(&hello->extensions, TLCP_EXTENSION_SESSION_TICKET, &hello->session_ticket);
+        hello->has_renegotiation_info =
+            tlcp_extensions_lookup(&hello->extensions, TLCP_EXTENSION_RENEGOTIATION_INFO, &data);
         if (hello->has_renegotiation_info) {
                 TRY(tlcp_field_read_u8_vector(&data, &hello->renegotiated_connection, m, "renegotiation_info", err));
                 TRY(tlcp_field_expect_end(&data, m, "renegotiation_info", err));
@@ -81,15 +81,15 @@ static int tlcp_client_hello_check_lists(struct tlcp_client_hello *hello, struct
         if (hello->compression_methods.len == 0)
                 return SMT_ERR(err, TLCP_EDECODE_ERROR, "client_hello: compression_methods is empty");
         if (memchr(hello->compression_methods.data, 0, hello->compression_methods.len) == NULL)
-                return SMT_ERR(err, TLCP_EILLEGAL_PARAMETER,
-                               "client_hello: compression_methods (%zu) lacks null (0)", hello->compression_methods.len);
+                return SMT_ERR(err, TLCP_EILLEGAL_PARAMETER, "client_hello: compression_methods (%zu) lacks null (0)",
+                               hello->compression_methods.len);
         return SMT_OK;
 }
 
 int tlcp_client_hello_parse(struct tlcp_client_hello *out, struct buf_reader *in, struct err *err)
 {
         const char *m = tlcp_client_hello_name;
-        *out = (struct tlcp_client_hello){ .client_version = 0 };
+        *out = (struct tlcp_client_hello){.client_version = 0};
         TRY(tlcp_field_read_u16(in, &out->client_version, m, "client_version", err));
         TRY(tlcp_field_read_bytes(in, out->random, sizeof out->random, m, "random", err));
         TRY(tlcp_field_read_session_id(in, out->session_id, &out->session_id_len, m, err));
@@ -117,7 +117,7 @@ bool tlcp_client_hello_offers_suite(const struct tlcp_client_hello *hello, uint1
         return false;
 }
 
-static const uint8_t tlcp_client_hello_null_compression[] = { 0 };
+static const uint8_t tlcp_client_hello_null_compression[] = {0};
 
 /* server_name extension_data for one host_name: list length || 0 || name length || name. */
 static int tlcp_client_hello_write_server_name(struct buf_writer *out, const char *server_name)
@@ -163,7 +163,8 @@ static int tlcp_client_hello_write_body(struct buf_writer *out, const struct tlc
         TRY(buf_write_vector_end(out, 2, mark));
         if (params->compression_methods == NULL) {
                 TRY(buf_write_u8(out, sizeof tlcp_client_hello_null_compression));
-                TRY(buf_write_bytes(out, tlcp_client_hello_null_compression, sizeof tlcp_client_hello_null_compression));
+                TRY(buf_write_bytes(out, tlcp_client_hello_null_compression,
+                                    sizeof tlcp_client_hello_null_compression));
         } else {
                 TRY(buf_write_u8(out, (uint8_t)params->num_compression_methods));
                 TRY(buf_write_bytes(out, params->compression_methods, params->num_compression_methods));
@@ -178,7 +179,8 @@ static int tlcp_client_hello_check_params(const struct tlcp_client_hello_params 
         if (params->random == NULL)
                 return SMT_ERR(err, SMT_EINVAL, "client_hello: no random");
         if (params->session_id_len > TLCP_SESSION_ID_MAX || (params->session_id == NULL && params->session_id_len > 0))
-                return SMT_ERR(err, SMT_EINVAL, "client_hello: session_id of %zu bytes (0..32)", params->session_id_len);
+                return SMT_ERR(err, SMT_EINVAL, "client_hello: session_id of %zu bytes (0..32)",
+                               params->session_id_len);
         if (params->num_suites == 0 || params->num_suites > UINT16_MAX / 2 || params->suites == NULL)
                 return SMT_ERR(err, SMT_EINVAL, "client_hello: %zu cipher suites (1..32767)", params->num_suites);
         if (params->compression_methods != NULL &&

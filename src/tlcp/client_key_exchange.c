@@ -45,7 +45,7 @@ static int tlcp_client_key_exchange_parse_ecdhe(struct tlcp_client_key_exchange 
 int tlcp_client_key_exchange_parse(struct tlcp_client_key_exchange *out, enum tlcp_key_exchange key_exchange,
                                    struct buf_reader *in, struct err *err)
 {
-        *out = (struct tlcp_client_key_exchange){ .form = TLCP_CLIENT_KEY_EXCHANGE_FORM_ECC };
+        *out = (struct tlcp_client_key_exchange){.form = TLCP_CLIENT_KEY_EXCHANGE_FORM_ECC};
         switch (key_exchange) {
         case TLCP_KEY_EXCHANGE_ECC:
                 return tlcp_client_key_exchange_parse_ecc(out, in, err);
@@ -72,8 +72,7 @@ static int tlcp_client_key_exchange_write_body(struct buf_writer *out, const str
         return SMT_EINVAL;
 }
 
-int tlcp_client_key_exchange_write(struct buf_writer *out, const struct tlcp_client_key_exchange *cke,
-                                   struct err *err)
+int tlcp_client_key_exchange_write(struct buf_writer *out, const struct tlcp_client_key_exchange *cke, struct err *err)
 {
         bool is_ecc = cke->form == TLCP_CLIENT_KEY_EXCHANGE_FORM_ECC;
         if (is_ecc && (cke->encrypted_pre_master.len == 0 || cke->encrypted_pre_master.len > UINT16_MAX))

@@ -29,7 +29,7 @@ static int tlcp_extensions_check(struct tlcp_extensions *extensions, const char 
 
 int tlcp_extensions_parse(struct tlcp_extensions *out, struct buf_reader *in, const char *message, struct err *err)
 {
-        *out = (struct tlcp_extensions){ .is_present = false };
+        *out = (struct tlcp_extensions){.is_present = false};
         if (buf_reader_is_empty(in))
                 return SMT_OK;
         TRY(tlcp_field_read_u16_vector(in, &out->block, message, "extensions", err));

@@ -10,24 +10,21 @@ static int tlcp_field_truncated(const struct buf_reader *in, size_t need, const 
         return SMT_ERR(err, TLCP_EDECODE_ERROR, "%s: %s needs %zu bytes, %zu left", message, field, need, in->len);
 }
 
-int tlcp_field_read_u8(struct buf_reader *in, uint8_t *out, const char *message, const char *field,
-                       struct err *err)
+int tlcp_field_read_u8(struct buf_reader *in, uint8_t *out, const char *message, const char *field, struct err *err)
 {
         if (buf_read_u8(in, out) < 0)
                 return tlcp_field_truncated(in, 1, message, field, err);
         return SMT_OK;
 }
 
-int tlcp_field_read_u16(struct buf_reader *in, uint16_t *out, const char *message, const char *field,
-                        struct err *err)
+int tlcp_field_read_u16(struct buf_reader *in, uint16_t *out, const char *message, const char *field, struct err *err)
 {
         if (buf_read_u16(in, out) < 0)
                 return tlcp_field_truncated(in, 2, message, field, err);
         return SMT_OK;
 }
 
-int tlcp_field_read_u32(struct buf_reader *in, uint32_t *out, const char *message, const char *field,
-                        struct err *err)
+int tlcp_field_read_u32(struct buf_reader *in, uint32_t *out, const char *message, const char *field, struct err *err)
 {
         if (buf_read_u32(in, out) < 0)
                 return tlcp_field_truncated(in, 4, message, field, err);
@@ -51,13 +48,13 @@ static int tlcp_field_read_vector(struct buf_reader *in, size_t width, struct bu
         for (size_t i = 0; i < width; i++) {
                 uint8_t byte;
                 if (buf_read_u8(&cursor, &byte) < 0)
-                        return SMT_ERR(err, TLCP_EDECODE_ERROR, "%s: %s length needs %zu bytes, %zu left",
-                                       message, field, width, in->len);
+                        return SMT_ERR(err, TLCP_EDECODE_ERROR, "%s: %s length needs %zu bytes, %zu left", message,
+                                       field, width, in->len);
                 len = (len << 8) | byte;
         }
         if (buf_read_slice(&cursor, out, len) < 0)
-                return SMT_ERR(err, TLCP_EDECODE_ERROR, "%s: %s length %u exceeds the %zu bytes left", message,
-                               field, (unsigned)len, cursor.len);
+                return SMT_ERR(err, TLCP_EDECODE_ERROR, "%s: %s length %u exceeds the %zu bytes left", message, field,
+                               (unsigned)len, cursor.len);
         *in = cursor;
         return SMT_OK;
 }
@@ -68,14 +65,14 @@ int tlcp_field_read_u8_vector(struct buf_reader *in, struct buf_reader *out, con
         return tlcp_field_read_vector(in, 1, out, message, field, err);
 }
 
-int tlcp_field_read_u16_vector(struct buf_reader *in, struct buf_reader *out, const char *message,
-                               const char *field, struct err *err)
+int tlcp_field_read_u16_vector(struct buf_reader *in, struct buf_reader *out, const char *message, const char *field,
+                               struct err *err)
 {
         return tlcp_field_read_vector(in, 2, out, message, field, err);
 }
 
-int tlcp_field_read_u24_vector(struct buf_reader *in, struct buf_reader *out, const char *message,
-                               const char *field, struct err *err)
+int tlcp_field_read_u24_vector(struct buf_reader *in, struct buf_reader *out, const char *message, const char *field,
+                               struct err *err)
 {
         return tlcp_field_read_vector(in, 3, out, message, field, err);
 }
@@ -87,15 +84,14 @@ int tlcp_field_read_session_id(struct buf_reader *in, uint8_t out[32], size_t *o
         TRY(tlcp_field_read_u8_vector(in, &session_id, message, "session_id", err));
         if (session_id.len > TLCP_SESSION_ID_MAX) {
                 *in = saved;
-                return SMT_ERR(err, TLCP_EDECODE_ERROR, "%s: session_id length %zu exceeds %d", message,
-                               session_id.len, TLCP_SESSION_ID_MAX);
+                return SMT_ERR(err, TLCP_EDECODE_ERROR, "%s: session_id length %zu exceeds %d", message, session_id.len,
+                               TLCP_SESSION_ID_MAX);
         }
         *out_len = session_id.len;
         return buf_read_bytes(&session_id, out, session_id.len);
 }
 
-int tlcp_field_read_ec_point(struct buf_reader *in, struct buf_reader *point, const char *message,
-                             struct err *err)
+int tlcp_field_read_ec_point(struct buf_reader *in, struct buf_reader *point, const char *message, struct err *err)
 {
         struct buf_reader cursor = *in;
         uint8_t curve_type;
@@ -125,16 +121,15 @@ int tlcp_field_write_ec_point(struct buf_writer *out, const uint8_t *point, size
         return buf_write_bytes(out, point, point_len);
 }
 
-int tlcp_field_read_signature(struct buf_reader *in, struct buf_reader *signature, const char *message,
-                              struct err *err)
+int tlcp_field_read_signature(struct buf_reader *in, struct buf_reader *signature, const char *message, struct err *err)
 {
         struct buf_reader cursor = *in;
         TRY(tlcp_field_read_u16_vector(&cursor, signature, message, "signature", err));
         if (signature->len == 0)
                 return SMT_ERR(err, TLCP_EDECODE_ERROR, "%s: signature is empty", message);
         if (signature->len > SM2_SIGNATURE_MAX)
-                return SMT_ERR(err, TLCP_EDECODE_ERROR, "%s: signature length %zu exceeds %d", message,
-                               signature->len, SM2_SIGNATURE_MAX);
+                return SMT_ERR(err, TLCP_EDECODE_ERROR, "%s: signature length %zu exceeds %d", message, signature->len,
+                               SM2_SIGNATURE_MAX);
         *in = cursor;
         return SMT_OK;
 }
@@ -142,8 +137,7 @@ int tlcp_field_read_signature(struct buf_reader *in, struct buf_reader *signatur
 int tlcp_field_check_signature_len(size_t len, const char *message, struct err *err)
 {
         if (len == 0 || len > SM2_SIGNATURE_MAX)
-                return SMT_ERR(err, SMT_EINVAL, "%s: signature of %zu bytes (1..%d)", message, len,
-                               SM2_SIGNATURE_MAX);
+                return SMT_ERR(err, SMT_EINVAL, "%s: signature of %zu bytes (1..%d)", message, len, SM2_SIGNATURE_MAX);
         return SMT_OK;
 }
 

@@ -25,10 +25,10 @@ int tlcp_field_read_bytes(struct buf_reader *in, uint8_t *out, size_t len, const
 /* tlcp_field_read_u8_vector .. _u24_vector read a length prefix of that width and the vector it announces. */
 int tlcp_field_read_u8_vector(struct buf_reader *in, struct buf_reader *out, const char *message, const char *field,
                               struct err *err) SMT_MUST_USE;
-int tlcp_field_read_u16_vector(struct buf_reader *in, struct buf_reader *out, const char *message,
-                               const char *field, struct err *err) SMT_MUST_USE;
-int tlcp_field_read_u24_vector(struct buf_reader *in, struct buf_reader *out, const char *message,
-                               const char *field, struct err *err) SMT_MUST_USE;
+int tlcp_field_read_u16_vector(struct buf_reader *in, struct buf_reader *out, const char *message, const char *field,
+                               struct err *err) SMT_MUST_USE;
+int tlcp_field_read_u24_vector(struct buf_reader *in, struct buf_reader *out, const char *message, const char *field,
+                               struct err *err) SMT_MUST_USE;
 
 /* tlcp_field_read_session_id reads SessionID<0..32> into out (RFC 5246 §7.4.1.2). */
 int tlcp_field_read_session_id(struct buf_reader *in, uint8_t out[32], size_t *out_len, const char *message,

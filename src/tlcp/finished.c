@@ -10,8 +10,8 @@ int tlcp_finished_parse(struct tlcp_finished *out, struct buf_reader *in, struct
         if (in->len != TLCP_VERIFY_DATA_LEN)
                 return SMT_ERR(err, TLCP_EDECODE_ERROR, "finished: body of %zu bytes, expected %d", in->len,
                                TLCP_VERIFY_DATA_LEN);
-        return tlcp_field_read_bytes(in, out->verify_data, sizeof out->verify_data, tlcp_finished_name,
-                                     "verify_data", err);
+        return tlcp_field_read_bytes(in, out->verify_data, sizeof out->verify_data, tlcp_finished_name, "verify_data",
+                                     err);
 }
 
 int tlcp_finished_write(struct buf_writer *out, const struct tlcp_finished *finished, struct err *err)

@@ -34,8 +34,7 @@ struct tlcp_handshake_header {
 
 /* tlcp_handshake_header_parse reads the 4-byte header from in: SMT_EAGAIN (in unchanged) when fewer than 4
  * bytes are there, TLCP_EDECODE_ERROR when length exceeds TLCP_MAX_HANDSHAKE_MESSAGE. */
-int tlcp_handshake_header_parse(struct tlcp_handshake_header *out, struct buf_reader *in,
-                                struct err *err) SMT_MUST_USE;
+int tlcp_handshake_header_parse(struct tlcp_handshake_header *out, struct buf_reader *in, struct err *err) SMT_MUST_USE;
 
 /* tlcp_handshake_header_split takes one whole message from in: *header and *body (borrowing in). SMT_EAGAIN
  * with in unchanged when the header or body is incomplete; TLCP_EDECODE_ERROR as for _parse. */
@@ -55,8 +54,8 @@ int tlcp_handshake_header_end(struct buf_writer *out, size_t mark, struct err *e
 /* struct tlcp_extensions: an extensions block whose every entry is well formed and whose types are all
  * different. Unknown extensions stay in block for tlcp_extensions_lookup; they are never an error. */
 struct tlcp_extensions {
-        bool is_present;          /* the block exists (it may be empty); absent in Tongsuo -no_ticket hellos */
-        struct buf_reader block;  /* the entries, after the block's uint16 length; valid while `in` lives */
+        bool is_present;         /* the block exists (it may be empty); absent in Tongsuo -no_ticket hellos */
+        struct buf_reader block; /* the entries, after the block's uint16 length; valid while `in` lives */
         size_t num_extensions;
 };
 
@@ -87,7 +86,7 @@ struct tlcp_client_hello {
         uint8_t random[TLCP_RANDOM_LEN];
         uint8_t session_id[TLCP_SESSION_ID_MAX];
         size_t session_id_len;
-        struct buf_reader cipher_suites;       /* non-empty, even length: uint16 ids; valid while `in` lives */
+        struct buf_reader cipher_suites; /* non-empty, even length: uint16 ids; valid while `in` lives */
         size_t num_cipher_suites;
         struct buf_reader compression_methods; /* contains null (0); valid while `in` lives */
         struct tlcp_extensions extensions;
@@ -115,17 +114,17 @@ uint16_t tlcp_client_hello_suite_get(const struct tlcp_client_hello *hello, size
 /* What a client sends. Extensions are written in this order: server_name, session_ticket, extra_extensions;
  * with none of them the block is left out entirely. All pointers are borrowed for the call. */
 struct tlcp_client_hello_params {
-        uint16_t client_version;                 /* TLCP_VERSION */
-        const uint8_t *random;                   /* TLCP_RANDOM_LEN bytes */
-        const uint8_t *session_id;               /* session_id_len bytes (<= 32), NULL when 0 */
+        uint16_t client_version;   /* TLCP_VERSION */
+        const uint8_t *random;     /* TLCP_RANDOM_LEN bytes */
+        const uint8_t *session_id; /* session_id_len bytes (<= 32), NULL when 0 */
         size_t session_id_len;
-        const uint16_t *suites;                  /* num_suites >= 1 */
+        const uint16_t *suites; /* num_suites >= 1 */
         size_t num_suites;
-        const uint8_t *compression_methods;      /* NULL: the single null method (what everyone sends) */
+        const uint8_t *compression_methods; /* NULL: the single null method (what everyone sends) */
         size_t num_compression_methods;
-        const char *server_name;                 /* NULL: no server_name extension */
-        bool send_session_ticket;                /* an empty session_ticket (off by default: GmSSL servers abort) */
-        struct buf_reader extra_extensions;      /* raw, already encoded extensions to append; empty for none */
+        const char *server_name;            /* NULL: no server_name extension */
+        bool send_session_ticket;           /* an empty session_ticket (off by default: GmSSL servers abort) */
+        struct buf_reader extra_extensions; /* raw, already encoded extensions to append; empty for none */
 };
 
 /* tlcp_client_hello_write appends a ClientHello body built from params. */
@@ -139,10 +138,10 @@ struct tlcp_server_hello {
         uint8_t random[TLCP_RANDOM_LEN];
         uint8_t session_id[TLCP_SESSION_ID_MAX];
         size_t session_id_len;
-        uint16_t cipher_suite;   /* any value: the engine checks it was offered */
+        uint16_t cipher_suite;             /* any value: the engine checks it was offered */
         struct tlcp_extensions extensions; /* unknown ones are ignored */
-        bool has_server_name;    /* the empty acknowledgement (RFC 6066 §3); GmSSL sends it */
-        bool has_session_ticket; /* the empty acknowledgement (RFC 5077 §3.2); Tongsuo sends it */
+        bool has_server_name;              /* the empty acknowledgement (RFC 6066 §3); GmSSL sends it */
+        bool has_session_ticket;           /* the empty acknowledgement (RFC 5077 §3.2); Tongsuo sends it */
         bool has_renegotiation_info;
         struct buf_reader renegotiated_connection; /* valid while `in` lives */
 };
@@ -154,13 +153,13 @@ int tlcp_server_hello_parse(struct tlcp_server_hello *out, struct buf_reader *in
  * extra_extensions; with none of them the block is left out. */
 struct tlcp_server_hello_params {
         uint16_t server_version;
-        const uint8_t *random;      /* TLCP_RANDOM_LEN bytes */
-        const uint8_t *session_id;  /* session_id_len bytes (<= 32), NULL when 0 */
+        const uint8_t *random;     /* TLCP_RANDOM_LEN bytes */
+        const uint8_t *session_id; /* session_id_len bytes (<= 32), NULL when 0 */
         size_t session_id_len;
         uint16_t cipher_suite;
-        bool send_server_name;         /* empty server_name: "I used your SNI" */
-        bool send_session_ticket;      /* empty session_ticket: "a NewSessionTicket follows" */
-        bool send_renegotiation_info;  /* empty renegotiation_info (RFC 5746 §3.6, initial handshake) */
+        bool send_server_name;              /* empty server_name: "I used your SNI" */
+        bool send_session_ticket;           /* empty session_ticket: "a NewSessionTicket follows" */
+        bool send_renegotiation_info;       /* empty renegotiation_info (RFC 5746 §3.6, initial handshake) */
         struct buf_reader extra_extensions; /* raw, already encoded extensions to append; empty for none */
 };
 

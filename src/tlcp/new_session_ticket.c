@@ -10,7 +10,7 @@ static const char tlcp_new_session_ticket_name[] = "new_session_ticket";
 int tlcp_new_session_ticket_parse(struct tlcp_new_session_ticket *out, struct buf_reader *in, struct err *err)
 {
         const char *m = tlcp_new_session_ticket_name;
-        *out = (struct tlcp_new_session_ticket){ .lifetime_hint = 0 };
+        *out = (struct tlcp_new_session_ticket){.lifetime_hint = 0};
         TRY(tlcp_field_read_u32(in, &out->lifetime_hint, m, "ticket_lifetime_hint", err));
         TRY(tlcp_field_read_u16_vector(in, &out->ticket, m, "ticket", err));
         return tlcp_field_expect_end(in, m, "ticket", err);
@@ -23,8 +23,7 @@ static int tlcp_new_session_ticket_write_body(struct buf_writer *out, const stru
         return buf_write_bytes(out, ticket->ticket.data, ticket->ticket.len);
 }
 
-int tlcp_new_session_ticket_write(struct buf_writer *out, const struct tlcp_new_session_ticket *ticket,
-                                  struct err *err)
+int tlcp_new_session_ticket_write(struct buf_writer *out, const struct tlcp_new_session_ticket *ticket, struct err *err)
 {
         if (ticket->ticket.len > UINT16_MAX)
                 return SMT_ERR(err, SMT_EINVAL, "new_session_ticket: ticket of %zu bytes exceeds 65535",

@@ -12,8 +12,8 @@ static int tlcp_server_hello_read_extensions(struct tlcp_server_hello *hello, st
         struct buf_reader data;
         hello->has_server_name = tlcp_extensions_lookup(&hello->extensions, TLCP_EXTENSION_SERVER_NAME, &data);
         hello->has_session_ticket = tlcp_extensions_lookup(&hello->extensions, TLCP_EXTENSION_SESSION_TICKET, &data);
-        hello->has_renegotiation_info = tlcp_extensions_lookup(&hello->extensions, TLCP_EXTENSION_RENEGOTIATION_INFO,
-                                                               &data);
+        hello->has_renegotiation_info =
+            tlcp_extensions_lookup(&hello->extensions, TLCP_EXTENSION_RENEGOTIATION_INFO, &data);
         if (!hello->has_renegotiation_info)
                 return SMT_OK;
         /* RFC 5746 §3.2: extension_data is renegotiated_connection<0..255>. */
@@ -25,7 +25,7 @@ int tlcp_server_hello_parse(struct tlcp_server_hello *out, struct buf_reader *in
 {
         const char *m = tlcp_server_hello_name;
         uint8_t compression_method;
-        *out = (struct tlcp_server_hello){ .server_version = 0 };
+        *out = (struct tlcp_server_hello){.server_version = 0};
         TRY(tlcp_field_read_u16(in, &out->server_version, m, "server_version", err));
         TRY(tlcp_field_read_bytes(in, out->random, sizeof out->random, m, "random", err));
         TRY(tlcp_field_read_session_id(in, out->session_id, &out->session_id_len, m, err));
@@ -79,7 +79,8 @@ int tlcp_server_hello_write(struct buf_writer *out, const struct tlcp_server_hel
         if (params->random == NULL)
                 return SMT_ERR(err, SMT_EINVAL, "server_hello: no random");
         if (params->session_id_len > TLCP_SESSION_ID_MAX || (params->session_id == NULL && params->session_id_len > 0))
-                return SMT_ERR(err, SMT_EINVAL, "server_hello: session_id of %zu bytes (0..32)", params->session_id_len);
+                return SMT_ERR(err, SMT_EINVAL, "server_hello: session_id of %zu bytes (0..32)",
+                               params->session_id_len);
         /* Each acknowledgement costs 4 bytes, renegotiation_info 5. */
         size_t block_len = (params->send_server_name ? 4 : 0) + (params->send_session_ticket ? 4 : 0) +
                            (params->send_renegotiation_info ? 5 : 0) + params->extra_extensions.len;

@@ -28,7 +28,7 @@ static int tlcp_server_key_exchange_parse_signature(struct tlcp_server_key_excha
 int tlcp_server_key_exchange_parse(struct tlcp_server_key_exchange *out, enum tlcp_key_exchange key_exchange,
                                    struct buf_reader *in, struct err *err)
 {
-        *out = (struct tlcp_server_key_exchange){ .key_exchange = key_exchange };
+        *out = (struct tlcp_server_key_exchange){.key_exchange = key_exchange};
         switch (key_exchange) {
         case TLCP_KEY_EXCHANGE_ECC:
                 return tlcp_server_key_exchange_parse_signature(out, in, err);
@@ -53,8 +53,7 @@ static int tlcp_server_key_exchange_write_signature(struct buf_writer *out, stru
         return buf_write_bytes(out, signature.data, signature.len);
 }
 
-int tlcp_server_key_exchange_write(struct buf_writer *out, const struct tlcp_server_key_exchange *skx,
-                                   struct err *err)
+int tlcp_server_key_exchange_write(struct buf_writer *out, const struct tlcp_server_key_exchange *skx, struct err *err)
 {
         const char *m = tlcp_server_key_exchange_name;
         TRY(tlcp_field_check_signature_len(skx->signature.len, m, err));

@@ -14,7 +14,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
         struct buf_reader in = buf_reader_make(data, len);
         struct tlcp_certificate certificate;
         struct buf_writer w;
-        struct err err = { 0 };
+        struct err err = {0};
         if (tlcp_certificate_parse(&certificate, &in, &err) != 0)
                 return 0;
         buf_writer_init_heap(&w, len + 16);

@@ -14,7 +14,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
         struct buf_reader in = buf_reader_make(data, len), cursor;
         struct tlcp_certificate_request request;
         struct buf_writer w;
-        struct err err = { 0 };
+        struct err err = {0};
         size_t num_names = 0;
         if (tlcp_certificate_request_parse(&request, &in, &err) != 0)
                 return 0;

@@ -40,7 +40,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
         struct buf_reader in = buf_reader_make(data, len);
         struct tlcp_client_hello hello;
         struct buf_writer w;
-        struct err err = { 0 };
+        struct err err = {0};
         if (tlcp_client_hello_parse(&hello, &in, &err) != 0)
                 return 0;
         fuzz_check_lookups(&hello);
@@ -50,15 +50,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
         for (size_t i = 0; i < hello.num_cipher_suites; i++)
                 suites[i] = tlcp_client_hello_suite_get(&hello, i);
         struct tlcp_client_hello_params params = {
-                .client_version = hello.client_version,
-                .random = hello.random,
-                .session_id = hello.session_id,
-                .session_id_len = hello.session_id_len,
-                .suites = suites,
-                .num_suites = hello.num_cipher_suites,
-                .compression_methods = hello.compression_methods.data,
-                .num_compression_methods = hello.compression_methods.len,
-                .extra_extensions = hello.extensions.block,
+            .client_version = hello.client_version,
+            .random = hello.random,
+            .session_id = hello.session_id,
+            .session_id_len = hello.session_id_len,
+            .suites = suites,
+            .num_suites = hello.num_cipher_suites,
+            .compression_methods = hello.compression_methods.data,
+            .num_compression_methods = hello.compression_methods.len,
+            .extra_extensions = hello.extensions.block,
         };
         buf_writer_init_heap(&w, len + 16);
         if (tlcp_client_hello_write(&w, &params, &err) != 0)

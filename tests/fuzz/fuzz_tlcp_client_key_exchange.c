@@ -13,7 +13,7 @@ static void fuzz_round_trip(enum tlcp_key_exchange key_exchange, const uint8_t *
         struct buf_reader in = buf_reader_make(data, len);
         struct tlcp_client_key_exchange cke;
         struct buf_writer w;
-        struct err err = { 0 };
+        struct err err = {0};
         if (tlcp_client_key_exchange_parse(&cke, key_exchange, &in, &err) != 0)
                 return;
         if ((key_exchange == TLCP_KEY_EXCHANGE_ECC) != (cke.form == TLCP_CLIENT_KEY_EXCHANGE_FORM_ECC))

@@ -13,7 +13,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
         struct buf_reader in = buf_reader_make(data, len);
         struct tlcp_finished finished;
         struct buf_writer w;
-        struct err err = { 0 };
+        struct err err = {0};
         if (tlcp_finished_parse(&finished, &in, &err) != 0)
                 return 0;
         if (len != TLCP_VERIFY_DATA_LEN)

@@ -17,16 +17,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
         struct buf_reader in = buf_reader_make(data, len);
         struct tlcp_server_hello hello;
         struct buf_writer w;
-        struct err err = { 0 };
+        struct err err = {0};
         if (tlcp_server_hello_parse(&hello, &in, &err) != 0)
                 return 0;
         struct tlcp_server_hello_params params = {
-                .server_version = hello.server_version,
-                .random = hello.random,
-                .session_id = hello.session_id,
-                .session_id_len = hello.session_id_len,
-                .cipher_suite = hello.cipher_suite,
-                .extra_extensions = hello.extensions.block,
+            .server_version = hello.server_version,
+            .random = hello.random,
+            .session_id = hello.session_id,
+            .session_id_len = hello.session_id_len,
+            .cipher_suite = hello.cipher_suite,
+            .extra_extensions = hello.extensions.block,
         };
         buf_writer_init_heap(&w, len + 16);
         if (tlcp_server_hello_write(&w, &params, &err) != 0)

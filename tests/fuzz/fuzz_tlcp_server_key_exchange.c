@@ -13,7 +13,7 @@ static void fuzz_round_trip(enum tlcp_key_exchange key_exchange, const uint8_t *
         struct buf_reader in = buf_reader_make(data, len);
         struct tlcp_server_key_exchange skx;
         struct buf_writer w, params;
-        struct err err = { 0 };
+        struct err err = {0};
         if (tlcp_server_key_exchange_parse(&skx, key_exchange, &in, &err) != 0)
                 return;
         buf_writer_init_heap(&w, len + 16);

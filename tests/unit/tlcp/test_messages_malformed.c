@@ -11,7 +11,9 @@
 #include "vectors.h"
 
 /* A zero random, hex for the 32 bytes every hello body has after its version. */
-#define ZERO_RANDOM_HEX "00000000000000000000000000000000" "00000000000000000000000000000000"
+#define ZERO_RANDOM_HEX                                                                                                \
+        "00000000000000000000000000000000"                                                                             \
+        "00000000000000000000000000000000"
 
 /* parse_exact parses len bytes copied into a heap block of exactly that size (so ASan sees any
  * over-read) as a message of type; the parsed struct is thrown away, the status returned. */
@@ -36,27 +38,38 @@ static int parse_exact(uint8_t type, enum tlcp_key_exchange key_exchange, const 
         } out;
         int status = SMT_EINTERNAL;
         switch (type) {
-        case TLCP_HANDSHAKE_CLIENT_HELLO: status = tlcp_client_hello_parse(&out.client_hello, &in, err); break;
-        case TLCP_HANDSHAKE_SERVER_HELLO: status = tlcp_server_hello_parse(&out.server_hello, &in, err); break;
-        case TLCP_HANDSHAKE_CERTIFICATE: status = tlcp_certificate_parse(&out.certificate, &in, err); break;
+        case TLCP_HANDSHAKE_CLIENT_HELLO:
+                status = tlcp_client_hello_parse(&out.client_hello, &in, err);
+                break;
+        case TLCP_HANDSHAKE_SERVER_HELLO:
+                status = tlcp_server_hello_parse(&out.server_hello, &in, err);
+                break;
+        case TLCP_HANDSHAKE_CERTIFICATE:
+                status = tlcp_certificate_parse(&out.certificate, &in, err);
+                break;
         case TLCP_HANDSHAKE_SERVER_KEY_EXCHANGE:
                 status = tlcp_server_key_exchange_parse(&out.server_key_exchange, key_exchange, &in, err);
                 break;
         case TLCP_HANDSHAKE_CERTIFICATE_REQUEST:
                 status = tlcp_certificate_request_parse(&out.certificate_request, &in, err);
                 break;
-        case TLCP_HANDSHAKE_SERVER_HELLO_DONE: status = tlcp_server_hello_done_parse(&in, err); break;
+        case TLCP_HANDSHAKE_SERVER_HELLO_DONE:
+                status = tlcp_server_hello_done_parse(&in, err);
+                break;
         case TLCP_HANDSHAKE_CLIENT_KEY_EXCHANGE:
                 status = tlcp_client_key_exchange_parse(&out.client_key_exchange, key_exchange, &in, err);
                 break;
         case TLCP_HANDSHAKE_CERTIFICATE_VERIFY:
                 status = tlcp_certificate_verify_parse(&out.certificate_verify, &in, err);
                 break;
-        case TLCP_HANDSHAKE_FINISHED: status = tlcp_finished_parse(&out.finished, &in, err); break;
+        case TLCP_HANDSHAKE_FINISHED:
+                status = tlcp_finished_parse(&out.finished, &in, err);
+                break;
         case TLCP_HANDSHAKE_NEW_SESSION_TICKET:
                 status = tlcp_new_session_ticket_parse(&out.new_session_ticket, &in, err);
                 break;
-        default: check_fail(__FILE__, __LINE__, "no parser for type %u", type);
+        default:
+                check_fail(__FILE__, __LINE__, "no parser for type %u", type);
         }
         free(copy);
         return status;
@@ -71,18 +84,18 @@ static int parse_hex(uint8_t type, enum tlcp_key_exchange key_exchange, const ch
 }
 
 /* CHECK_REFUSED expects status from parsing hex, with an error message that names the message. */
-#define CHECK_REFUSED(type, key_exchange, hex, status)                                                     \
-        do {                                                                                                \
-                struct err refused_err_ = { 0 };                                                            \
-                CHECK_STATUS(parse_hex((type), (key_exchange), (hex), &refused_err_), (status));            \
-                const char *refused_name_ = tlcp_handshake_type_name(type);                                 \
-                CHECK(strncmp(refused_err_.msg, refused_name_, strlen(refused_name_)) == 0);                 \
+#define CHECK_REFUSED(type, key_exchange, hex, status)                                                                 \
+        do {                                                                                                           \
+                struct err refused_err_ = {0};                                                                         \
+                CHECK_STATUS(parse_hex((type), (key_exchange), (hex), &refused_err_), (status));                       \
+                const char *refused_name_ = tlcp_handshake_type_name(type);                                            \
+                CHECK(strncmp(refused_err_.msg, refused_name_, strlen(refused_name_)) == 0);                           \
         } while (0)
 
-#define CHECK_ACCEPTED(type, key_exchange, hex)                                                            \
-        do {                                                                                                \
-                struct err accepted_err_ = { 0 };                                                           \
-                CHECK_OK(parse_hex((type), (key_exchange), (hex), &accepted_err_), &accepted_err_);         \
+#define CHECK_ACCEPTED(type, key_exchange, hex)                                                                        \
+        do {                                                                                                           \
+                struct err accepted_err_ = {0};                                                                        \
+                CHECK_OK(parse_hex((type), (key_exchange), (hex), &accepted_err_), &accepted_err_);                    \
         } while (0)
 
 /* legal_prefix_len is where an optional extensions block starts, for the hellos; else SIZE_MAX. */
@@ -90,7 +103,7 @@ static size_t legal_prefix_len(const struct tlcp_vector_message *msg, struct buf
 {
         struct tlcp_client_hello client;
         struct tlcp_server_hello server;
-        struct err err = { 0 };
+        struct err err = {0};
         size_t len = body.len;
         if (msg->msg_type == TLCP_HANDSHAKE_CLIENT_HELLO) {
                 CHECK_OK(tlcp_client_hello_parse(&client, &body, &err), &err);
@@ -115,7 +128,7 @@ static void test_every_truncation_of_recorded_messages_fails(void)
                         size_t body_len = msg->len - 4;
                         size_t legal = legal_prefix_len(msg, buf_reader_make(body, body_len));
                         for (size_t len = 0; len < body_len; len++, num_prefixes++) {
-                                struct err err = { 0 };
+                                struct err err = {0};
                                 int status = parse_exact(msg->msg_type, v.suite->key_exchange, body, len, &err);
                                 if (len == legal) {
                                         CHECK_OK(status, &err);
@@ -141,7 +154,7 @@ static void test_trailing_byte_after_recorded_messages_fails(void)
                         const struct tlcp_vector_message *msg = &v.messages[m];
                         size_t body_len = msg->len - 4;
                         uint8_t *longer = malloc(body_len + 1);
-                        struct err err = { 0 };
+                        struct err err = {0};
                         CHECK(longer != NULL);
                         memcpy(longer, msg->data + 4, body_len);
                         longer[body_len] = 0;
@@ -157,10 +170,10 @@ static void test_trailing_byte_after_recorded_messages_fails(void)
 
 #define CLIENT_HELLO(tail) "0101" ZERO_RANDOM_HEX tail
 #define SERVER_HELLO(tail) "0101" ZERO_RANDOM_HEX tail
-#define ONE_SUITE "00 0002 e013 0100" /* empty session_id, one suite, null compression */
-#define CH TLCP_HANDSHAKE_CLIENT_HELLO
-#define ECC TLCP_KEY_EXCHANGE_ECC
-#define ECDHE TLCP_KEY_EXCHANGE_ECDHE
+#define ONE_SUITE          "00 0002 e013 0100" /* empty session_id, one suite, null compression */
+#define CH                 TLCP_HANDSHAKE_CLIENT_HELLO
+#define ECC                TLCP_KEY_EXCHANGE_ECC
+#define ECDHE              TLCP_KEY_EXCHANGE_ECDHE
 
 /* parse_client_hello_hex parses into hello, which borrows storage. */
 static int parse_client_hello_hex(struct tlcp_client_hello *hello, uint8_t storage[1024], const char *hex,
@@ -174,7 +187,7 @@ static void test_client_hello_suite_and_compression_lists(void)
 {
         struct tlcp_client_hello hello;
         uint8_t storage[1024];
-        struct err err = { 0 };
+        struct err err = {0};
         CHECK_ACCEPTED(CH, ECC, CLIENT_HELLO(ONE_SUITE));
         CHECK_REFUSED(CH, ECC, CLIENT_HELLO("00 0000 0100"), TLCP_EDECODE_ERROR);
         CHECK_STATUS(parse_client_hello_hex(&hello, storage, CLIENT_HELLO("00 0003 e01300 0100"), &err),
@@ -194,13 +207,13 @@ static void test_client_hello_session_id_at_most_32(void)
 {
         struct tlcp_client_hello hello;
         uint8_t storage[1024];
-        struct err err = { 0 };
+        struct err err = {0};
         CHECK_OK(parse_client_hello_hex(&hello, storage, CLIENT_HELLO("20" ZERO_RANDOM_HEX "0002 e013 0100"), &err),
                  &err);
         CHECK_EQ(hello.session_id_len, 32);
-        CHECK_STATUS(parse_client_hello_hex(&hello, storage, CLIENT_HELLO("21" ZERO_RANDOM_HEX "00 0002 e013 0100"),
-                                            &err),
-                     TLCP_EDECODE_ERROR);
+        CHECK_STATUS(
+            parse_client_hello_hex(&hello, storage, CLIENT_HELLO("21" ZERO_RANDOM_HEX "00 0002 e013 0100"), &err),
+            TLCP_EDECODE_ERROR);
         CHECK_STR(err.msg, "client_hello: session_id length 33 exceeds 32");
 }
 
@@ -209,7 +222,7 @@ static void test_client_hello_extensions_block(void)
         struct tlcp_client_hello hello;
         struct buf_reader data;
         uint8_t storage[1024];
-        struct err err = { 0 };
+        struct err err = {0};
         /* Present but empty is legal (RFC 5246 §7.4.1.2 allows a zero-length block). */
         CHECK_OK(parse_client_hello_hex(&hello, storage, CLIENT_HELLO(ONE_SUITE "0000"), &err), &err);
         CHECK(hello.extensions.is_present);
@@ -236,7 +249,7 @@ static void test_client_hello_server_name(void)
 {
         struct tlcp_client_hello hello;
         uint8_t storage[1024];
-        struct err err = { 0 };
+        struct err err = {0};
         CHECK_OK(parse_client_hello_hex(&hello, storage,
                                         CLIENT_HELLO(ONE_SUITE "0012 0000 000e 000c 00 0009 6c6f63616c686f7374"), &err),
                  &err);
@@ -261,9 +274,9 @@ static void test_client_hello_server_name(void)
                                         &err),
                  &err);
         CHECK_STR(hello.server_name, "def");
-        CHECK_OK(parse_client_hello_hex(&hello, storage, CLIENT_HELLO(ONE_SUITE "000c 0000 0008 0006 01 0003 616263"),
-                                        &err),
-                 &err);
+        CHECK_OK(
+            parse_client_hello_hex(&hello, storage, CLIENT_HELLO(ONE_SUITE "000c 0000 0008 0006 01 0003 616263"), &err),
+            &err);
         CHECK(!hello.has_server_name);
 }
 
@@ -291,7 +304,7 @@ static int client_hello_with_host_name(struct tlcp_client_hello *hello, size_t n
 static void test_client_hello_host_name_length(void)
 {
         struct tlcp_client_hello hello;
-        struct err err = { 0 };
+        struct err err = {0};
         CHECK_OK(client_hello_with_host_name(&hello, TLCP_SERVER_NAME_MAX, &err), &err);
         CHECK_EQ(strlen(hello.server_name), TLCP_SERVER_NAME_MAX);
         CHECK_STATUS(client_hello_with_host_name(&hello, TLCP_SERVER_NAME_MAX + 1, &err), TLCP_EILLEGAL_PARAMETER);
@@ -301,7 +314,7 @@ static void test_hello_renegotiation_info(void)
 {
         struct tlcp_client_hello hello;
         uint8_t storage[1024];
-        struct err err = { 0 };
+        struct err err = {0};
         CHECK_OK(parse_client_hello_hex(&hello, storage, CLIENT_HELLO(ONE_SUITE "0005 ff01 0001 00"), &err), &err);
         CHECK(hello.has_renegotiation_info);
         CHECK_EQ(hello.renegotiated_connection.len, 0);
@@ -318,9 +331,10 @@ static void test_server_hello_fields(void)
 {
         struct tlcp_server_hello hello;
         uint8_t storage[1024];
-        struct err err = { 0 };
-        struct buf_reader in = buf_reader_make(
-                storage, check_hex(storage, sizeof storage, SERVER_HELLO("00 e053 00 000d 1234 0000 ff01 0001 00 0000 0000")));
+        struct err err = {0};
+        struct buf_reader in =
+            buf_reader_make(storage, check_hex(storage, sizeof storage,
+                                               SERVER_HELLO("00 e053 00 000d 1234 0000 ff01 0001 00 0000 0000")));
         CHECK_OK(tlcp_server_hello_parse(&hello, &in, &err), &err);
         CHECK_EQ(hello.cipher_suite, 0xE053);
         CHECK(hello.has_renegotiation_info && hello.has_server_name && !hello.has_session_ticket);
@@ -349,7 +363,7 @@ static void test_certificate_list_framing(void)
 {
         const uint8_t type = TLCP_HANDSHAKE_CERTIFICATE;
         char hex[1024];
-        struct err err = { 0 };
+        struct err err = {0};
         CHECK_ACCEPTED(type, ECC, "000000");
         CHECK_ACCEPTED(type, ECC, "000004 000001 aa");
         CHECK_STATUS(parse_hex(type, ECC, "000007 000001 aa 000000", &err), TLCP_EDECODE_ERROR);
@@ -367,7 +381,7 @@ static void test_server_key_exchange_fields(void)
 {
         const uint8_t type = TLCP_HANDSHAKE_SERVER_KEY_EXCHANGE;
         char hex[512];
-        struct err err = { 0 };
+        struct err err = {0};
         CHECK_ACCEPTED(type, ECC, "0001 30");
         CHECK_REFUSED(type, ECC, "0000", TLCP_EDECODE_ERROR);
         CHECK_ACCEPTED(type, ECC, hex_repeat(hex, sizeof hex, "0048", "30", 72));
@@ -389,7 +403,7 @@ static void test_client_key_exchange_forms_and_limits(void)
         const uint8_t type = TLCP_HANDSHAKE_CLIENT_KEY_EXCHANGE;
         struct tlcp_client_key_exchange cke;
         uint8_t storage[64];
-        struct err err = { 0 };
+        struct err err = {0};
         CHECK_ACCEPTED(type, ECC, "0001 aa");
         CHECK_REFUSED(type, ECC, "0000", TLCP_EDECODE_ERROR);
         CHECK_REFUSED(type, ECC, "0002 aa", TLCP_EDECODE_ERROR);
@@ -445,7 +459,7 @@ static void test_handshake_header_framing(void)
         struct tlcp_handshake_header header;
         struct buf_reader body;
         uint8_t bytes[32];
-        struct err err = { 0 };
+        struct err err = {0};
         size_t len = check_hex(bytes, sizeof bytes, "0e 000000 14 00000c 000102030405060708090a0b");
         /* Too short for a header, or for the body it announces: wait for more, reader untouched. */
         struct buf_reader in = buf_reader_make(bytes, 3);
@@ -473,10 +487,10 @@ static void test_handshake_header_framing(void)
 
 CHECK_MAIN(CHECK_TEST(test_every_truncation_of_recorded_messages_fails),
            CHECK_TEST(test_trailing_byte_after_recorded_messages_fails),
-           CHECK_TEST(test_client_hello_suite_and_compression_lists), CHECK_TEST(test_client_hello_session_id_at_most_32),
-           CHECK_TEST(test_client_hello_extensions_block), CHECK_TEST(test_client_hello_server_name),
-           CHECK_TEST(test_client_hello_host_name_length), CHECK_TEST(test_hello_renegotiation_info),
-           CHECK_TEST(test_server_hello_fields), CHECK_TEST(test_certificate_list_framing),
-           CHECK_TEST(test_server_key_exchange_fields), CHECK_TEST(test_client_key_exchange_forms_and_limits),
-           CHECK_TEST(test_certificate_request_fields), CHECK_TEST(test_small_messages),
-           CHECK_TEST(test_handshake_header_framing))
+           CHECK_TEST(test_client_hello_suite_and_compression_lists),
+           CHECK_TEST(test_client_hello_session_id_at_most_32), CHECK_TEST(test_client_hello_extensions_block),
+           CHECK_TEST(test_client_hello_server_name), CHECK_TEST(test_client_hello_host_name_length),
+           CHECK_TEST(test_hello_renegotiation_info), CHECK_TEST(test_server_hello_fields),
+           CHECK_TEST(test_certificate_list_framing), CHECK_TEST(test_server_key_exchange_fields),
+           CHECK_TEST(test_client_key_exchange_forms_and_limits), CHECK_TEST(test_certificate_request_fields),
+           CHECK_TEST(test_small_messages), CHECK_TEST(test_handshake_header_framing))

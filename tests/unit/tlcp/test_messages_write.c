@@ -10,30 +10,30 @@
 
 #define TEST_WRITER_MAX (1 << 17)
 
-static const uint8_t test_random[TLCP_RANDOM_LEN] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
-                                                       17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32 };
-static const uint16_t test_suites[] = { TLCP_ECC_SM4_GCM_SM3, TLCP_ECC_SM4_CBC_SM3, TLCP_SCSV_EMPTY_RENEGOTIATION_INFO };
+static const uint8_t test_random[TLCP_RANDOM_LEN] = {1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13, 14, 15, 16,
+                                                     17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32};
+static const uint16_t test_suites[] = {TLCP_ECC_SM4_GCM_SM3, TLCP_ECC_SM4_CBC_SM3, TLCP_SCSV_EMPTY_RENEGOTIATION_INFO};
 
 static struct tlcp_client_hello_params client_hello_params(void)
 {
         return (struct tlcp_client_hello_params){
-                .client_version = TLCP_VERSION,
-                .random = test_random,
-                .suites = test_suites,
-                .num_suites = 3,
+            .client_version = TLCP_VERSION,
+            .random = test_random,
+            .suites = test_suites,
+            .num_suites = 3,
         };
 }
 
 static void test_client_hello_writer_round_trip(void)
 {
-        static const uint8_t session_id[5] = { 0xa, 0xb, 0xc, 0xd, 0xe };
-        static const uint8_t extra[] = { 0x12, 0x34, 0x00, 0x01, 0xff };
+        static const uint8_t session_id[5] = {0xa, 0xb, 0xc, 0xd, 0xe};
+        static const uint8_t extra[] = {0x12, 0x34, 0x00, 0x01, 0xff};
         struct tlcp_client_hello_params params = client_hello_params();
         struct tlcp_client_hello hello;
         struct buf_writer w;
         struct buf_reader cursor, data;
         uint16_t type;
-        struct err err = { 0 };
+        struct err err = {0};
         params.session_id = session_id;
         params.session_id_len = sizeof session_id;
         params.server_name = "shop.example";
@@ -69,7 +69,7 @@ static void test_client_hello_writer_leaves_out_empty_block(void)
         struct tlcp_client_hello_params params = client_hello_params();
         struct tlcp_client_hello hello;
         struct buf_writer w;
-        struct err err = { 0 };
+        struct err err = {0};
         buf_writer_init_heap(&w, TEST_WRITER_MAX);
         CHECK_OK(tlcp_client_hello_write(&w, &params, &err), &err);
         CHECK_EQ(w.len, 2 + 32 + 1 + 2 + 6 + 2);
@@ -82,7 +82,7 @@ static void test_client_hello_writer_leaves_out_empty_block(void)
 static void check_client_hello_refused(const struct tlcp_client_hello_params *params)
 {
         struct buf_writer w;
-        struct err err = { 0 };
+        struct err err = {0};
         buf_writer_init_heap(&w, TEST_WRITER_MAX);
         CHECK_STATUS(tlcp_client_hello_write(&w, params, &err), SMT_EINVAL);
         CHECK(strncmp(err.msg, "client_hello: ", 14) == 0);
@@ -92,7 +92,7 @@ static void check_client_hello_refused(const struct tlcp_client_hello_params *pa
 
 static void test_client_hello_writer_refusals(void)
 {
-        static const uint8_t zeros[40] = { 0 };
+        static const uint8_t zeros[40] = {0};
         char long_name[TLCP_SERVER_NAME_MAX + 2];
         struct tlcp_client_hello_params params = client_hello_params();
         params.session_id = zeros;
@@ -123,11 +123,11 @@ static void test_writers_stop_at_capacity(void)
         struct tlcp_client_hello_params params = client_hello_params();
         uint8_t small[20];
         struct buf_writer w;
-        struct err err = { 0 };
+        struct err err = {0};
         buf_writer_init_fixed(&w, small, sizeof small);
         CHECK_STATUS(tlcp_client_hello_write(&w, &params, &err), SMT_ENOSPACE);
         CHECK_STR(err.msg, "client_hello: output buffer too small");
-        struct tlcp_finished finished = { .verify_data = { 0 } };
+        struct tlcp_finished finished = {.verify_data = {0}};
         buf_writer_init_fixed(&w, small, 11);
         CHECK_STATUS(tlcp_finished_write(&w, &finished, &err), SMT_ENOSPACE);
         buf_writer_init_fixed(&w, small, 12);
@@ -138,17 +138,17 @@ static void test_writers_stop_at_capacity(void)
 static void test_server_hello_writer_round_trip(void)
 {
         struct tlcp_server_hello_params params = {
-                .server_version = TLCP_VERSION,
-                .random = test_random,
-                .session_id = test_random,
-                .session_id_len = 32,
-                .cipher_suite = TLCP_ECDHE_SM4_GCM_SM3,
-                .send_server_name = true,
-                .send_renegotiation_info = true,
+            .server_version = TLCP_VERSION,
+            .random = test_random,
+            .session_id = test_random,
+            .session_id_len = 32,
+            .cipher_suite = TLCP_ECDHE_SM4_GCM_SM3,
+            .send_server_name = true,
+            .send_renegotiation_info = true,
         };
         struct tlcp_server_hello hello;
         struct buf_writer w;
-        struct err err = { 0 };
+        struct err err = {0};
         buf_writer_init_heap(&w, TEST_WRITER_MAX);
         CHECK_OK(tlcp_server_hello_write(&w, &params, &err), &err);
         struct buf_reader in = buf_reader_make(w.data, w.len);
@@ -160,7 +160,7 @@ static void test_server_hello_writer_round_trip(void)
         CHECK_EQ(hello.renegotiated_connection.len, 0);
         buf_writer_cleanup(&w);
         /* No acknowledgements: no block, as GmSSL's and Tongsuo's servers answer clients without extensions. */
-        params = (struct tlcp_server_hello_params){ .server_version = TLCP_VERSION, .random = test_random };
+        params = (struct tlcp_server_hello_params){.server_version = TLCP_VERSION, .random = test_random};
         buf_writer_init_heap(&w, TEST_WRITER_MAX);
         CHECK_OK(tlcp_server_hello_write(&w, &params, &err), &err);
         CHECK_EQ(w.len, 2 + 32 + 1 + 2 + 1);
@@ -176,9 +176,9 @@ static void test_server_hello_writer_round_trip(void)
 static void test_server_key_exchange_writer(void)
 {
         uint8_t point[TEST_POINT_LEN], signature[72];
-        struct tlcp_server_key_exchange skx = { .key_exchange = TLCP_KEY_EXCHANGE_ECDHE }, parsed;
+        struct tlcp_server_key_exchange skx = {.key_exchange = TLCP_KEY_EXCHANGE_ECDHE}, parsed;
         struct buf_writer w, params;
-        struct err err = { 0 };
+        struct err err = {0};
         memset(point, 0x04, sizeof point);
         memset(signature, 0x30, sizeof signature);
         skx.point = buf_reader_make(point, sizeof point);
@@ -200,8 +200,8 @@ static void test_server_key_exchange_writer(void)
         CHECK_STATUS(tlcp_server_key_exchange_write(&w, &skx, &err), SMT_EINVAL);
         skx.signature.len = 0;
         CHECK_STATUS(tlcp_server_key_exchange_write(&w, &skx, &err), SMT_EINVAL);
-        skx = (struct tlcp_server_key_exchange){ .key_exchange = TLCP_KEY_EXCHANGE_ECC,
-                                                 .signature = buf_reader_make(signature, 72) };
+        skx = (struct tlcp_server_key_exchange){.key_exchange = TLCP_KEY_EXCHANGE_ECC,
+                                                .signature = buf_reader_make(signature, 72)};
         buf_writer_cleanup(&w);
         CHECK_OK(tlcp_server_key_exchange_write(&w, &skx, &err), &err);
         CHECK(w.len == 74 && w.data[0] == 0 && w.data[1] == 72);
@@ -215,14 +215,14 @@ static void test_client_key_exchange_writer_forms(void)
         static const struct {
                 enum tlcp_client_key_exchange_form form;
                 size_t len;
-        } forms[] = { { TLCP_CLIENT_KEY_EXCHANGE_FORM_ECDHE_BARE, 69 },
-                      { TLCP_CLIENT_KEY_EXCHANGE_FORM_ECDHE_PREFIXED, 71 } };
+        } forms[] = {{TLCP_CLIENT_KEY_EXCHANGE_FORM_ECDHE_BARE, 69},
+                     {TLCP_CLIENT_KEY_EXCHANGE_FORM_ECDHE_PREFIXED, 71}};
         uint8_t point[TEST_POINT_LEN];
-        struct err err = { 0 };
+        struct err err = {0};
         memset(point, 0x04, sizeof point);
         for (size_t i = 0; i < 2; i++) {
-                struct tlcp_client_key_exchange cke = { .form = forms[i].form,
-                                                        .point = buf_reader_make(point, sizeof point) },
+                struct tlcp_client_key_exchange cke = {.form = forms[i].form,
+                                                       .point = buf_reader_make(point, sizeof point)},
                                                 parsed;
                 struct buf_writer w;
                 buf_writer_init_heap(&w, TEST_WRITER_MAX);
@@ -236,7 +236,7 @@ static void test_client_key_exchange_writer_forms(void)
                 CHECK_STATUS(tlcp_client_key_exchange_write(&w, &cke, &err), SMT_EINVAL);
                 buf_writer_cleanup(&w);
         }
-        struct tlcp_client_key_exchange ecc = { .form = TLCP_CLIENT_KEY_EXCHANGE_FORM_ECC };
+        struct tlcp_client_key_exchange ecc = {.form = TLCP_CLIENT_KEY_EXCHANGE_FORM_ECC};
         struct buf_writer w;
         buf_writer_init_heap(&w, TEST_WRITER_MAX);
         CHECK_STATUS(tlcp_client_key_exchange_write(&w, &ecc, &err), SMT_EINVAL);
@@ -248,10 +248,10 @@ static void test_client_key_exchange_writer_forms(void)
 
 static void test_certificate_writer(void)
 {
-        static const uint8_t der[3][4] = { { 0x30, 1, 2, 3 }, { 0x30, 4, 5 }, { 0x30 } };
-        struct tlcp_certificate certificate = { .num_certificates = 3 }, parsed;
+        static const uint8_t der[3][4] = {{0x30, 1, 2, 3}, {0x30, 4, 5}, {0x30}};
+        struct tlcp_certificate certificate = {.num_certificates = 3}, parsed;
         struct buf_writer w;
-        struct err err = { 0 };
+        struct err err = {0};
         certificate.certificates[0] = buf_reader_make(der[0], 4);
         certificate.certificates[1] = buf_reader_make(der[1], 3);
         certificate.certificates[2] = buf_reader_make(der[2], 1);
@@ -271,12 +271,12 @@ static void test_certificate_writer(void)
 
 static void test_certificate_request_writer(void)
 {
-        static const uint8_t types[] = { TLCP_CERTIFICATE_TYPE_ECDSA_SIGN };
-        static const uint8_t name[] = { 0x30, 0x00 };
-        struct buf_reader names[2] = { buf_reader_make(name, 2), buf_reader_make(name, 0) };
+        static const uint8_t types[] = {TLCP_CERTIFICATE_TYPE_ECDSA_SIGN};
+        static const uint8_t name[] = {0x30, 0x00};
+        struct buf_reader names[2] = {buf_reader_make(name, 2), buf_reader_make(name, 0)};
         struct tlcp_certificate_request parsed;
         struct buf_writer w;
-        struct err err = { 0 };
+        struct err err = {0};
         buf_writer_init_heap(&w, TEST_WRITER_MAX);
         CHECK_OK(tlcp_certificate_request_write(&w, types, 1, names, 1, &err), &err);
         struct buf_reader in = buf_reader_make(w.data, w.len);
@@ -291,10 +291,10 @@ static void test_certificate_request_writer(void)
 /* begin/end and write give the same header; a body too large for TLCP_MAX_HANDSHAKE_MESSAGE is refused. */
 static void test_handshake_header_writers(void)
 {
-        struct tlcp_finished finished = { .verify_data = { 9, 8, 7, 6, 5, 4, 3, 2, 1, 0, 1, 2 } };
+        struct tlcp_finished finished = {.verify_data = {9, 8, 7, 6, 5, 4, 3, 2, 1, 0, 1, 2}};
         struct buf_writer framed, direct;
         size_t mark;
-        struct err err = { 0 };
+        struct err err = {0};
         buf_writer_init_heap(&framed, TEST_WRITER_MAX);
         buf_writer_init_heap(&direct, TEST_WRITER_MAX);
         CHECK_OK(tlcp_handshake_header_begin(&framed, TLCP_HANDSHAKE_FINISHED, &mark, &err), &err);
@@ -306,9 +306,9 @@ static void test_handshake_header_writers(void)
         CHECK_EQ(direct.len, 16);
         CHECK_MEM(framed.data, direct.data, 16);
         CHECK(framed.data[0] == 20 && framed.data[1] == 0 && framed.data[2] == 0 && framed.data[3] == 12);
-        CHECK_STATUS(tlcp_handshake_header_write(&direct, TLCP_HANDSHAKE_CERTIFICATE, TLCP_MAX_HANDSHAKE_MESSAGE + 1,
-                                                 &err),
-                     SMT_EINVAL);
+        CHECK_STATUS(
+            tlcp_handshake_header_write(&direct, TLCP_HANDSHAKE_CERTIFICATE, TLCP_MAX_HANDSHAKE_MESSAGE + 1, &err),
+            SMT_EINVAL);
         CHECK_STATUS(tlcp_handshake_header_end(&direct, direct.len, &err), SMT_EINVAL);
         CHECK_OK(tlcp_handshake_header_begin(&direct, TLCP_HANDSHAKE_CERTIFICATE, &mark, &err), &err);
         uint8_t *filler;
@@ -320,12 +320,12 @@ static void test_handshake_header_writers(void)
 
 static void test_small_message_writers(void)
 {
-        static const uint8_t ticket_bytes[3] = { 1, 2, 3 };
-        struct tlcp_new_session_ticket ticket = { .lifetime_hint = 300, .ticket = buf_reader_make(ticket_bytes, 3) },
+        static const uint8_t ticket_bytes[3] = {1, 2, 3};
+        struct tlcp_new_session_ticket ticket = {.lifetime_hint = 300, .ticket = buf_reader_make(ticket_bytes, 3)},
                                        parsed;
-        struct tlcp_certificate_verify verify = { .signature = buf_reader_make(ticket_bytes, 3) };
+        struct tlcp_certificate_verify verify = {.signature = buf_reader_make(ticket_bytes, 3)};
         struct buf_writer w;
-        struct err err = { 0 };
+        struct err err = {0};
         buf_writer_init_heap(&w, TEST_WRITER_MAX);
         CHECK_OK(tlcp_new_session_ticket_write(&w, &ticket, &err), &err);
         struct buf_reader in = buf_reader_make(w.data, w.len);
