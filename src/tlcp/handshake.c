@@ -254,7 +254,13 @@ int tlcp_handshake_next_unit(struct tlcp_conn *conn, struct tlcp_record_io_unit 
 static int tlcp_handshake_receive(struct tlcp_conn *conn, struct err *err)
 {
         struct tlcp_record_io_unit unit;
-        TRY(tlcp_handshake_next_unit(conn, &unit, err));
+        int status = tlcp_handshake_next_unit(conn, &unit, err);
+        if (status == SMT_EAGAIN || status == TLCP_ECLOSED || status == TLCP_EPEER_ALERT)
+                return status;
+        if (status < 0) {
+                err_prefix(err, "waiting for %s", tlcp_steps[conn->step].name); /* a record-level failure */
+                return status;
+        }
         TRY(tlcp_handshake_expect(conn, &unit, err));
         enum tlcp_step step = conn->step;
         TRY(tlcp_steps[step].recv(conn, &unit.body, err));

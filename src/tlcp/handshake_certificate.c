@@ -81,13 +81,12 @@ static int tlcp_handshake_certificate_parse_all(struct tlcp_peer *peer, const st
         return SMT_OK;
 }
 
-/* tlcp_handshake_certificate_fail keeps the message of a failed certificate check, naming the certificate,
- * and gives it the TLCP status whose alert fits (alert.c). */
-static int tlcp_handshake_certificate_fail(const struct cert *cert, const char *position, int status, struct err *err)
+/* tlcp_handshake_certificate_fail keeps the message of a failed check (which names the certificate), says
+ * whose and which one it is, and gives it the TLCP status whose alert fits (alert.c). */
+static int tlcp_handshake_certificate_fail(const struct tlcp_conn *conn, const char *position, int status,
+                                           struct err *err)
 {
-        char subject[CERT_NAME_TEXT_MAX];
-        tlcp_handshake_certificate_subject(cert, subject);
-        err_prefix(err, "%s certificate (%s)", position, subject);
+        err_prefix(err, "certificate: %s %s certificate", tlcp_handshake_certificate_whose(conn, false), position);
         if (err != NULL)
                 err->code = status;
         return status;
@@ -105,19 +104,19 @@ static int tlcp_handshake_certificate_trust(const struct tlcp_conn *conn, const 
                 status = TLCP_ECERTIFICATE_EXPIRED;
         else if (status == CRYPTO_ECERT)
                 status = TLCP_EBAD_CERTIFICATE;
-        return status < 0 ? tlcp_handshake_certificate_fail(cert, position, status, err) : SMT_OK;
+        return status < 0 ? tlcp_handshake_certificate_fail(conn, position, status, err) : SMT_OK;
 }
 
 /* tlcp_handshake_certificate_check_usage: each certificate must be fit for its place (§6.4.5.3), so a
  * signing certificate where the encryption one belongs is refused rather than encrypted to. */
-static int tlcp_handshake_certificate_check_usage(const struct tlcp_peer *peer, struct err *err)
+static int tlcp_handshake_certificate_check_usage(const struct tlcp_conn *conn, struct err *err)
 {
+        const struct tlcp_peer *peer = &conn->peer;
         if (cert_check_key_usage(peer->sign_cert, CERT_KEY_USAGE_DIGITAL_SIGNATURE, err) < 0)
-                return tlcp_handshake_certificate_fail(peer->sign_cert, "signing", TLCP_EUNSUPPORTED_CERTIFICATE, err);
+                return tlcp_handshake_certificate_fail(conn, "signing", TLCP_EUNSUPPORTED_CERTIFICATE, err);
         if (cert_check_key_usage_any(peer->enc_cert, CERT_KEY_USAGE_KEY_ENCIPHERMENT | CERT_KEY_USAGE_DATA_ENCIPHERMENT,
                                      err) < 0)
-                return tlcp_handshake_certificate_fail(peer->enc_cert, "encryption", TLCP_EUNSUPPORTED_CERTIFICATE,
-                                                       err);
+                return tlcp_handshake_certificate_fail(conn, "encryption", TLCP_EUNSUPPORTED_CERTIFICATE, err);
         return SMT_OK;
 }
 
@@ -129,11 +128,11 @@ static int tlcp_handshake_certificate_check(struct tlcp_conn *conn, struct err *
                 TRY(tlcp_handshake_certificate_trust(conn, conn->peer.sign_cert, "signing", err));
                 TRY(tlcp_handshake_certificate_trust(conn, conn->peer.enc_cert, "encryption", err));
         }
-        TRY(tlcp_handshake_certificate_check_usage(&conn->peer, err));
+        TRY(tlcp_handshake_certificate_check_usage(conn, err));
         const char *host = conn->config->server_name;
         if (conn->role == TLCP_ROLE_CLIENT && is_verifying && host != NULL &&
             cert_check_host(conn->peer.sign_cert, host, err) < 0)
-                return tlcp_handshake_certificate_fail(conn->peer.sign_cert, "signing", TLCP_EBAD_CERTIFICATE, err);
+                return tlcp_handshake_certificate_fail(conn, "signing", TLCP_EBAD_CERTIFICATE, err);
         return SMT_OK;
 }
 
@@ -163,14 +162,13 @@ int tlcp_handshake_certificate_recv(struct tlcp_conn *conn, struct buf_reader *b
                     list.num_certificates);
         tlcp_handshake_peer_cleanup(&conn->peer);
         int status = tlcp_handshake_certificate_parse_all(&conn->peer, &list, err);
-        if (status == CRYPTO_ECERT && err != NULL)
-                status = err->code = TLCP_EBAD_CERTIFICATE;
-        if (status == SMT_OK)
-                status = tlcp_handshake_certificate_check(conn, err);
         if (status < 0) {
-                err_prefix(err, "certificate: %s", whose);
+                err_prefix(err, "certificate: from the %s", whose);
+                if (status == CRYPTO_ECERT && err != NULL)
+                        status = err->code = TLCP_EBAD_CERTIFICATE;
                 return status;
         }
+        TRY(tlcp_handshake_certificate_check(conn, err));
         conn->has_client_certificate = conn->role == TLCP_ROLE_SERVER;
         return SMT_OK;
 }

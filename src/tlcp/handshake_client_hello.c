@@ -141,11 +141,19 @@ static bool tlcp_handshake_client_hello_is_allowed(const struct tlcp_conn *conn,
         return suite->key_exchange != TLCP_KEY_EXCHANGE_ECDHE || conn->config->client_auth != TLCP_CLIENT_AUTH_NONE;
 }
 
+/* tlcp_handshake_client_hello_list writes n suite ids as text ("0xe053 0xe013"). */
+static void tlcp_handshake_client_hello_list(char *out, size_t cap, const uint16_t *ids, size_t n)
+{
+        out[0] = '\0';
+        for (size_t i = 0; i < n && strlen(out) + 8 < cap; i++)
+                snprintf(out + strlen(out), cap - strlen(out), "%s0x%04x", i > 0 ? " " : "", (unsigned)ids[i]);
+}
+
 /* tlcp_handshake_client_hello_pick_suite takes the server's first allowed suite. */
 static int tlcp_handshake_client_hello_pick_suite(struct tlcp_conn *conn, const struct tlcp_client_hello *hello,
                                                   struct err *err)
 {
-        uint16_t configured[TLCP_SUITES_MAX];
+        uint16_t configured[TLCP_SUITES_MAX], offered[TLCP_SUITES_MAX];
         size_t n = tlcp_handshake_client_hello_suites(conn->config, configured);
         for (size_t i = 0; i < n; i++) {
                 if (tlcp_handshake_client_hello_is_allowed(conn, hello, configured[i])) {
@@ -153,13 +161,17 @@ static int tlcp_handshake_client_hello_pick_suite(struct tlcp_conn *conn, const 
                         return SMT_OK;
                 }
         }
-        char offered[TLCP_SUITES_MAX * 8] = "";
-        for (size_t i = 0; i < hello->num_cipher_suites && i < TLCP_SUITES_MAX; i++)
-                snprintf(offered + strlen(offered), sizeof offered - strlen(offered), "%s0x%04x", i > 0 ? " " : "",
-                         (unsigned)tlcp_client_hello_suite_get(hello, i));
+        size_t num_offered = hello->num_cipher_suites < TLCP_SUITES_MAX ? hello->num_cipher_suites : TLCP_SUITES_MAX;
+        for (size_t i = 0; i < num_offered; i++)
+                offered[i] = tlcp_client_hello_suite_get(hello, i);
+        char offered_text[TLCP_SUITES_MAX * 8], configured_text[TLCP_SUITES_MAX * 8];
+        tlcp_handshake_client_hello_list(offered_text, sizeof offered_text, offered, num_offered);
+        tlcp_handshake_client_hello_list(configured_text, sizeof configured_text, configured, n);
         return SMT_ERR(err, TLCP_EHANDSHAKE_FAILURE,
-                       "client_hello: no common cipher suite (client offers %s%s; ECDHE needs client authentication)",
-                       offered, hello->num_cipher_suites > TLCP_SUITES_MAX ? " ..." : "");
+                       "client_hello: no common cipher suite: the client offers %s, the server takes %s%s",
+                       offered_text, configured_text,
+                       conn->config->client_auth == TLCP_CLIENT_AUTH_NONE ? " (ECDHE only with client authentication)"
+                                                                          : "");
 }
 
 /* tlcp_handshake_client_hello_resume looks the client's session ID up; a hit resumes when its suite is
