@@ -11,9 +11,9 @@
 #include "net/tlcp_stream.h"
 #include "tlcp/session_cache.h"
 
-#define CLIENT_NAME "tlcp-client"
+#define CLIENT_NAME               "tlcp-client"
 #define CLIENT_CONNECT_TIMEOUT_MS 10000
-#define CLIENT_IO_TIMEOUT_MS 30000
+#define CLIENT_IO_TIMEOUT_MS      30000
 
 static const struct option client_long_options[] = {
     {"cafile", required_argument, NULL, 'a'},
@@ -117,30 +117,62 @@ static int client_seconds(const char *text)
 static void client_args_set(struct client_args *args, int opt, const char *value)
 {
         switch (opt) {
-        case 'a': args->cafile = value; break;
-        case 'c': args->cipher = value; break;
-        case 'S': args->pair.sign_cert = value; break;
-        case 'K': args->pair.sign_key = value; break;
-        case 'E': args->pair.enc_cert = value; break;
-        case 'N': args->pair.enc_key = value; break;
-        case 'p': args->pair.passphrase_file = value; break;
-        case 'f': args->ecdhe_form = value; break;
-        case 'R': args->resolve = value; break;
-        case 'r': args->resume = true; break;
-        case 'k': args->insecure = true; break;
-        case 'i': args->include = true; break;
-        case 'v': args->verbose = true; break;
-        case 't': args->connect_timeout_ms = client_seconds(value); break;
-        case 'T': args->timeout_ms = client_seconds(value); break;
-        default: args->help = true; break;
+        case 'a':
+                args->cafile = value;
+                break;
+        case 'c':
+                args->cipher = value;
+                break;
+        case 'S':
+                args->pair.sign_cert = value;
+                break;
+        case 'K':
+                args->pair.sign_key = value;
+                break;
+        case 'E':
+                args->pair.enc_cert = value;
+                break;
+        case 'N':
+                args->pair.enc_key = value;
+                break;
+        case 'p':
+                args->pair.passphrase_file = value;
+                break;
+        case 'f':
+                args->ecdhe_form = value;
+                break;
+        case 'R':
+                args->resolve = value;
+                break;
+        case 'r':
+                args->resume = true;
+                break;
+        case 'k':
+                args->insecure = true;
+                break;
+        case 'i':
+                args->include = true;
+                break;
+        case 'v':
+                args->verbose = true;
+                break;
+        case 't':
+                args->connect_timeout_ms = client_seconds(value);
+                break;
+        case 'T':
+                args->timeout_ms = client_seconds(value);
+                break;
+        default:
+                args->help = true;
+                break;
         }
 }
 
 static int client_check_args(const struct client_args *args)
 {
         const struct cmd_tlcp_pair_files *pair = &args->pair;
-        int given = (pair->sign_cert != NULL) + (pair->sign_key != NULL) + (pair->enc_cert != NULL) +
-                    (pair->enc_key != NULL);
+        int given =
+            (pair->sign_cert != NULL) + (pair->sign_key != NULL) + (pair->enc_cert != NULL) + (pair->enc_key != NULL);
         if (given != 0 && given != 4)
                 return client_usage_error("a client certificate pair needs all of --sign-cert, --sign-key, "
                                           "--enc-cert and --enc-key");
@@ -218,8 +250,10 @@ static int client_pick_suites(struct client *client, struct err *err)
         if (client->args.cipher != NULL) {
                 TRY(cmd_tlcp_suites_parse(client->suites, &client->num_suites, client->args.cipher, err));
                 if (!client->has_pair && cmd_tlcp_suites_have_ecdhe(client->suites, client->num_suites))
-                        return SMT_ERR(err, SMT_EINVAL, "--cipher %s: the ECDHE suites need a client certificate "
-                                       "pair (--sign-cert, --sign-key, --enc-cert, --enc-key)", client->args.cipher);
+                        return SMT_ERR(err, SMT_EINVAL,
+                                       "--cipher %s: the ECDHE suites need a client certificate "
+                                       "pair (--sign-cert, --sign-key, --enc-cert, --enc-key)",
+                                       client->args.cipher);
                 return SMT_OK;
         }
         size_t num_all = 0;
@@ -243,9 +277,8 @@ static int client_setup(struct client *client, struct err *err)
         }
         TRY(client_pick_suites(client, err));
         client->is_form_fixed = client->args.ecdhe_form != NULL;
-        client->form = client->is_form_fixed && strcmp(client->args.ecdhe_form, "gmssl") == 0
-                               ? TLCP_ECDHE_FORM_GMSSL
-                               : TLCP_ECDHE_FORM_TONGSUO;
+        client->form = client->is_form_fixed && strcmp(client->args.ecdhe_form, "gmssl") == 0 ? TLCP_ECDHE_FORM_GMSSL
+                                                                                              : TLCP_ECDHE_FORM_TONGSUO;
         return SMT_OK;
 }
 
@@ -277,7 +310,11 @@ static void client_print_facts(const struct client *client, const struct net_tlc
         bool is_resumed = tlcp_conn_is_resumed(stream->conn);
         if (suite != NULL && suite->key_exchange == TLCP_KEY_EXCHANGE_ECDHE && !is_resumed)
                 fprintf(stderr, "* ECDHE form: %s\n", client_form_name(client->form));
-        fprintf(stderr, "* server name (SNI): %s\n", server_name != NULL ? server_name : "(none)");
+        /* RFC 6066 §3: an IP address is never sent as SNI; the certificates are still checked against it. */
+        if (server_name == NULL || net_address_is_ip_literal(server_name))
+                fprintf(stderr, "* server name (SNI): (none)\n");
+        else
+                fprintf(stderr, "* server name (SNI): %s\n", server_name);
         fprintf(stderr, "* resumed: %s\n", is_resumed ? "yes" : "no");
         if (is_resumed)
                 fprintf(stderr, "* certificates: none sent (an abbreviated handshake reuses the verified session)\n");
@@ -293,8 +330,7 @@ static void client_print_facts(const struct client *client, const struct net_tlc
 
 /* client_should_retry_gmssl: the default Tongsuo form reached ECDHE and the server then refused it (an
  * alert, or a hang-up as GmSSL does), so the GmSSL form is worth one more connection (tlcp-wire.md). */
-static bool client_should_retry_gmssl(const struct client *client, const struct net_tlcp_stream *stream,
-                                      int status)
+static bool client_should_retry_gmssl(const struct client *client, const struct net_tlcp_stream *stream, int status)
 {
         if (client->is_form_fixed || client->form != TLCP_ECDHE_FORM_TONGSUO || stream->conn == NULL)
                 return false;
@@ -305,8 +341,8 @@ static bool client_should_retry_gmssl(const struct client *client, const struct 
                (status == SMT_EIO && stream->is_peer_closed);
 }
 
-static int client_connect_once(struct client *client, struct net_tlcp_stream *stream,
-                               const struct tlcp_config *config, struct err *err)
+static int client_connect_once(struct client *client, struct net_tlcp_stream *stream, const struct tlcp_config *config,
+                               struct err *err)
 {
         net_tlcp_stream_init(stream);
         stream->timeout_ms = client->args.timeout_ms;
@@ -352,8 +388,7 @@ static int client_write_response(const struct client *client, const struct cmd_t
 }
 
 /* client_receive reads the response until it is complete or the server closes with close_notify. */
-static int client_receive(struct net_tlcp_stream *stream, struct cmd_tlcp_http_response *response,
-                          struct err *err)
+static int client_receive(struct net_tlcp_stream *stream, struct cmd_tlcp_http_response *response, struct err *err)
 {
         uint8_t chunk[TLCP_MAX_PLAINTEXT];
         while (!response->is_complete) {

@@ -98,9 +98,10 @@ static int cmd_tlcp_http_number(const struct buf_reader *text, int base, uint64_
                 return SMT_EDECODE;
         for (size_t i = 0; i < text->len; i++) {
                 char c = (char)text->data[i];
-                int digit = c >= '0' && c <= '9' ? c - '0' : base == 16 && c >= 'a' && c <= 'f' ? c - 'a' + 10
-                            : base == 16 && c >= 'A' && c <= 'F'                                ? c - 'A' + 10
-                                                                                                : -1;
+                int digit = c >= '0' && c <= '9'                 ? c - '0'
+                            : base == 16 && c >= 'a' && c <= 'f' ? c - 'a' + 10
+                            : base == 16 && c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                                                 : -1;
                 if (digit < 0)
                         return SMT_EDECODE;
                 *out = *out * (uint64_t)base + (uint64_t)digit;
@@ -108,8 +109,7 @@ static int cmd_tlcp_http_number(const struct buf_reader *text, int base, uint64_
         return SMT_OK;
 }
 
-static int cmd_tlcp_http_status_line(struct cmd_tlcp_http_response *response, struct buf_reader line,
-                                     struct err *err)
+static int cmd_tlcp_http_status_line(struct cmd_tlcp_http_response *response, struct buf_reader line, struct err *err)
 {
         /* status-line = HTTP-version SP 3DIGIT SP [ reason ] (RFC 9112 §4) */
         struct buf_reader version, code;
@@ -137,8 +137,8 @@ static int cmd_tlcp_http_header(struct cmd_tlcp_http_response *response, struct 
                 value.len--;
         if (cmd_tlcp_http_line_is(&name, "Transfer-Encoding")) {
                 /* Chunked must be the last coding; any other ends at the close (RFC 9112 §6.3 item 4). */
-                response->is_chunked = value.len >= 7 &&
-                                       strncasecmp((const char *)value.data + value.len - 7, "chunked", 7) == 0;
+                response->is_chunked =
+                    value.len >= 7 && strncasecmp((const char *)value.data + value.len - 7, "chunked", 7) == 0;
                 response->has_transfer_encoding = true;
         } else if (cmd_tlcp_http_line_is(&name, "Content-Length")) {
                 uint64_t length = 0;
@@ -160,8 +160,8 @@ static int cmd_tlcp_http_parse_head(struct cmd_tlcp_http_response *response, str
         int status = cmd_tlcp_http_read_line(&all, &line);
         if (status == SMT_EAGAIN)
                 return response->raw.len > CMD_TLCP_HTTP_HEAD_MAX
-                               ? SMT_ERR(err, SMT_EDECODE, "no status line in the first %d bytes", CMD_TLCP_HTTP_HEAD_MAX)
-                               : SMT_EAGAIN;
+                           ? SMT_ERR(err, SMT_EDECODE, "no status line in the first %d bytes", CMD_TLCP_HTTP_HEAD_MAX)
+                           : SMT_EAGAIN;
         TRY(cmd_tlcp_http_status_line(response, line, err));
         while ((status = cmd_tlcp_http_read_line(&all, &line)) == SMT_OK && line.len > 0)
                 TRY(cmd_tlcp_http_header(response, line, err));
@@ -171,8 +171,8 @@ static int cmd_tlcp_http_parse_head(struct cmd_tlcp_http_response *response, str
         response->head_len = response->raw.len - all.len;
         response->chunk_offset = response->head_len;
         /* 1xx, 204 and 304 responses have no body (RFC 9112 §6.3 item 1). */
-        response->has_no_body = response->status_code < 200 || response->status_code == 204 ||
-                                response->status_code == 304;
+        response->has_no_body =
+            response->status_code < 200 || response->status_code == 204 || response->status_code == 304;
         return SMT_OK;
 }
 
@@ -252,14 +252,12 @@ int cmd_tlcp_http_response_end(struct cmd_tlcp_http_response *response, struct e
                 return SMT_ERR(err, SMT_ETRUNCATED, "the connection ended inside the chunked body");
         if (response->has_content_length && !response->has_transfer_encoding)
                 return SMT_ERR(err, SMT_ETRUNCATED, "the connection ended after %zu of %llu body bytes",
-                               response->raw.len - response->head_len,
-                               (unsigned long long)response->content_length);
+                               response->raw.len - response->head_len, (unsigned long long)response->content_length);
         response->is_complete = true; /* the body was delimited by the end of the connection */
         return SMT_OK;
 }
 
-void cmd_tlcp_http_response_body(const struct cmd_tlcp_http_response *response, const uint8_t **data,
-                                 size_t *len)
+void cmd_tlcp_http_response_body(const struct cmd_tlcp_http_response *response, const uint8_t **data, size_t *len)
 {
         struct buf_reader all = buf_reader_make(response->raw.data, response->raw.len);
         struct buf_reader body = {0};

@@ -18,14 +18,14 @@
 #include "net/tlcp_stream.h"
 #include "tlcp/session_cache.h"
 
-#define SERVER_NAME "tlcp-server"
-#define SERVER_DEFAULT_LISTEN "127.0.0.1:4433"
-#define SERVER_DEFAULT_CACHE 1024
-#define SERVER_DEFAULT_TIMEOUT_S 10
+#define SERVER_NAME               "tlcp-server"
+#define SERVER_DEFAULT_LISTEN     "127.0.0.1:4433"
+#define SERVER_DEFAULT_CACHE      1024
+#define SERVER_DEFAULT_TIMEOUT_S  10
 #define SERVER_SESSION_LIFETIME_S 3600
 /* The most --www reads of a request before answering: the request line and headers. */
 #define SERVER_REQUEST_MAX (16 * 1024)
-#define SERVER_PAGE_MAX 4096
+#define SERVER_PAGE_MAX    4096
 
 /* Set by SIGINT/SIGTERM: the accept loop and any wait in a connection stop (DESIGN.md allows cmd/ this). */
 static volatile sig_atomic_t server_stop;
@@ -122,21 +122,51 @@ static long server_number(const char *text, long min, long max)
 static void server_args_set(struct server_args *args, int opt, const char *value)
 {
         switch (opt) {
-        case 'S': args->pair.sign_cert = value; break;
-        case 'K': args->pair.sign_key = value; break;
-        case 'E': args->pair.enc_cert = value; break;
-        case 'N': args->pair.enc_key = value; break;
-        case 'C': args->pair.chain = value; break;
-        case 'p': args->pair.passphrase_file = value; break;
-        case 'l': args->listen = value; break;
-        case 'a': args->cafile = value; break;
-        case 'c': args->cipher = value; break;
-        case 'V': args->verify_client = true; break;
-        case 'w': args->www = true; break;
-        case 'v': args->verbose = true; break;
-        case 's': args->session_cache = server_number(value, 0, 1000000); break;
-        case 't': args->timeout_s = server_number(value, 1, 86400); break;
-        default: args->help = true; break;
+        case 'S':
+                args->pair.sign_cert = value;
+                break;
+        case 'K':
+                args->pair.sign_key = value;
+                break;
+        case 'E':
+                args->pair.enc_cert = value;
+                break;
+        case 'N':
+                args->pair.enc_key = value;
+                break;
+        case 'C':
+                args->pair.chain = value;
+                break;
+        case 'p':
+                args->pair.passphrase_file = value;
+                break;
+        case 'l':
+                args->listen = value;
+                break;
+        case 'a':
+                args->cafile = value;
+                break;
+        case 'c':
+                args->cipher = value;
+                break;
+        case 'V':
+                args->verify_client = true;
+                break;
+        case 'w':
+                args->www = true;
+                break;
+        case 'v':
+                args->verbose = true;
+                break;
+        case 's':
+                args->session_cache = server_number(value, 0, 1000000);
+                break;
+        case 't':
+                args->timeout_s = server_number(value, 1, 86400);
+                break;
+        default:
+                args->help = true;
+                break;
         }
 }
 
@@ -281,8 +311,8 @@ static int server_describe(const struct net_tlcp_stream *stream, char *page, siz
                         "client signing certificate: %s\n"
                         "client encryption certificate: %s\n",
                         TLCP_VERSION, suite != NULL ? suite->name : "?", suite != NULL ? (unsigned)suite->id : 0u,
-                        tlcp_conn_is_resumed(stream->conn) ? "yes" : "no",
-                        server_name != NULL ? server_name : "(none)", stream->peer, sign_subject, enc_subject);
+                        tlcp_conn_is_resumed(stream->conn) ? "yes" : "no", server_name != NULL ? server_name : "(none)",
+                        stream->peer, sign_subject, enc_subject);
 }
 
 /* server_read_request reads until the blank line that ends the request's headers (RFC 9112 §2.1). */

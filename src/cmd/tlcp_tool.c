@@ -91,15 +91,18 @@ int cmd_tlcp_suites_parse(uint16_t out[CMD_TLCP_SUITES_MAX], size_t *num_suites,
         for (;;) {
                 size_t len = strcspn(start, ",");
                 if (len == 0 || len >= sizeof name)
-                        return SMT_ERR(err, SMT_EINVAL, "--cipher '%s': expected GB/T suite names separated by commas "
+                        return SMT_ERR(err, SMT_EINVAL,
+                                       "--cipher '%s': expected GB/T suite names separated by commas "
                                        "(ECC_SM4_GCM_SM3, ECC_SM4_CBC_SM3, ECDHE_SM4_GCM_SM3, ECDHE_SM4_CBC_SM3)",
                                        list);
                 memcpy(name, start, len);
                 name[len] = '\0';
                 const struct tlcp_suite *suite = tlcp_suite_lookup_name(name);
                 if (suite == NULL)
-                        return SMT_ERR(err, SMT_EINVAL, "--cipher: unknown suite '%s' (expected ECC_SM4_GCM_SM3, "
-                                       "ECC_SM4_CBC_SM3, ECDHE_SM4_GCM_SM3 or ECDHE_SM4_CBC_SM3)", name);
+                        return SMT_ERR(err, SMT_EINVAL,
+                                       "--cipher: unknown suite '%s' (expected ECC_SM4_GCM_SM3, "
+                                       "ECC_SM4_CBC_SM3, ECDHE_SM4_GCM_SM3 or ECDHE_SM4_CBC_SM3)",
+                                       name);
                 if (*num_suites == CMD_TLCP_SUITES_MAX)
                         return SMT_ERR(err, SMT_EINVAL, "--cipher '%s': more than %d suites", list,
                                        CMD_TLCP_SUITES_MAX);

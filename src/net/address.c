@@ -26,8 +26,7 @@ int net_address_port_parse(uint16_t *out, const char *text, struct err *err)
 
 /* net_address_split finds the host part of text (without brackets) and where the port text starts
  * (NULL when there is none). */
-static int net_address_split(const char *text, const char **host, size_t *host_len, const char **port,
-                             struct err *err)
+static int net_address_split(const char *text, const char **host, size_t *host_len, const char **port, struct err *err)
 {
         if (text[0] == '[') {
                 const char *close = strchr(text, ']');
@@ -42,8 +41,8 @@ static int net_address_split(const char *text, const char **host, size_t *host_l
         }
         const char *colon = strchr(text, ':');
         if (colon != NULL && strchr(colon + 1, ':') != NULL)
-                return SMT_ERR(err, SMT_EINVAL, "address '%s': write an IPv6 address in brackets, as [%s]:port",
-                               text, text);
+                return SMT_ERR(err, SMT_EINVAL, "address '%s': write an IPv6 address in brackets, as [%s]:port", text,
+                               text);
         *host = text;
         *host_len = colon != NULL ? (size_t)(colon - text) : strlen(text);
         *port = colon != NULL ? colon + 1 : NULL;

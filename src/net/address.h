@@ -25,8 +25,7 @@ struct net_address {
 
 /* net_address_parse reads "host", "host:port", "[v6]" or "[v6]:port" from text; default_port applies when
  * no port is given (0: a port is required). SMT_EINVAL names the part that is wrong. */
-int net_address_parse(struct net_address *out, const char *text, uint16_t default_port,
-                      struct err *err) SMT_MUST_USE;
+int net_address_parse(struct net_address *out, const char *text, uint16_t default_port, struct err *err) SMT_MUST_USE;
 
 /* net_address_port_parse reads a decimal port 1..65535 from the whole of text. */
 int net_address_port_parse(uint16_t *out, const char *text, struct err *err) SMT_MUST_USE;

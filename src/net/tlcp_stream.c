@@ -71,8 +71,7 @@ static int net_tlcp_stream_wait(struct net_tlcp_stream *stream, short events, in
         }
 }
 
-static int net_tlcp_stream_socket_error(struct net_tlcp_stream *stream, const char *what, int error,
-                                        struct err *err)
+static int net_tlcp_stream_socket_error(struct net_tlcp_stream *stream, const char *what, int error, struct err *err)
 {
         if (error == EPIPE || error == ECONNRESET)
                 stream->is_peer_closed = true;
@@ -129,8 +128,7 @@ static int net_tlcp_stream_feed(struct net_tlcp_stream *stream, int64_t deadline
         if (stream->input_len == 0)
                 TRY(net_tlcp_stream_receive(stream, deadline, err));
         size_t consumed = 0;
-        TRY(tlcp_conn_put_input(stream->conn, stream->input + stream->input_start, stream->input_len, &consumed,
-                                err));
+        TRY(tlcp_conn_put_input(stream->conn, stream->input + stream->input_start, stream->input_len, &consumed, err));
         if (consumed == 0)
                 return SMT_ERR(err, SMT_EINTERNAL, "the TLCP connection asked for input but took none of %zu bytes",
                                stream->input_len);
@@ -288,8 +286,9 @@ int net_tlcp_stream_read(struct net_tlcp_stream *stream, uint8_t *buf, size_t ca
                 if (status == SMT_OK)
                         status = net_tlcp_stream_feed(stream, deadline, err);
                 if (status == SMT_EIO && stream->is_peer_closed)
-                        (void)SMT_ERR(err, SMT_EIO, "the peer closed the connection without close_notify "
-                                                    "(the data may be truncated)");
+                        (void)SMT_ERR(err, SMT_EIO,
+                                      "the peer closed the connection without close_notify "
+                                      "(the data may be truncated)");
                 if (status < 0)
                         return net_tlcp_stream_fail(stream, err);
         }

@@ -341,8 +341,10 @@ def test_host_name_mismatch_fails(www, pki):
 
 
 def test_ip_address_in_the_certificate_matches(www, pki):
-    proc = client(pki, f"https://127.0.0.1:{www.port}/")
-    assert "smtrust tlcp-server" in proc.stdout.decode()
+    # The certificates list IP 127.0.0.1; an IP is checked but never sent as SNI (RFC 6066 §3).
+    proc = client(pki, f"https://127.0.0.1:{www.port}/", "-v")
+    assert page_facts(proc.stdout.decode())["server name (SNI)"] == "(none)"
+    assert "server name (SNI): (none)" in proc.stderr.decode()
 
 
 def test_insecure_skips_verification_with_a_warning(www, pki):
@@ -438,3 +440,14 @@ def test_server_refuses_a_key_that_is_not_its_certificates(pki, tmp_path):
     proc = run([str(a) for a in args], ok=False)
     assert proc.returncode == 1
     assert "server_enc.key is not the private key of" in proc.stderr.decode()
+
+
+def test_sigterm_stops_the_server_while_a_client_stalls(start_server, pki):
+    server = start_server("--www", "--timeout", "60")
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as stalled:
+        stalled.sendall(bytes.fromhex("1601010004"))  # a record header, then nothing
+        time.sleep(0.3)
+        started = time.monotonic()
+        assert server.stop() == 0
+        assert time.monotonic() - started < 5
+    assert "interrupted" in server.log() and "stopping" in server.log()

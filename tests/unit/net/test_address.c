@@ -73,7 +73,8 @@ static void test_resolve_literal_and_format_sockaddr(void)
         CHECK_STR(text, "127.0.0.1:4433");
         net_address_free_list(list);
 
-        struct sockaddr_in6 v6 = {.sin6_family = AF_INET6, .sin6_port = htons(8443), .sin6_addr = IN6ADDR_LOOPBACK_INIT};
+        struct sockaddr_in6 v6 = {
+            .sin6_family = AF_INET6, .sin6_port = htons(8443), .sin6_addr = IN6ADDR_LOOPBACK_INIT};
         net_address_format_sockaddr(text, (const struct sockaddr *)&v6, sizeof v6);
         CHECK_STR(text, "[::1]:8443");
 }
@@ -89,6 +90,6 @@ static void test_resolve_failure_names_the_host(void)
         CHECK(strstr(err.msg, "no-such-host.invalid:443") != NULL);
 }
 
-CHECK_MAIN(CHECK_TEST(test_parse_name_and_port), CHECK_TEST(test_parse_ipv6_in_brackets), CHECK_TEST(test_parse_rejects),
-           CHECK_TEST(test_ip_literal), CHECK_TEST(test_resolve_literal_and_format_sockaddr),
-           CHECK_TEST(test_resolve_failure_names_the_host))
+CHECK_MAIN(CHECK_TEST(test_parse_name_and_port), CHECK_TEST(test_parse_ipv6_in_brackets),
+           CHECK_TEST(test_parse_rejects), CHECK_TEST(test_ip_literal),
+           CHECK_TEST(test_resolve_literal_and_format_sockaddr), CHECK_TEST(test_resolve_failure_names_the_host))

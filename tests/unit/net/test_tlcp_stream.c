@@ -205,8 +205,7 @@ static _Noreturn void hang_up_server(int listen_fd)
         _exit(got > 0 ? 0 : 1);
 }
 
-static int client_handshake_against(void (*serve)(int), int timeout_ms, struct net_tlcp_stream *stream,
-                                    struct err *err)
+static int client_handshake_against(void (*serve)(int), int timeout_ms, struct net_tlcp_stream *stream, struct err *err)
 {
         struct pki pki;
         struct net_address address;
@@ -262,8 +261,8 @@ static void test_garbage_gets_an_alert(void)
         pki_load(&pki);
         int listen_fd = listen_loopback(&address);
         int raw = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(address.port),
-                                 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+        struct sockaddr_in sa = {
+            .sin_family = AF_INET, .sin_port = htons(address.port), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
         CHECK(connect(raw, (struct sockaddr *)&sa, sizeof sa) == 0);
         static const char garbage[] = "GET / HTTP/1.0\r\n\r\n";
         CHECK(send(raw, garbage, sizeof garbage - 1, 0) == (ssize_t)(sizeof garbage - 1));
