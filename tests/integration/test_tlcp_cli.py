@@ -451,3 +451,20 @@ def test_sigterm_stops_the_server_while_a_client_stalls(start_server, pki):
         assert server.stop() == 0
         assert time.monotonic() - started < 5
     assert "interrupted" in server.log() and "stopping" in server.log()
+
+
+def test_encrypted_keys_and_a_chain_file(pki, tmp_path, openssl):
+    passfile = tmp_path / "pass.txt"
+    passfile.write_text("tlcp test passphrase\n")
+    for name in ("server_sign", "server_enc"):
+        openssl("pkcs8", "-topk8", "-v2", "aes-256-cbc", "-in", pki / f"{name}.key", "-out", pki / f"{name}.key.enc",
+                "-passout", f"file:{passfile}")
+        os.replace(pki / f"{name}.key.enc", pki / f"{name}.key")
+        os.chmod(pki / f"{name}.key", 0o600)
+    assert b"ENCRYPTED PRIVATE KEY" in (pki / "server_sign.key").read_bytes()
+    server = Server(pki, tmp_path, "--www", "--passphrase-file", passfile, "--chain", pki / "ca.crt")
+    try:
+        proc = client(pki, f"https://localhost:{server.port}/")
+        assert "smtrust tlcp-server" in proc.stdout.decode()
+    finally:
+        assert server.stop() == 0
