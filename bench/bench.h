@@ -27,6 +27,21 @@ struct bench_options {
         int num_rounds;           /* the best round of each side counts */
 };
 
+/* bench_step_fn runs one operation on arg; a failure stops the benchmark. */
+typedef int (*bench_step_fn)(void *arg, struct err *err);
+
+/* bench_compare measures ours and the peer alternately for options->num_rounds rounds, keeping each side's
+ * best, and fills result's rates (scaled by bytes_per_step for BENCH_UNIT_BYTES). */
+int bench_compare(struct bench_result *result, bench_step_fn ours, void *ours_arg, bench_step_fn peer,
+                  void *peer_arg, size_t bytes_per_step, const struct bench_options *options,
+                  struct err *err) SMT_MUST_USE;
+
+#define BENCH_TLCP_MAX 16
+
+/* bench_tlcp_run measures full and resumed handshakes and bulk transfer per TLCP suite. */
+int bench_tlcp_run(struct bench_result *results, size_t *num_results, const struct bench_options *options,
+                   struct err *err) SMT_MUST_USE;
+
 /* bench_crypto_run measures every crypto operation, writing up to BENCH_CRYPTO_MAX results. */
 int bench_crypto_run(struct bench_result *results, size_t *num_results, const struct bench_options *options,
                      struct err *err) SMT_MUST_USE;

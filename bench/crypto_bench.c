@@ -41,18 +41,17 @@ struct bench_fixture {
         EVP_MD *peer_sm3;
 };
 
-typedef int (*bench_step)(struct bench_fixture *f, struct err *err);
-
 struct bench_case {
         const char *operation;
         const char *peer;
         enum bench_unit unit;
-        bench_step ours;
-        bench_step peer_step;
+        bench_step_fn ours;
+        bench_step_fn peer_step;
 };
 
-static int bench_ours_sign(struct bench_fixture *f, struct err *err)
+static int bench_ours_sign(void *arg, struct err *err)
 {
+        struct bench_fixture *f = arg;
         uint8_t sig[SM2_SIGNATURE_MAX];
         size_t sig_len;
         return sm2_sign(f->sm2, sig, &sig_len, SM2_DEFAULT_ID, f->msg, sizeof f->msg, err);
@@ -81,31 +80,36 @@ static int bench_peer_sign_or_verify(struct bench_fixture *f, int is_sign, struc
         return ok ? SMT_OK : crypto_error_set(err, CRYPTO_EOPENSSL, "OpenSSL SM2 %s", is_sign ? "sign" : "verify");
 }
 
-static int bench_peer_sign(struct bench_fixture *f, struct err *err)
+static int bench_peer_sign(void *arg, struct err *err)
 {
+        struct bench_fixture *f = arg;
         return bench_peer_sign_or_verify(f, 1, err);
 }
 
-static int bench_ours_verify(struct bench_fixture *f, struct err *err)
+static int bench_ours_verify(void *arg, struct err *err)
 {
+        struct bench_fixture *f = arg;
         return sm2_verify(f->sm2, SM2_DEFAULT_ID, f->msg, sizeof f->msg, f->sig, f->sig_len, err);
 }
 
-static int bench_peer_verify(struct bench_fixture *f, struct err *err)
+static int bench_peer_verify(void *arg, struct err *err)
 {
+        struct bench_fixture *f = arg;
         return bench_peer_sign_or_verify(f, 0, err);
 }
 
-static int bench_ours_encrypt(struct bench_fixture *f, struct err *err)
+static int bench_ours_encrypt(void *arg, struct err *err)
 {
+        struct bench_fixture *f = arg;
         uint8_t out[sizeof f->ciphertext];
         struct buf_writer w;
         buf_writer_init_fixed(&w, out, sizeof out);
         return sm2_encrypt(f->sm2, &w, SM2_CIPHERTEXT_ASN1, f->msg, sizeof f->msg, err);
 }
 
-static int bench_peer_encrypt(struct bench_fixture *f, struct err *err)
+static int bench_peer_encrypt(void *arg, struct err *err)
 {
+        struct bench_fixture *f = arg;
         uint8_t out[sizeof f->ciphertext];
         size_t out_len = sizeof out;
         if (EVP_PKEY_encrypt(f->peer_encrypt, out, &out_len, f->msg, sizeof f->msg) != 1)
@@ -113,16 +117,18 @@ static int bench_peer_encrypt(struct bench_fixture *f, struct err *err)
         return SMT_OK;
 }
 
-static int bench_ours_decrypt(struct bench_fixture *f, struct err *err)
+static int bench_ours_decrypt(void *arg, struct err *err)
 {
+        struct bench_fixture *f = arg;
         uint8_t out[BENCH_SECRET_LEN];
         struct buf_writer w;
         buf_writer_init_fixed(&w, out, sizeof out);
         return sm2_decrypt(f->sm2, &w, SM2_CIPHERTEXT_ASN1, f->ciphertext, f->ciphertext_len, err);
 }
 
-static int bench_peer_decrypt(struct bench_fixture *f, struct err *err)
+static int bench_peer_decrypt(void *arg, struct err *err)
 {
+        struct bench_fixture *f = arg;
         uint8_t out[sizeof f->ciphertext];
         size_t out_len = sizeof out;
         if (EVP_PKEY_decrypt(f->peer_decrypt, out, &out_len, f->ciphertext, f->ciphertext_len) != 1)
@@ -130,22 +136,25 @@ static int bench_peer_decrypt(struct bench_fixture *f, struct err *err)
         return SMT_OK;
 }
 
-static int bench_ours_sm3(struct bench_fixture *f, struct err *err)
+static int bench_ours_sm3(void *arg, struct err *err)
 {
+        struct bench_fixture *f = arg;
         uint8_t digest[SM3_DIGEST_LEN];
         return sm3_hash(digest, f->bulk, BENCH_BULK_LEN, err);
 }
 
-static int bench_peer_sm3(struct bench_fixture *f, struct err *err)
+static int bench_peer_sm3(void *arg, struct err *err)
 {
+        struct bench_fixture *f = arg;
         uint8_t digest[SM3_DIGEST_LEN];
         if (EVP_Digest(f->bulk, BENCH_BULK_LEN, digest, NULL, f->peer_sm3, NULL) != 1)
                 return crypto_error_set(err, CRYPTO_EOPENSSL, "OpenSSL SM3");
         return SMT_OK;
 }
 
-static int bench_ours_cbc(struct bench_fixture *f, struct err *err)
+static int bench_ours_cbc(void *arg, struct err *err)
 {
+        struct bench_fixture *f = arg;
         return sm4_cbc_encrypt(f->cbc, f->iv, f->bulk_out, f->bulk, BENCH_BULK_LEN, err);
 }
 
@@ -159,21 +168,24 @@ static int bench_peer_cipher(EVP_CIPHER_CTX *ctx, struct bench_fixture *f, struc
         return SMT_OK;
 }
 
-static int bench_peer_cbc(struct bench_fixture *f, struct err *err)
+static int bench_peer_cbc(void *arg, struct err *err)
 {
+        struct bench_fixture *f = arg;
         return bench_peer_cipher(f->peer_cbc, f, err);
 }
 
-static int bench_ours_gcm(struct bench_fixture *f, struct err *err)
+static int bench_ours_gcm(void *arg, struct err *err)
 {
+        struct bench_fixture *f = arg;
         uint8_t tag[SM4_GCM_TAG_LEN];
         const uint8_t aad[13] = { 0 }; /* a TLCP record's additional data */
         return sm4_gcm_seal(f->gcm, f->iv, SM4_GCM_IV_LEN, aad, sizeof aad, f->bulk_out, f->bulk, BENCH_BULK_LEN,
                             tag, err);
 }
 
-static int bench_peer_ctr(struct bench_fixture *f, struct err *err)
+static int bench_peer_ctr(void *arg, struct err *err)
 {
+        struct bench_fixture *f = arg;
         return bench_peer_cipher(f->peer_ctr, f, err);
 }
 
@@ -242,46 +254,11 @@ static int bench_fixture_init(struct bench_fixture *f, struct err *err)
         return bench_fixture_init_peer(f, err);
 }
 
-static double bench_now(void)
-{
-        struct timespec now;
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        return (double)now.tv_sec + (double)now.tv_nsec / 1e9;
-}
-
-/* bench_measure runs step until seconds have passed and returns steps per second in *rate. */
-static int bench_measure(bench_step step, struct bench_fixture *f, double seconds, double *rate, struct err *err)
-{
-        double start = bench_now(), elapsed = 0;
-        long count = 0;
-        while (elapsed < seconds) {
-                for (int i = 0; i < 8; i++)
-                        TRY(step(f, err));
-                count += 8;
-                elapsed = bench_now() - start;
-        }
-        *rate = (double)count / elapsed;
-        return SMT_OK;
-}
-
 static int bench_case_run(const struct bench_case *c, struct bench_fixture *f, const struct bench_options *options,
                           struct bench_result *result, struct err *err)
 {
         *result = (struct bench_result){ .operation = c->operation, .peer = c->peer, .unit = c->unit };
-        for (int round = 0; round < options->num_rounds; round++) {
-                double ours, peer;
-                TRY(bench_measure(c->ours, f, options->seconds_per_round, &ours, err));
-                TRY(bench_measure(c->peer_step, f, options->seconds_per_round, &peer, err));
-                if (ours > result->ours)
-                        result->ours = ours;
-                if (peer > result->peer_rate)
-                        result->peer_rate = peer;
-        }
-        if (c->unit == BENCH_UNIT_BYTES) {
-                result->ours *= BENCH_BULK_LEN;
-                result->peer_rate *= BENCH_BULK_LEN;
-        }
-        return SMT_OK;
+        return bench_compare(result, c->ours, f, c->peer_step, f, BENCH_BULK_LEN, options, err);
 }
 
 int bench_crypto_run(struct bench_result *results, size_t *num_results, const struct bench_options *options,

@@ -1,0 +1,19 @@
+/* bench/tls_peer.h: OpenSSL TLS 1.2 (ECDHE-ECDSA-AES128-GCM-SHA256, P-256) in memory, the peer figure
+ * for `smtrust bench tlcp`. */
+#ifndef SMT_BENCH_TLS_PEER_H
+#define SMT_BENCH_TLS_PEER_H
+
+#include "base/err.h"
+
+struct bench_tls_peer;
+
+/* bench_tls_peer_new makes a key, a certificate, both contexts, one connected pair and a session. */
+int bench_tls_peer_new(struct bench_tls_peer **out, struct err *err) SMT_MUST_USE;
+void bench_tls_peer_free(struct bench_tls_peer *peer);
+
+/* One full handshake, one resumed handshake, one 16 KiB record through the connected pair (bench_step_fn). */
+int bench_tls_peer_full(void *arg, struct err *err);
+int bench_tls_peer_resumed(void *arg, struct err *err);
+int bench_tls_peer_bulk(void *arg, struct err *err);
+
+#endif
