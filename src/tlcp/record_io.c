@@ -164,11 +164,6 @@ int tlcp_record_io_next(struct tlcp_record_io *io, struct tlcp_record_io_unit *u
         }
 }
 
-bool tlcp_record_io_is_idle(const struct tlcp_record_io *io)
-{
-        return io->collected.len == 0 && io->message.len == 0;
-}
-
 int tlcp_record_io_write(struct tlcp_record_io *io, uint8_t type, const uint8_t *data, size_t len, struct err *err)
 {
         struct buf_reader in = buf_reader_make(data, len);

@@ -61,9 +61,6 @@ void tlcp_record_io_put_input(struct tlcp_record_io *io, const uint8_t *data, si
  * handshake header announcing more than TLCP_MAX_HANDSHAKE_MESSAGE. */
 int tlcp_record_io_next(struct tlcp_record_io *io, struct tlcp_record_io_unit *unit, struct err *err) SMT_MUST_USE;
 
-/* tlcp_record_io_is_idle says whether no input is buffered: no partial record, content or message. */
-bool tlcp_record_io_is_idle(const struct tlcp_record_io *io);
-
 /* tlcp_record_io_write seals len bytes of type into records of at most TLCP_MAX_PLAINTEXT bytes. */
 int tlcp_record_io_write(struct tlcp_record_io *io, uint8_t type, const uint8_t *data, size_t len,
                          struct err *err) SMT_MUST_USE;

@@ -6,6 +6,7 @@
 #include "check.h"
 #include "handshake_fixture.h"
 #include "tlcp/conn.h"
+#include "tlcp/handshake.h"
 
 static struct handshake_fixture_pki pki;
 
@@ -194,6 +195,40 @@ static void test_default_suites(void)
         handshake_fixture_cleanup(&f);
 }
 
+/* A client in either ECDHE wire form (Tongsuo: bare ClientKeyExchange, CertificateVerify over SM3 of the
+ * messages; GmSSL: uint16-prefixed, over the raw messages) completes with our server, for ECDHE and for ECC
+ * with client authentication; the server saw the form the client sent. */
+static void test_both_client_forms(void)
+{
+        load_pki();
+        const uint16_t suites[] = {TLCP_ECDHE_SM4_GCM_SM3, TLCP_ECDHE_SM4_CBC_SM3, TLCP_ECC_SM4_GCM_SM3};
+        const enum tlcp_ecdhe_form forms[] = {TLCP_ECDHE_FORM_TONGSUO, TLCP_ECDHE_FORM_GMSSL};
+        for (size_t i = 0; i < 3; i++) {
+                for (size_t j = 0; j < 2; j++) {
+                        struct handshake_fixture f;
+                        handshake_fixture_init(&f, &pki);
+                        uint16_t suite[] = {suites[i]};
+                        f.client_config.suites = suite;
+                        f.client_config.num_suites = 1;
+                        f.client_config.client_credentials = &pki.client;
+                        f.client_config.ecdhe_form = forms[j];
+                        f.server_config.client_auth = TLCP_CLIENT_AUTH_REQUIRED;
+                        f.server_config.trust = pki.trust;
+                        handshake_fixture_start(&f);
+                        handshake_fixture_run(&f);
+                        expect_established(&f, suites[i]);
+                        CHECK(tlcp_conn_get_peer_sign_cert(f.server) != NULL);
+                        if (i < 2)
+                                CHECK_EQ(f.server->client_key_exchange_form,
+                                         forms[j] == TLCP_ECDHE_FORM_GMSSL
+                                             ? TLCP_CLIENT_KEY_EXCHANGE_FORM_ECDHE_PREFIXED
+                                             : TLCP_CLIENT_KEY_EXCHANGE_FORM_ECDHE_BARE);
+                        exchange(&f, f.client, f.server, 100);
+                        handshake_fixture_cleanup(&f);
+                }
+        }
+}
+
 static void test_cleanup(void)
 {
         handshake_fixture_pki_free(&pki);
@@ -203,4 +238,5 @@ CHECK_MAIN(CHECK_TEST(test_ecc_sm4_gcm_sm3), CHECK_TEST(test_ecc_sm4_cbc_sm3), C
            CHECK_TEST(test_ecdhe_sm4_cbc_sm3), CHECK_TEST(test_ecc_client_auth_required),
            CHECK_TEST(test_ecc_client_auth_optional), CHECK_TEST(test_ecc_client_credentials_not_asked),
            CHECK_TEST(test_ecc_client_auth_required_without_certificates), CHECK_TEST(test_bulk_application_data),
-           CHECK_TEST(test_server_preference), CHECK_TEST(test_default_suites), CHECK_TEST(test_cleanup))
+           CHECK_TEST(test_server_preference), CHECK_TEST(test_default_suites), CHECK_TEST(test_both_client_forms),
+           CHECK_TEST(test_cleanup))
