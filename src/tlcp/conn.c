@@ -211,6 +211,10 @@ int tlcp_conn_write(struct tlcp_conn *conn, const uint8_t *data, size_t len, str
         TRY(tlcp_conn_handshake(conn, err));
         if (conn->is_close_sent)
                 return SMT_ERR(err, SMT_EINVAL, "tlcp: write after close");
+        /* Refused whole rather than half-sealed, so the connection stays usable once output is sent. */
+        if (!tlcp_record_io_has_room(&conn->io, len))
+                return SMT_ERR(err, SMT_ENOSPACE, "tlcp: %zu bytes do not fit the %u-byte output; send what is queued",
+                               len, TLCP_RECORD_IO_OUTPUT_MAX);
         int status = tlcp_record_io_write(&conn->io, TLCP_CONTENT_APPLICATION_DATA, data, len, err);
         if (status < 0)
                 return tlcp_conn_fail(conn, status, err);
@@ -255,7 +259,7 @@ const struct cert *tlcp_conn_get_peer_enc_cert(const struct tlcp_conn *conn)
 
 const struct tlcp_session *tlcp_conn_get_session(const struct tlcp_conn *conn)
 {
-        return conn->has_session ? &conn->session : NULL;
+        return conn->has_session && tlcp_handshake_is_complete(conn) ? &conn->session : NULL;
 }
 
 int tlcp_conn_get_alert_received(const struct tlcp_conn *conn)

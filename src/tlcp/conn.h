@@ -120,7 +120,7 @@ int tlcp_conn_handshake(struct tlcp_conn *conn, struct err *err) SMT_MUST_USE;
 int tlcp_conn_read(struct tlcp_conn *conn, uint8_t *buf, size_t cap, size_t *len, struct err *err) SMT_MUST_USE;
 
 /* tlcp_conn_write seals len bytes of application data (split into records of at most 2^14 bytes) into
- * the output. */
+ * the output. SMT_ENOSPACE (not sticky: nothing was queued) when the output would exceed 64 MiB. */
 int tlcp_conn_write(struct tlcp_conn *conn, const uint8_t *data, size_t len, struct err *err) SMT_MUST_USE;
 
 /* tlcp_conn_close queues a close_notify alert; the caller flushes the output and closes the socket. */
@@ -132,12 +132,12 @@ bool tlcp_conn_is_resumed(const struct tlcp_conn *conn);
 /* tlcp_conn_get_server_name returns the SNI name the client sent (server side) or used (client), or NULL. */
 const char *tlcp_conn_get_server_name(const struct tlcp_conn *conn);
 /* tlcp_conn_get_peer_sign_cert / _enc_cert return the peer's certificates (borrowed), or NULL if it sent
- * none (a server's client that did not authenticate). */
+ * none (a server's client that did not authenticate) and on a resumed connection (a session keeps none). */
 const struct cert *tlcp_conn_get_peer_sign_cert(const struct tlcp_conn *conn);
 const struct cert *tlcp_conn_get_peer_enc_cert(const struct tlcp_conn *conn);
 /* tlcp_conn_get_session returns a client's session for later resumption (borrowed; struct tlcp_session in
  * tlcp/session_cache.h is plain data, copy it by assignment and wipe it when done), or NULL before the
- * handshake completes. */
+ * handshake completes and when the server gave no session ID (it keeps no cache). */
 const struct tlcp_session *tlcp_conn_get_session(const struct tlcp_conn *conn);
 /* tlcp_conn_get_alert_received returns the description of the fatal alert the peer sent, or -1. */
 int tlcp_conn_get_alert_received(const struct tlcp_conn *conn);

@@ -176,6 +176,16 @@ int tlcp_record_io_write(struct tlcp_record_io *io, uint8_t type, const uint8_t 
         return SMT_OK;
 }
 
+bool tlcp_record_io_has_room(const struct tlcp_record_io *io, size_t len)
+{
+        size_t num_records = len / TLCP_MAX_PLAINTEXT + 1;
+        size_t unsent = io->output.len - io->output_sent;
+        if (len > TLCP_RECORD_IO_OUTPUT_MAX || num_records > TLCP_RECORD_IO_OUTPUT_MAX / TLCP_RECORD_MAX_SEALED_LEN)
+                return false;
+        return unsent + len + num_records * (TLCP_RECORD_HEADER_LEN + TLCP_RECORD_MAX_OVERHEAD) <=
+               TLCP_RECORD_IO_OUTPUT_MAX - io->output_sent;
+}
+
 size_t tlcp_record_io_peek_output(struct tlcp_record_io *io, const uint8_t **data)
 {
         struct buf_reader unsent = buf_reader_make(io->output.data, io->output.len);

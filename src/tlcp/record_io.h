@@ -65,6 +65,9 @@ int tlcp_record_io_next(struct tlcp_record_io *io, struct tlcp_record_io_unit *u
 int tlcp_record_io_write(struct tlcp_record_io *io, uint8_t type, const uint8_t *data, size_t len,
                          struct err *err) SMT_MUST_USE;
 
+/* tlcp_record_io_has_room says whether len bytes of type sealed into records still fit the output limit. */
+bool tlcp_record_io_has_room(const struct tlcp_record_io *io, size_t len);
+
 /* tlcp_record_io_peek_output points *data at the unsent output (borrowed until the next call) and returns
  * its length. */
 size_t tlcp_record_io_peek_output(struct tlcp_record_io *io, const uint8_t **data);

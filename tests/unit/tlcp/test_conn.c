@@ -492,6 +492,25 @@ static void test_write_splits_records(void)
         handshake_fixture_cleanup(&f);
 }
 
+/* A write larger than the output may hold is refused whole, and the connection goes on. */
+static void test_oversized_write_is_refused(void)
+{
+        struct err err = {0};
+        struct handshake_fixture f;
+        start(&f, TLCP_ECC_SM4_GCM_SM3);
+        handshake_fixture_run(&f);
+        expect_established(&f);
+        size_t len = 65u * 1024 * 1024;
+        uint8_t *data = malloc(len); /* never read: the size is refused first */
+        CHECK(data != NULL);
+        CHECK_STATUS(tlcp_conn_write(f.client, data, len, &err), SMT_ENOSPACE);
+        free(data);
+        const uint8_t *out;
+        CHECK_EQ(tlcp_conn_peek_output(f.client, &out), 0);
+        send_and_check(&f, f.client, f.server, 10);
+        handshake_fixture_cleanup(&f);
+}
+
 static void test_cleanup(void)
 {
         handshake_fixture_pki_free(&pki);
@@ -503,4 +522,4 @@ CHECK_MAIN(CHECK_TEST(test_one_byte_at_a_time), CHECK_TEST(test_truncated_record
            CHECK_TEST(test_unexpected_records), CHECK_TEST(test_alerts_during_handshake), CHECK_TEST(test_close_notify),
            CHECK_TEST(test_renegotiation_refused), CHECK_TEST(test_zero_length_application_data),
            CHECK_TEST(test_partial_reads), CHECK_TEST(test_input_one_record_at_a_time),
-           CHECK_TEST(test_write_splits_records), CHECK_TEST(test_cleanup))
+           CHECK_TEST(test_write_splits_records), CHECK_TEST(test_oversized_write_is_refused), CHECK_TEST(test_cleanup))
