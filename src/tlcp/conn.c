@@ -56,8 +56,14 @@ static int tlcp_conn_check_config(const struct tlcp_config *config, struct err *
         if (config->server_name != NULL && strlen(config->server_name) > TLCP_SERVER_NAME_MAX)
                 return SMT_ERR(err, SMT_EINVAL, "tlcp: server name longer than %d bytes", TLCP_SERVER_NAME_MAX);
         if (config->client_credentials != NULL)
-                TRY(tlcp_conn_check_credentials(config->client_credentials, "client", err));
-        return SMT_OK;
+                return tlcp_conn_check_credentials(config->client_credentials, "client", err);
+        for (size_t i = 0; config->suites != NULL && i < config->num_suites; i++)
+                if (tlcp_suite_lookup(config->suites[i])->key_exchange == TLCP_KEY_EXCHANGE_ECC)
+                        return SMT_OK;
+        if (config->suites == NULL)
+                return SMT_OK;
+        return SMT_ERR(err, SMT_EINVAL,
+                       "tlcp: a client without certificates can offer no ECDHE suite, and has only those");
 }
 
 int tlcp_conn_new(struct tlcp_conn **out, const struct tlcp_config *config, struct err *err)

@@ -120,6 +120,10 @@ void tlcp_handshake_peer_cleanup(struct tlcp_peer *peer);
 int tlcp_handshake_client_hello_random(const struct tlcp_conn *conn, uint8_t out[TLCP_RANDOM_LEN],
                                        struct err *err) SMT_MUST_USE;
 
+/* tlcp_handshake_client_hello_is_offered says whether a client offers suite id: configured, and ECDHE only
+ * with client credentials (handshake_client_hello.c). */
+bool tlcp_handshake_client_hello_is_offered(const struct tlcp_conn *conn, uint16_t id);
+
 /* Send and receive handlers, one pair per step (NULL where that side never acts). A receiver gets the
  * message body; the transcript gets the whole message after it returns. */
 int tlcp_handshake_client_hello_send(struct tlcp_conn *conn, struct err *err) SMT_MUST_USE;

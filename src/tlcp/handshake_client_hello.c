@@ -36,6 +36,16 @@ static size_t tlcp_handshake_client_hello_offer(const struct tlcp_conn *conn, ui
         return n;
 }
 
+bool tlcp_handshake_client_hello_is_offered(const struct tlcp_conn *conn, uint16_t id)
+{
+        uint16_t offered[TLCP_SUITES_MAX];
+        size_t n = tlcp_handshake_client_hello_offer(conn, offered);
+        for (size_t i = 0; i < n; i++)
+                if (offered[i] == id)
+                        return true;
+        return false;
+}
+
 /* tlcp_handshake_client_hello_pick_session offers config->resume when it fits this connection. */
 static void tlcp_handshake_client_hello_pick_session(struct tlcp_conn *conn, const uint16_t *suites, size_t n)
 {
@@ -77,7 +87,7 @@ int tlcp_handshake_client_hello_send(struct tlcp_conn *conn, struct err *err)
         uint16_t suites[TLCP_SUITES_MAX];
         size_t num_suites = tlcp_handshake_client_hello_offer(conn, suites);
         if (num_suites == 0)
-                return SMT_ERR(err, SMT_ECONFIG, "client_hello: no suite to offer (ECDHE needs client certificates)");
+                return SMT_ERR(err, SMT_EINTERNAL, "client_hello: no suite to offer (ECDHE needs client certificates)");
         TRY(tlcp_handshake_client_hello_random(conn, conn->client_random, err));
         tlcp_handshake_client_hello_pick_session(conn, suites, num_suites);
         const char *name = conn->config->server_name;

@@ -30,19 +30,10 @@ int tlcp_handshake_server_hello_send(struct tlcp_conn *conn, struct err *err)
 /* tlcp_handshake_server_hello_check_suite makes sure the server chose a suite the client offered. */
 static int tlcp_handshake_server_hello_check_suite(struct tlcp_conn *conn, uint16_t id, struct err *err)
 {
-        const struct tlcp_suite *suite = tlcp_suite_lookup(id);
-        bool is_offered = false;
-        const uint16_t *suites = conn->config->suites;
-        size_t num_all;
-        const struct tlcp_suite *all = tlcp_suite_all(&num_all);
-        size_t n = suites != NULL ? conn->config->num_suites : num_all;
-        for (size_t i = 0; i < n; i++)
-                is_offered = is_offered || (suites != NULL ? suites[i] : (uint16_t)all[i].id) == id;
-        if (suite == NULL || !is_offered ||
-            (suite->key_exchange == TLCP_KEY_EXCHANGE_ECDHE && conn->credentials == NULL))
+        if (!tlcp_handshake_client_hello_is_offered(conn, id))
                 return SMT_ERR(err, TLCP_EILLEGAL_PARAMETER, "server_hello: cipher suite 0x%04x was not offered",
                                (unsigned)id);
-        conn->suite = suite;
+        conn->suite = tlcp_suite_lookup(id);
         return SMT_OK;
 }
 

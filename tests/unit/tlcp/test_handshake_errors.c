@@ -308,6 +308,12 @@ static void test_bad_configurations(void)
         config.suites = NULL;
         config.credentials = &public_only;
         CHECK_STATUS(tlcp_conn_new(&conn, &config, &err), SMT_EINVAL);
+        uint16_t ecdhe[] = {TLCP_ECDHE_SM4_GCM_SM3};
+        tlcp_config_init(&config, TLCP_ROLE_CLIENT);
+        config.trust = pki.trust;
+        config.suites = ecdhe;
+        config.num_suites = 1;
+        CHECK_STATUS(tlcp_conn_new(&conn, &config, &err), SMT_EINVAL); /* ECDHE only, no client pair */
         CHECK(conn == NULL);
 }
 
