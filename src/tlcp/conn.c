@@ -272,3 +272,10 @@ int tlcp_conn_get_alert_received(const struct tlcp_conn *conn)
 {
         return conn->alert_received;
 }
+
+bool tlcp_conn_is_ecdhe_form_refused(const struct tlcp_conn *conn)
+{
+        return conn->role == TLCP_ROLE_CLIENT && conn->suite != NULL &&
+               conn->suite->key_exchange == TLCP_KEY_EXCHANGE_ECDHE && conn->failure == TLCP_EPEER_ALERT &&
+               conn->client_key_exchange_form != 0 && !tlcp_handshake_is_complete(conn);
+}

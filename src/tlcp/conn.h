@@ -141,5 +141,10 @@ const struct cert *tlcp_conn_get_peer_enc_cert(const struct tlcp_conn *conn);
 const struct tlcp_session *tlcp_conn_get_session(const struct tlcp_conn *conn);
 /* tlcp_conn_get_alert_received returns the description of the fatal alert the peer sent, or -1. */
 int tlcp_conn_get_alert_received(const struct tlcp_conn *conn);
+/* tlcp_conn_is_ecdhe_form_refused says whether a client's ECDHE handshake ended with a fatal alert from the
+ * server after our ClientKeyExchange: the sign of a server that reads only the other wire form, so the
+ * caller may connect again once with the other config->ecdhe_form (Tongsuo and GmSSL each refuse the
+ * other's, tlcp-wire.md). */
+bool tlcp_conn_is_ecdhe_form_refused(const struct tlcp_conn *conn);
 
 #endif

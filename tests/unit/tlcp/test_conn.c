@@ -511,6 +511,57 @@ static void test_oversized_write_is_refused(void)
         handshake_fixture_cleanup(&f);
 }
 
+/* A server that refuses our ECDHE ClientKeyExchange (here: its point changed on the way, as a server of the
+ * other wire form would fail to read it) is told apart from other failures, so a caller can retry once in
+ * the other form. */
+static void test_ecdhe_form_refused(void)
+{
+        struct err err = {0};
+        struct handshake_fixture f;
+        start(&f, TLCP_ECDHE_SM4_GCM_SM3);
+        for (int round = 0; round < 100 && f.client->client_key_exchange_form == 0; round++) {
+                f.client_status = tlcp_conn_handshake(f.client, &err);
+                f.server_status = tlcp_conn_handshake(f.server, &err);
+                handshake_fixture_transfer(&f);
+                size_t consumed;
+                if (f.client->client_key_exchange_form == 0) {
+                        CHECK_OK(tlcp_conn_put_input(f.server, f.to_server.data, f.to_server.len, &consumed, &err),
+                                 &err);
+                        memmove(f.to_server.data, f.to_server.data + consumed, f.to_server.len - consumed);
+                        f.to_server.len -= consumed;
+                        CHECK_OK(tlcp_conn_put_input(f.client, f.to_client.data, f.to_client.len, &consumed, &err),
+                                 &err);
+                        memmove(f.to_client.data, f.to_client.data + consumed, f.to_client.len - consumed);
+                        f.to_client.len -= consumed;
+                }
+        }
+        CHECK(!tlcp_conn_is_ecdhe_form_refused(f.client));
+        /* The client's last flight is on the wire: Certificate, ClientKeyExchange (69 bytes, Tongsuo's form), ...
+         * Make the point's y coordinate wrong so the point is off the curve. */
+        uint8_t marker[] = {TLCP_HANDSHAKE_CLIENT_KEY_EXCHANGE, 0, 0, 69, 3, 0, 41, 65, 4};
+        uint8_t *at = memmem(f.to_server.data, f.to_server.len, marker, sizeof marker);
+        CHECK(at != NULL);
+        at[sizeof marker + 40] ^= 1;
+        handshake_fixture_run(&f);
+        CHECK_STATUS(f.server_status, TLCP_EILLEGAL_PARAMETER);
+        CHECK_STATUS(f.client_status, TLCP_EPEER_ALERT);
+        CHECK(tlcp_conn_is_ecdhe_form_refused(f.client));
+        CHECK(!tlcp_conn_is_ecdhe_form_refused(f.server));
+        handshake_fixture_cleanup(&f);
+
+        /* An ECC handshake refused after ClientKeyExchange (the server's encryption key is not its
+         * certificate's, so the client's Finished fails) is not about the ECDHE form. */
+        struct tlcp_credentials bad_enc = {pki.server_sign, pki.server_enc, NULL, pki.server_sign_key,
+                                           pki.client_enc_key};
+        handshake_fixture_init(&f, &pki);
+        f.server_config.credentials = &bad_enc;
+        handshake_fixture_start(&f);
+        handshake_fixture_run(&f);
+        CHECK_STATUS(f.client_status, TLCP_EPEER_ALERT);
+        CHECK(!tlcp_conn_is_ecdhe_form_refused(f.client));
+        handshake_fixture_cleanup(&f);
+}
+
 static void test_cleanup(void)
 {
         handshake_fixture_pki_free(&pki);
@@ -522,4 +573,5 @@ CHECK_MAIN(CHECK_TEST(test_one_byte_at_a_time), CHECK_TEST(test_truncated_record
            CHECK_TEST(test_unexpected_records), CHECK_TEST(test_alerts_during_handshake), CHECK_TEST(test_close_notify),
            CHECK_TEST(test_renegotiation_refused), CHECK_TEST(test_zero_length_application_data),
            CHECK_TEST(test_partial_reads), CHECK_TEST(test_input_one_record_at_a_time),
-           CHECK_TEST(test_write_splits_records), CHECK_TEST(test_oversized_write_is_refused), CHECK_TEST(test_cleanup))
+           CHECK_TEST(test_write_splits_records), CHECK_TEST(test_oversized_write_is_refused),
+           CHECK_TEST(test_ecdhe_form_refused), CHECK_TEST(test_cleanup))
