@@ -511,6 +511,18 @@ static void test_oversized_write_is_refused(void)
         handshake_fixture_cleanup(&f);
 }
 
+/* put_some gives conn what it takes of wire. */
+static void put_some(struct handshake_fixture_wire *wire, struct tlcp_conn *conn)
+{
+        struct err err = {0};
+        size_t consumed = 0;
+        if (wire->len == 0)
+                return;
+        CHECK_OK(tlcp_conn_put_input(conn, wire->data, wire->len, &consumed, &err), &err);
+        memmove(wire->data, wire->data + consumed, wire->len - consumed);
+        wire->len -= consumed;
+}
+
 /* A server that refuses our ECDHE ClientKeyExchange (here: its point changed on the way, as a server of the
  * other wire form would fail to read it) is told apart from other failures, so a caller can retry once in
  * the other form. */
@@ -523,16 +535,9 @@ static void test_ecdhe_form_refused(void)
                 f.client_status = tlcp_conn_handshake(f.client, &err);
                 f.server_status = tlcp_conn_handshake(f.server, &err);
                 handshake_fixture_transfer(&f);
-                size_t consumed;
                 if (f.client->client_key_exchange_form == 0) {
-                        CHECK_OK(tlcp_conn_put_input(f.server, f.to_server.data, f.to_server.len, &consumed, &err),
-                                 &err);
-                        memmove(f.to_server.data, f.to_server.data + consumed, f.to_server.len - consumed);
-                        f.to_server.len -= consumed;
-                        CHECK_OK(tlcp_conn_put_input(f.client, f.to_client.data, f.to_client.len, &consumed, &err),
-                                 &err);
-                        memmove(f.to_client.data, f.to_client.data + consumed, f.to_client.len - consumed);
-                        f.to_client.len -= consumed;
+                        put_some(&f.to_server, f.server);
+                        put_some(&f.to_client, f.client);
                 }
         }
         CHECK(!tlcp_conn_is_ecdhe_form_refused(f.client));
