@@ -24,6 +24,10 @@ enum cmd_exit {
 /* cmd_report prints "smtrust: <context>: <message>" for a failed status to stderr and returns CMD_EXIT_FAILURE. */
 int cmd_report(const struct err *err, const char *context);
 
+/* cmd_usage_error prints "smtrust: <command>: <message>" and "usage: <usage>" to stderr and returns
+ * CMD_EXIT_USAGE. */
+int cmd_usage_error(const char *command, const char *usage, const char *fmt, ...) SMT_PRINTF(3, 4);
+
 /* The most a command reads from --in (or standard input) into memory. */
 #define CMD_IO_INPUT_MAX ((size_t)256 << 20)
 

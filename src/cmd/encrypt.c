@@ -53,19 +53,6 @@ static const struct encrypt_command decrypt_command = {
     "A changed ciphertext or one for another key writes nothing and exits 1.\n",
 };
 
-static int encrypt_usage_error(const struct encrypt_command *command, const char *fmt, ...) SMT_PRINTF(2, 3);
-
-static int encrypt_usage_error(const struct encrypt_command *command, const char *fmt, ...)
-{
-        va_list args;
-        fprintf(stderr, "smtrust: %s: ", command->name);
-        va_start(args, fmt);
-        vfprintf(stderr, fmt, args);
-        va_end(args);
-        fprintf(stderr, "\nusage: %s\n", command->usage);
-        return CMD_EXIT_USAGE;
-}
-
 static void encrypt_args_set(struct encrypt_args *args, int opt, const char *value)
 {
         switch (opt) {
@@ -97,9 +84,9 @@ static int encrypt_parse(const struct encrypt_command *command, struct encrypt_a
         int opt;
         while ((opt = getopt_long(argc, argv, ":k:p:f:i:o:h", encrypt_long_options, NULL)) != -1) {
                 if (opt == ':')
-                        return encrypt_usage_error(command, "%s needs a value", argv[optind - 1]);
+                        return cmd_usage_error(command->name, command->usage, "%s needs a value", argv[optind - 1]);
                 if (opt == '?')
-                        return encrypt_usage_error(command, "unknown option %s", argv[optind - 1]);
+                        return cmd_usage_error(command->name, command->usage, "unknown option %s", argv[optind - 1]);
                 encrypt_args_set(args, opt, optarg);
         }
         if (args->help) {
@@ -107,15 +94,15 @@ static int encrypt_parse(const struct encrypt_command *command, struct encrypt_a
                 return CMD_EXIT_OK;
         }
         if (optind < argc)
-                return encrypt_usage_error(command, "unexpected argument '%s'", argv[optind]);
+                return cmd_usage_error(command->name, command->usage, "unexpected argument '%s'", argv[optind]);
         if (args->key == NULL)
-                return encrypt_usage_error(command, "--key is required");
+                return cmd_usage_error(command->name, command->usage, "--key is required");
         if (args->format_name == NULL || strcmp(args->format_name, "asn1") == 0)
                 args->format = SM2_CIPHERTEXT_ASN1;
         else if (strcmp(args->format_name, "raw") == 0)
                 args->format = SM2_CIPHERTEXT_RAW;
         else
-                return encrypt_usage_error(command, "--format %s: expected asn1 or raw", args->format_name);
+                return cmd_usage_error(command->name, command->usage, "--format %s: expected asn1 or raw", args->format_name);
         return -1;
 }
 

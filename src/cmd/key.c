@@ -45,6 +45,7 @@ struct key_args {
 
 struct key_command {
         const char *name;
+        const char *title; /* "key gen": how messages name the sub-command */
         int (*run)(const struct key_command *command, const struct key_args *args);
         unsigned allowed;  /* enum key_opt bits this sub-command takes */
         unsigned required; /* ... and those it needs */
@@ -58,15 +59,15 @@ static int key_pub_run(const struct key_command *command, const struct key_args 
 static int key_convert_run(const struct key_command *command, const struct key_args *args);
 
 static const struct key_command key_commands[] = {
-    {"gen", key_gen_run,
+    {"gen", "key gen", key_gen_run,
      KEY_OPT_ALG | KEY_OPT_OUT | KEY_OPT_PUB_OUT | KEY_OPT_DER | KEY_OPT_PASSPHRASE_FILE | KEY_OPT_FORCE, KEY_OPT_ALG,
      false,
      "smtrust key gen --alg sm2|ec-p256|ec-p384|rsa-2048|rsa-3072 [-o FILE] [--pub-out FILE] [--der] "
      "[--passphrase-file F] [--force]"},
-    {"show", key_show_run, KEY_OPT_PASSPHRASE_FILE, 0, true, "smtrust key show FILE [--passphrase-file F]"},
-    {"pub", key_pub_run, KEY_OPT_OUT | KEY_OPT_DER | KEY_OPT_PASSPHRASE_FILE | KEY_OPT_FORCE, 0, true,
+    {"show", "key show", key_show_run, KEY_OPT_PASSPHRASE_FILE, 0, true, "smtrust key show FILE [--passphrase-file F]"},
+    {"pub", "key pub", key_pub_run, KEY_OPT_OUT | KEY_OPT_DER | KEY_OPT_PASSPHRASE_FILE | KEY_OPT_FORCE, 0, true,
      "smtrust key pub FILE [-o OUT] [--der] [--passphrase-file F] [--force]"},
-    {"convert", key_convert_run,
+    {"convert", "key convert", key_convert_run,
      KEY_OPT_OUT | KEY_OPT_DER | KEY_OPT_PEM | KEY_OPT_PASSPHRASE_FILE | KEY_OPT_OUT_PASSPHRASE_FILE | KEY_OPT_FORCE,
      KEY_OPT_OUT, true,
      "smtrust key convert FILE -o OUT [--der|--pem] [--passphrase-file F] [--out-passphrase-file F] "
@@ -82,24 +83,9 @@ static void key_usage(FILE *out)
                      "SubjectPublicKeyInfo, PEM unless --der; key files are written 0600.\n");
 }
 
-static int key_usage_error(const struct key_command *command, const char *fmt, ...) SMT_PRINTF(2, 3);
-
-static int key_usage_error(const struct key_command *command, const char *fmt, ...)
-{
-        va_list args;
-        fprintf(stderr, "smtrust: key %s: ", command->name);
-        va_start(args, fmt);
-        vfprintf(stderr, fmt, args);
-        va_end(args);
-        fprintf(stderr, "\nusage: %s\n", command->usage);
-        return CMD_EXIT_USAGE;
-}
-
 static int key_report(const struct key_command *command, const struct err *err)
 {
-        char context[32];
-        snprintf(context, sizeof context, "key %s", command->name);
-        return cmd_report(err, context);
+        return cmd_report(err, command->title);
 }
 
 static const char *key_option_name(unsigned bit)
@@ -134,14 +120,14 @@ static int key_args_check(const struct key_command *command, struct key_args *ar
         }
         unsigned missing = command->required & ~args->seen;
         if (missing != 0)
-                return key_usage_error(command, "--%s is required", key_option_name(missing & -missing));
+                return cmd_usage_error(command->title, command->usage, "--%s is required", key_option_name(missing & -missing));
         if ((args->seen & KEY_OPT_DER) && (args->seen & KEY_OPT_PEM))
-                return key_usage_error(command, "--der and --pem exclude each other");
+                return cmd_usage_error(command->title, command->usage, "--der and --pem exclude each other");
         int num_operands = argc - optind;
         if (command->has_input && num_operands != 1)
-                return key_usage_error(command, "expected one FILE, got %d operands", num_operands);
+                return cmd_usage_error(command->title, command->usage, "expected one FILE, got %d operands", num_operands);
         if (!command->has_input && num_operands != 0)
-                return key_usage_error(command, "unexpected operand '%s'", argv[optind]);
+                return cmd_usage_error(command->title, command->usage, "unexpected operand '%s'", argv[optind]);
         if (command->has_input)
                 args->input = argv[optind];
         return -1;
@@ -156,11 +142,11 @@ static int key_args_parse(const struct key_command *command, struct key_args *ar
         while ((c = getopt_long(argc, argv, ":o:h", key_long_options, NULL)) != -1) {
                 unsigned bit = c == 'o' ? KEY_OPT_OUT : c == 'h' ? KEY_OPT_HELP : (unsigned)c;
                 if (c == '?')
-                        return key_usage_error(command, "unknown option '%s'", argv[optind - 1]);
+                        return cmd_usage_error(command->title, command->usage, "unknown option '%s'", argv[optind - 1]);
                 if (c == ':')
-                        return key_usage_error(command, "option '%s' needs a value", argv[optind - 1]);
+                        return cmd_usage_error(command->title, command->usage, "option '%s' needs a value", argv[optind - 1]);
                 if (bit != KEY_OPT_HELP && !(command->allowed & bit))
-                        return key_usage_error(command, "option --%s does not apply", key_option_name(bit));
+                        return cmd_usage_error(command->title, command->usage, "option --%s does not apply", key_option_name(bit));
                 key_args_set(args, bit, optarg);
         }
         return key_args_check(command, args, argc, argv);
@@ -231,7 +217,7 @@ static int key_gen_run(const struct key_command *command, const struct key_args 
 {
         enum key_alg alg = KEY_ALG_SM2;
         if (key_alg_parse(args->alg, &alg) < 0)
-                return key_usage_error(command,
+                return cmd_usage_error(command->title, command->usage,
                                        "unknown algorithm '%s'; expected sm2, ec-p256, ec-p384, "
                                        "rsa-2048 or rsa-3072",
                                        args->alg);

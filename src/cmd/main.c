@@ -1,4 +1,5 @@
 /* src/cmd/main.c: the smtrust executable: dispatches to a sub-command. */
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -37,6 +38,17 @@ int cmd_report(const struct err *err, const char *context)
         else
                 fprintf(stderr, "smtrust: %s\n", err->msg);
         return CMD_EXIT_FAILURE;
+}
+
+int cmd_usage_error(const char *command, const char *usage, const char *fmt, ...)
+{
+        va_list args;
+        fprintf(stderr, "smtrust: %s: ", command);
+        va_start(args, fmt);
+        vfprintf(stderr, fmt, args);
+        va_end(args);
+        fprintf(stderr, "\nusage: %s\n", usage);
+        return CMD_EXIT_USAGE;
 }
 
 int main(int argc, char **argv)

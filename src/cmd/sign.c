@@ -54,19 +54,6 @@ static const struct sign_command verify_command = {
     "(or private) key and ID (default " SM2_DEFAULT_ID "). Prints \"verified\" and exits 0, or exits 1.\n",
 };
 
-static int sign_usage_error(const struct sign_command *command, const char *fmt, ...) SMT_PRINTF(2, 3);
-
-static int sign_usage_error(const struct sign_command *command, const char *fmt, ...)
-{
-        va_list args;
-        fprintf(stderr, "smtrust: %s: ", command->name);
-        va_start(args, fmt);
-        vfprintf(stderr, fmt, args);
-        va_end(args);
-        fprintf(stderr, "\nusage: %s\n", command->usage);
-        return CMD_EXIT_USAGE;
-}
-
 static void sign_args_set(struct sign_args *args, int opt, const char *value)
 {
         switch (opt) {
@@ -101,12 +88,12 @@ static int sign_parse(const struct sign_command *command, struct sign_args *args
         int opt, index = -1;
         while ((opt = getopt_long(argc, argv, command->options, sign_long_options, &index)) != -1) {
                 if (opt == ':')
-                        return sign_usage_error(command, "%s needs a value", argv[optind - 1]);
+                        return cmd_usage_error(command->name, command->usage, "%s needs a value", argv[optind - 1]);
                 if (opt == '?')
-                        return sign_usage_error(command, "unknown option %s", argv[optind - 1]);
+                        return cmd_usage_error(command->name, command->usage, "unknown option %s", argv[optind - 1]);
                 /* The options table is shared: --out belongs to sign only, --sig to verify only. */
                 if (strchr(command->options + 1, opt) == NULL)
-                        return sign_usage_error(command, "--%s is not an option of %s",
+                        return cmd_usage_error(command->name, command->usage, "--%s is not an option of %s",
                                                 index >= 0 ? sign_long_options[index].name : "?", command->name);
                 sign_args_set(args, opt, optarg);
                 index = -1;
@@ -116,9 +103,9 @@ static int sign_parse(const struct sign_command *command, struct sign_args *args
                 return CMD_EXIT_OK;
         }
         if (optind < argc)
-                return sign_usage_error(command, "unexpected argument '%s'", argv[optind]);
+                return cmd_usage_error(command->name, command->usage, "unexpected argument '%s'", argv[optind]);
         if (args->key == NULL)
-                return sign_usage_error(command, "--key is required");
+                return cmd_usage_error(command->name, command->usage, "--key is required");
         return -1;
 }
 
@@ -152,9 +139,9 @@ int cmd_verify_main(int argc, char **argv)
         if (exit_status >= 0)
                 return exit_status;
         if (args.sig == NULL)
-                return sign_usage_error(&verify_command, "--sig is required");
+                return cmd_usage_error(verify_command.name, verify_command.usage, "--sig is required");
         if (cmd_io_is_standard(args.sig) && cmd_io_is_standard(args.in))
-                return sign_usage_error(&verify_command, "--sig and the message cannot both be standard input");
+                return cmd_usage_error(verify_command.name, verify_command.usage, "--sig and the message cannot both be standard input");
         struct err err = {0};
         struct key *key = NULL;
         uint8_t *msg = NULL, *sig = NULL;
