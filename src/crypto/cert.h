@@ -91,6 +91,12 @@ int cert_public_key(const struct cert *cert, struct key **out, struct err *err) 
 int cert_subject_text(const struct cert *cert, char *out, size_t out_cap, struct err *err) SMT_MUST_USE;
 int cert_issuer_text(const struct cert *cert, char *out, size_t out_cap, struct err *err) SMT_MUST_USE;
 
+/* cert_subject_der / cert_issuer_der give the name's DER encoding (an X.509 Name SEQUENCE, as the
+ * certificate carries it), borrowed (valid while cert lives): a TLS/TLCP CertificateRequest names
+ * acceptable authorities this way (RFC 5246 §7.4.4 DistinguishedName). CRYPTO_ECERT if it cannot be encoded. */
+int cert_subject_der(const struct cert *cert, const uint8_t **data, size_t *len, struct err *err) SMT_MUST_USE;
+int cert_issuer_der(const struct cert *cert, const uint8_t **data, size_t *len, struct err *err) SMT_MUST_USE;
+
 /* cert_serial_hex writes the serial number as lowercase hex without separators, NUL-terminated. */
 int cert_serial_hex(const struct cert *cert, char *out, size_t out_cap, struct err *err) SMT_MUST_USE;
 
@@ -183,8 +189,15 @@ int cert_store_new(struct cert_store **out, struct err *err) SMT_MUST_USE;
 /* cert_store_load makes a trust store from a PEM bundle of trusted certificates (at least one). */
 int cert_store_load(struct cert_store **out, const char *path, struct err *err) SMT_MUST_USE;
 
-/* cert_store_add trusts cert (the store takes its own reference; the caller keeps cert). */
+/* cert_store_add trusts cert (the store keeps its own copy; the caller keeps cert). */
 int cert_store_add(struct cert_store *store, const struct cert *cert, struct err *err) SMT_MUST_USE;
+
+/* cert_store_count returns the number of distinct trusted certificates (one added twice counts once). */
+size_t cert_store_count(const struct cert_store *store);
+
+/* cert_store_get returns trusted certificate index (< cert_store_count, in the order added), borrowed
+ * from the store. */
+const struct cert *cert_store_get(const struct cert_store *store, size_t index);
 
 /* cert_store_free releases store (NULL is fine). */
 void cert_store_free(struct cert_store *store);

@@ -80,6 +80,30 @@ int cert_issuer_text(const struct cert *cert, char *out, size_t out_cap, struct 
         return cert_info_name_text(X509_get_issuer_name(cert_x509(cert)), out, out_cap, "issuer", err);
 }
 
+/* cert_info_name_der borrows the encoding OpenSSL keeps from parsing (X509_NAME_get0_der), so the bytes are
+ * the certificate's own and compare equal to what a peer reads from it. */
+static int cert_info_name_der(const X509_NAME *name, const uint8_t **data, size_t *len, const char *what,
+                              struct err *err)
+{
+        const unsigned char *der = NULL;
+        size_t der_len = 0;
+        if (name == NULL || !X509_NAME_get0_der(name, &der, &der_len) || der_len == 0)
+                return crypto_error_set(err, CRYPTO_ECERT, "certificate %s: cannot encode", what);
+        *data = der;
+        *len = der_len;
+        return SMT_OK;
+}
+
+int cert_subject_der(const struct cert *cert, const uint8_t **data, size_t *len, struct err *err)
+{
+        return cert_info_name_der(X509_get_subject_name(cert_x509(cert)), data, len, "subject", err);
+}
+
+int cert_issuer_der(const struct cert *cert, const uint8_t **data, size_t *len, struct err *err)
+{
+        return cert_info_name_der(X509_get_issuer_name(cert_x509(cert)), data, len, "issuer", err);
+}
+
 int cert_serial_hex(const struct cert *cert, char *out, size_t out_cap, struct err *err)
 {
         BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert_x509(cert)), NULL);

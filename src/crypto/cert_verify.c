@@ -5,6 +5,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
@@ -13,7 +14,9 @@
 
 struct cert_store {
         X509_STORE *store;
+        struct cert **certs; /* our own copies, in the order added, for cert_store_get */
         size_t count;
+        size_t cap;
 };
 
 int cert_store_new(struct cert_store **out, struct err *err)
@@ -35,16 +38,62 @@ void cert_store_free(struct cert_store *store)
         if (store == NULL)
                 return;
         X509_STORE_free(store->store);
+        for (size_t i = 0; i < store->count; i++)
+                cert_free(store->certs[i]);
+        free(store->certs);
         free(store);
+}
+
+static bool cert_store_has(const struct cert_store *store, const struct cert *cert)
+{
+        const uint8_t *der, *other;
+        size_t len, other_len;
+        cert_der(cert, &der, &len);
+        for (size_t i = 0; i < store->count; i++) {
+                cert_der(store->certs[i], &other, &other_len);
+                if (other_len == len && memcmp(other, der, len) == 0)
+                        return true;
+        }
+        return false;
+}
+
+/* cert_store_keep appends a copy of cert to the list cert_store_get reads. */
+static int cert_store_keep(struct cert_store *store, const struct cert *cert, struct err *err)
+{
+        if (store->count == store->cap) {
+                size_t cap = store->cap == 0 ? 4 : store->cap * 2;
+                struct cert **certs = reallocarray(store->certs, cap, sizeof *certs);
+                if (certs == NULL)
+                        return SMT_ERR(err, SMT_ENOMEM, "trust store: out of memory");
+                store->certs = certs;
+                store->cap = cap;
+        }
+        TRY(cert_dup(&store->certs[store->count], cert, err));
+        store->count++;
+        return SMT_OK;
 }
 
 int cert_store_add(struct cert_store *store, const struct cert *cert, struct err *err)
 {
-        /* X509_STORE_add_cert takes its own reference, and ignores a certificate already present. */
-        if (!X509_STORE_add_cert(store->store, cert_x509(cert)))
+        if (cert_store_has(store, cert))
+                return SMT_OK;
+        TRY(cert_store_keep(store, cert, err));
+        /* X509_STORE_add_cert takes its own reference to the X509 of our copy. */
+        if (!X509_STORE_add_cert(store->store, cert_x509(store->certs[store->count - 1]))) {
+                cert_free(store->certs[--store->count]);
                 return crypto_error_set(err, CRYPTO_ECERT, "trust store: adding a certificate");
-        store->count++;
+        }
         return SMT_OK;
+}
+
+size_t cert_store_count(const struct cert_store *store)
+{
+        return store->count;
+}
+
+const struct cert *cert_store_get(const struct cert_store *store, size_t index)
+{
+        return store->certs[index];
 }
 
 int cert_store_load(struct cert_store **out, const char *path, struct err *err)

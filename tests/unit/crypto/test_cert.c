@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "base/der.h"
 #include "base/file.h"
 #include "check.h"
 #include "crypto/cert.h"
@@ -386,8 +387,97 @@ static void test_der_truncations_and_trailing_bytes(void)
         cert_free(cert);
 }
 
+/* tbs_name cuts the issuer (which = 0) or subject (which = 1) Name element out of a certificate's DER by
+ * walking TBSCertificate (RFC 5280 §4.1: version [0], serialNumber, signature, issuer, validity, subject)
+ * with our own DER reader, independently of OpenSSL's name handling. */
+static struct buf_reader tbs_name(const struct cert *cert, int which)
+{
+        struct err err = {0};
+        const uint8_t *der;
+        size_t len;
+        cert_der(cert, &der, &len);
+        struct buf_reader in = buf_reader_make(der, len), certificate, tbs, skipped;
+        CHECK_OK(der_read_element(&in, DER_TAG_SEQUENCE, &certificate, "Certificate", &err), &err);
+        CHECK_OK(der_read_element(&certificate, DER_TAG_SEQUENCE, &tbs, "TBSCertificate", &err), &err);
+        CHECK_OK(der_read_element(&tbs, 0xa0, &skipped, "version", &err), &err);
+        CHECK_OK(der_read_element(&tbs, DER_TAG_INTEGER, &skipped, "serialNumber", &err), &err);
+        CHECK_OK(der_read_element(&tbs, DER_TAG_SEQUENCE, &skipped, "signature", &err), &err);
+        for (int i = 0; i <= 2; i++) {
+                struct buf_reader before = tbs;
+                CHECK_OK(der_read_element(&tbs, DER_TAG_SEQUENCE, &skipped, "name or validity", &err), &err);
+                if (i == 2 * which)
+                        return buf_reader_make(before.data, before.len - tbs.len);
+        }
+        return buf_reader_make(NULL, 0);
+}
+
+/* cert_subject_der / cert_issuer_der give the Name elements exactly as the certificate encodes them: the
+ * CA's subject is its own issuer and every leaf's issuer (what a CertificateRequest lists). */
+static void test_name_der_is_the_certificate_bytes(void)
+{
+        static const char *const names[] = {"ca.crt", "server_sign.crt", "client_enc.crt"};
+        struct err err = {0};
+        struct cert *ca = load_one("ca.crt");
+        const uint8_t *ca_subject, *data;
+        size_t ca_subject_len, len;
+        CHECK_OK(cert_subject_der(ca, &ca_subject, &ca_subject_len, &err), &err);
+        for (size_t i = 0; i < 3; i++) {
+                struct cert *cert = load_one(names[i]);
+                struct buf_reader subject = tbs_name(cert, 1), issuer = tbs_name(cert, 0);
+                CHECK_OK(cert_subject_der(cert, &data, &len, &err), &err);
+                CHECK_EQ(len, subject.len);
+                CHECK_MEM(data, subject.data, len);
+                CHECK_OK(cert_issuer_der(cert, &data, &len, &err), &err);
+                CHECK_EQ(len, issuer.len);
+                CHECK_MEM(data, issuer.data, len);
+                CHECK_EQ(len, ca_subject_len);
+                CHECK_MEM(data, ca_subject, len);
+                cert_free(cert);
+        }
+        struct cert *leaf = load_one("server_sign.crt");
+        CHECK_OK(cert_subject_der(leaf, &data, &len, &err), &err);
+        CHECK(len != ca_subject_len || memcmp(data, ca_subject, len) != 0);
+        cert_free(leaf);
+        cert_free(ca);
+}
+
+/* A store lists its certificates once each, in the order added, as copies the caller need not keep. */
+static void test_store_lists_its_certificates(void)
+{
+        struct err err = {0};
+        struct cert_store *store = load_ca_store();
+        struct cert *ca = load_one("ca.crt");
+        struct cert *leaf = load_one("server_sign.crt");
+        const uint8_t *ours, *theirs;
+        size_t ours_len, theirs_len;
+        CHECK_EQ(cert_store_count(store), 1);
+        CHECK_OK(cert_store_add(store, ca, &err), &err);
+        CHECK_EQ(cert_store_count(store), 1);
+        CHECK_OK(cert_store_add(store, leaf, &err), &err);
+        cert_free(leaf);
+        CHECK_EQ(cert_store_count(store), 2);
+        cert_der(cert_store_get(store, 0), &ours, &ours_len);
+        cert_der(ca, &theirs, &theirs_len);
+        CHECK_EQ(ours_len, theirs_len);
+        CHECK_MEM(ours, theirs, ours_len);
+        char text[CERT_NAME_TEXT_MAX];
+        CHECK_OK(cert_subject_text(cert_store_get(store, 1), text, sizeof text, &err), &err);
+        CHECK_STR(text, "C=CN, O=SM2 Test Bench, CN=localhost");
+        /* the copies still verify: the SM2 ID travels with them */
+        struct cert *client = load_one("client_sign.crt");
+        CHECK_OK(cert_verify_chain(store, client, NULL, 0, NULL, &err), &err);
+        cert_free(client);
+        cert_free(ca);
+        cert_store_free(store);
+
+        CHECK_OK(cert_store_new(&store, &err), &err);
+        CHECK_EQ(cert_store_count(store), 0);
+        cert_store_free(store);
+}
+
 CHECK_MAIN(CHECK_TEST(test_shared_pki_chains_to_ca), CHECK_TEST(test_shared_pki_untrusted_without_root),
            CHECK_TEST(test_shared_pki_key_usage), CHECK_TEST(test_shared_pki_host),
            CHECK_TEST(test_shared_pki_public_key_matches_key_file), CHECK_TEST(test_shared_pki_fields_match_openssl),
            CHECK_TEST(test_shared_pki_validity_and_sans), CHECK_TEST(test_pem_chain_order_and_round_trip),
-           CHECK_TEST(test_pem_without_certificates_is_refused), CHECK_TEST(test_der_truncations_and_trailing_bytes))
+           CHECK_TEST(test_pem_without_certificates_is_refused), CHECK_TEST(test_der_truncations_and_trailing_bytes),
+           CHECK_TEST(test_name_der_is_the_certificate_bytes), CHECK_TEST(test_store_lists_its_certificates))
