@@ -1,5 +1,6 @@
 /* tests/unit/tlcp/test_handshake.c: whole TLCP handshakes between our client and our server in memory, for
  * every suite, with and without client authentication, then application data both ways. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -7,6 +8,8 @@
 #include "handshake_fixture.h"
 #include "tlcp/conn.h"
 #include "tlcp/handshake.h"
+#include "tlcp/messages.h"
+#include "vectors.h"
 
 static struct handshake_fixture_pki pki;
 
@@ -229,6 +232,143 @@ static void test_both_client_forms(void)
         }
 }
 
+/* server_first_flight runs the client's ClientHello through the server and returns the body of the
+ * handshake message of type in the server's plaintext first flight (malloc'ed into *storage). */
+static struct buf_reader server_first_flight(struct handshake_fixture *f, uint8_t type, uint8_t **storage)
+{
+        struct err err = {0};
+        CHECK_STATUS(tlcp_conn_handshake(f->client, &err), SMT_EAGAIN);
+        handshake_fixture_transfer(f);
+        size_t consumed = 0;
+        CHECK_OK(tlcp_conn_put_input(f->server, f->to_server.data, f->to_server.len, &consumed, &err), &err);
+        CHECK_EQ(consumed, f->to_server.len);
+        f->to_server.len = 0;
+        CHECK_STATUS(tlcp_conn_handshake(f->server, &err), SMT_EAGAIN);
+        handshake_fixture_transfer(f);
+        /* the records' fragments are the handshake stream: nothing is protected before ChangeCipherSpec */
+        struct buf_reader wire = buf_reader_make(f->to_client.data, f->to_client.len), fragment, message;
+        *storage = malloc(f->to_client.len);
+        CHECK(*storage != NULL);
+        size_t len = 0;
+        while (!buf_reader_is_empty(&wire)) {
+                uint8_t record_type;
+                uint16_t version;
+                CHECK_EQ(buf_read_u8(&wire, &record_type), SMT_OK);
+                CHECK_EQ(record_type, TLCP_CONTENT_HANDSHAKE);
+                CHECK_EQ(buf_read_u16(&wire, &version), SMT_OK);
+                CHECK_EQ(buf_read_u16_vector(&wire, &fragment), SMT_OK);
+                memcpy(*storage + len, fragment.data, fragment.len);
+                len += fragment.len;
+        }
+        struct buf_reader stream = buf_reader_make(*storage, len);
+        while (!buf_reader_is_empty(&stream)) {
+                uint8_t message_type = 0;
+                CHECK_EQ(buf_read_u8(&stream, &message_type), SMT_OK);
+                CHECK_EQ(buf_read_u24_vector(&stream, &message), SMT_OK);
+                if (message_type == type)
+                        return message;
+        }
+        check_fail(__FILE__, __LINE__, "the server's first flight has no handshake message %u", type);
+        return message;
+}
+
+/* The CertificateRequest names the trusted root by its DER subject (RFC 5246 §7.4.4): GmSSL's client
+ * answers only when the issuer of its chain's last certificate is listed. The list is byte-equal to the
+ * one Tongsuo's server sent with the same CA file (vector 03). */
+static void test_certificate_request_names_trusted_roots(void)
+{
+        load_pki();
+        struct handshake_fixture f;
+        handshake_fixture_init(&f, &pki);
+        f.client_config.client_credentials = &pki.client;
+        f.server_config.client_auth = TLCP_CLIENT_AUTH_REQUIRED;
+        f.server_config.trust = pki.trust;
+        handshake_fixture_start(&f);
+        uint8_t *storage = NULL;
+        struct buf_reader body = server_first_flight(&f, TLCP_HANDSHAKE_CERTIFICATE_REQUEST, &storage);
+        struct err err = {0};
+        struct tlcp_certificate_request request;
+        CHECK_OK(tlcp_certificate_request_parse(&request, &body, &err), &err);
+        CHECK_EQ(request.num_certificate_authorities, 1);
+        struct buf_reader cursor = request.certificate_authorities, name;
+        CHECK(tlcp_certificate_request_next_authority(&cursor, &name));
+        const uint8_t *ca_subject;
+        size_t ca_subject_len;
+        CHECK_OK(cert_subject_der(pki.ca, &ca_subject, &ca_subject_len, &err), &err);
+        CHECK_EQ(name.len, ca_subject_len);
+        CHECK_MEM(name.data, ca_subject, ca_subject_len);
+
+        struct tlcp_vector v;
+        tlcp_vector_load(&v, "03-tongsuo-tongsuo-ecdhe-sm4-cbc-sm3.json");
+        size_t num_compared = 0;
+        for (size_t i = 0; i < v.num_messages; i++) {
+                if (v.messages[i].msg_type != TLCP_HANDSHAKE_CERTIFICATE_REQUEST)
+                        continue;
+                struct buf_reader theirs = buf_reader_make(v.messages[i].data + 4, v.messages[i].len - 4);
+                struct tlcp_certificate_request tongsuo;
+                CHECK_OK(tlcp_certificate_request_parse(&tongsuo, &theirs, &err), &err);
+                CHECK_EQ(tongsuo.certificate_authorities.len, request.certificate_authorities.len);
+                CHECK_MEM(tongsuo.certificate_authorities.data, request.certificate_authorities.data,
+                          request.certificate_authorities.len);
+                num_compared++;
+        }
+        CHECK_EQ(num_compared, 1);
+        tlcp_vector_free(&v);
+        free(storage);
+        /* the client still authenticates against it */
+        handshake_fixture_run(&f);
+        CHECK_OK(f.server_status, &f.server_err);
+        CHECK_OK(f.client_status, &f.client_err);
+        CHECK(tlcp_conn_get_peer_sign_cert(f.server) != NULL);
+        handshake_fixture_cleanup(&f);
+}
+
+/* A store of many roots names the first 64 only, in the store's order, and clients still get through. */
+static void test_certificate_request_is_capped(void)
+{
+        load_pki();
+        struct err err = {0};
+        struct key *key = NULL;
+        struct cert_store *trust = NULL;
+        CHECK_OK(key_generate(&key, KEY_ALG_SM2, &err), &err);
+        CHECK_OK(cert_store_new(&trust, &err), &err);
+        CHECK_OK(cert_store_add(trust, pki.ca, &err), &err);
+        for (int i = 0; i < 70; i++) {
+                char name[32];
+                snprintf(name, sizeof name, "Extra Root %d", i);
+                struct cert *root = handshake_fixture_issue(key, NULL, NULL, name, true, 0, HANDSHAKE_FIXTURE_TIME - 60,
+                                                            HANDSHAKE_FIXTURE_TIME + 86400);
+                CHECK_OK(cert_store_add(trust, root, &err), &err);
+                cert_free(root);
+        }
+        struct handshake_fixture f;
+        handshake_fixture_init(&f, &pki);
+        f.client_config.client_credentials = &pki.client;
+        f.server_config.client_auth = TLCP_CLIENT_AUTH_REQUIRED;
+        f.server_config.trust = trust;
+        handshake_fixture_start(&f);
+        uint8_t *storage = NULL;
+        struct buf_reader body = server_first_flight(&f, TLCP_HANDSHAKE_CERTIFICATE_REQUEST, &storage);
+        struct tlcp_certificate_request request;
+        CHECK_OK(tlcp_certificate_request_parse(&request, &body, &err), &err);
+        CHECK_EQ(request.num_certificate_authorities, 64);
+        struct buf_reader cursor = request.certificate_authorities, name;
+        for (size_t i = 0; tlcp_certificate_request_next_authority(&cursor, &name); i++) {
+                const uint8_t *expected;
+                size_t expected_len;
+                CHECK_OK(cert_subject_der(cert_store_get(trust, i), &expected, &expected_len, &err), &err);
+                CHECK_EQ(name.len, expected_len);
+                CHECK_MEM(name.data, expected, expected_len);
+        }
+        free(storage);
+        handshake_fixture_run(&f);
+        CHECK_OK(f.server_status, &f.server_err);
+        CHECK_OK(f.client_status, &f.client_err);
+        handshake_fixture_cleanup(&f);
+        cert_store_free(trust);
+        key_free(key);
+}
+
 static void test_cleanup(void)
 {
         handshake_fixture_pki_free(&pki);
@@ -239,4 +379,5 @@ CHECK_MAIN(CHECK_TEST(test_ecc_sm4_gcm_sm3), CHECK_TEST(test_ecc_sm4_cbc_sm3), C
            CHECK_TEST(test_ecc_client_auth_optional), CHECK_TEST(test_ecc_client_credentials_not_asked),
            CHECK_TEST(test_ecc_client_auth_required_without_certificates), CHECK_TEST(test_bulk_application_data),
            CHECK_TEST(test_server_preference), CHECK_TEST(test_default_suites), CHECK_TEST(test_both_client_forms),
+           CHECK_TEST(test_certificate_request_names_trusted_roots), CHECK_TEST(test_certificate_request_is_capped),
            CHECK_TEST(test_cleanup))
