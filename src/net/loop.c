@@ -154,6 +154,8 @@ int net_loop_watch(struct net_loop *loop, struct net_watcher *watcher, unsigned 
         TRY(net_loop_check_interest("net_loop_watch", watcher, interest, err));
         if (watcher->is_watched)
                 return SMT_ERR(err, SMT_EINVAL, "net_loop_watch: fd %d is already watched", watcher->fd);
+        if (watcher->callback == NULL)
+                return SMT_ERR(err, SMT_EINVAL, "net_loop_watch: fd %d has no callback", watcher->fd);
         TRY(net_loop_control(loop, EPOLL_CTL_ADD, watcher, interest, err));
         watcher->is_watched = true;
         return SMT_OK;
@@ -267,6 +269,8 @@ static int net_loop_tasks_grow(struct net_loop_tasks *tasks)
 
 int net_loop_post(struct net_loop *loop, net_loop_task_fn fn, void *arg, struct err *err)
 {
+        if (fn == NULL)
+                return SMT_ERR(err, SMT_EINVAL, "net_loop_post: no function");
         pthread_mutex_lock(&loop->posted_lock);
         struct net_loop_tasks *posted = &loop->posted;
         if (posted->len == posted->cap && net_loop_tasks_grow(posted) < 0) {

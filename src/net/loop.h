@@ -95,7 +95,8 @@ void net_loop_stop(struct net_loop *loop);
 void net_loop_wake(struct net_loop *loop);
 
 /* net_loop_post queues fn(loop, arg) to run once on the loop's thread, in posting order per posting
- * thread, and wakes the loop. Any thread may call it. SMT_ENOMEM when the queue cannot grow. */
+ * thread, and wakes the loop. Any thread may call it. SMT_EINVAL for no fn; SMT_ENOMEM when the queue
+ * cannot grow. */
 int net_loop_post(struct net_loop *loop, net_loop_task_fn fn, void *arg, struct err *err) SMT_MUST_USE;
 
 /* net_loop_now_ms is the loop's cached CLOCK_MONOTONIC time in milliseconds, read once per iteration
@@ -109,9 +110,9 @@ void net_loop_update_now(struct net_loop *loop);
 /* net_watcher_init prepares watcher for fd; callback(loop, watcher, events, arg) runs on readiness. */
 void net_watcher_init(struct net_watcher *watcher, int fd, net_watcher_fn callback, void *arg);
 
-/* net_loop_watch registers watcher with interest (NET_LOOP_READ and/or NET_LOOP_WRITE, or 0).
- * SMT_EINVAL when it is already watched or interest has other bits; SMT_EIO when epoll refuses the
- * descriptor (closed, a regular file, the epoll watch limit). */
+/* net_loop_watch registers watcher with interest (NET_LOOP_READ and/or NET_LOOP_WRITE, or 0). SMT_EINVAL
+ * when it is already watched, has no callback or interest has other bits; SMT_EIO when epoll refuses
+ * the descriptor (closed, a regular file, the epoll watch limit). */
 int net_loop_watch(struct net_loop *loop, struct net_watcher *watcher, unsigned interest, struct err *err) SMT_MUST_USE;
 
 /* net_loop_modify changes a watched watcher's interest (no system call when it is unchanged). Events
@@ -123,9 +124,10 @@ int net_loop_modify(struct net_loop *loop, struct net_watcher *watcher, unsigned
  * returned in this iteration. Call it before closing the descriptor. A no-op when not watched. */
 void net_loop_unwatch(struct net_loop *loop, struct net_watcher *watcher);
 
-/* net_loop_timer_start arms timer to call callback(loop, timer, arg) once, delay_ms after
- * net_loop_now_ms (0: in the next iteration). An active timer is re-armed. SMT_EINVAL for a negative
- * delay; SMT_ENOMEM when the heap cannot grow. */
+/* net_loop_timer_start arms timer to call callback(loop, timer, arg) once, in the first iteration whose
+ * net_loop_now_ms is at least delay_ms past the current one (whole milliseconds; 0: the next iteration).
+ * Timers fire in deadline order, equal deadlines in start order. An active timer is re-armed.
+ * SMT_EINVAL for a negative delay or no callback; SMT_ENOMEM when the heap cannot grow. */
 int net_loop_timer_start(struct net_loop *loop, struct net_timer *timer, int64_t delay_ms, net_timer_fn callback,
                          void *arg, struct err *err) SMT_MUST_USE;
 

@@ -136,6 +136,10 @@ static void test_watch_refusals(void)
         CHECK_STATUS(net_loop_watch(loop, &recorder.watcher, 0x10, &err), SMT_EINVAL);
         CHECK_STATUS(net_loop_modify(loop, &recorder.watcher, NET_LOOP_READ, &err), SMT_EINVAL);
         CHECK(strstr(err.msg, "not watched") != NULL);
+        net_watcher_init(&recorder.watcher, fds[0], NULL, NULL);
+        CHECK_STATUS(net_loop_watch(loop, &recorder.watcher, NET_LOOP_READ, &err), SMT_EINVAL);
+        CHECK(strstr(err.msg, "no callback") != NULL);
+        net_watcher_init(&recorder.watcher, fds[0], record_events, &recorder);
         net_loop_unwatch(loop, &recorder.watcher); /* not watched: nothing happens */
         CHECK_OK(net_loop_watch(loop, &recorder.watcher, NET_LOOP_READ, &err), &err);
         CHECK_STATUS(net_loop_watch(loop, &recorder.watcher, NET_LOOP_READ, &err), SMT_EINVAL);

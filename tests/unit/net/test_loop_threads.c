@@ -132,6 +132,7 @@ static void test_post_from_posted_function(void)
         struct err err = {0};
         struct repost_test test = {0};
         CHECK_OK(net_loop_new(&loop, &err), &err);
+        CHECK_STATUS(net_loop_post(loop, NULL, &test, &err), SMT_EINVAL);
         CHECK_OK(net_loop_post(loop, repost_run, &test, &err), &err);
         for (int i = 0; i < 3; i++) {
                 run_once(loop, WAIT_MS);
