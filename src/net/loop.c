@@ -59,28 +59,28 @@ static void net_loop_close_fds(struct net_loop *loop)
                 close(loop->epoll_fd);
 }
 
+/* Opens the epoll instance and the wake-up eventfd, watched like any descriptor. */
+static int net_loop_open(struct net_loop *loop, struct err *err)
+{
+        loop->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+        if (loop->epoll_fd < 0)
+                return SMT_ERR(err, SMT_EIO, "epoll_create1: %s", strerror(errno));
+        loop->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+        if (loop->wake_fd < 0)
+                return SMT_ERR(err, SMT_EIO, "eventfd: %s", strerror(errno));
+        net_watcher_init(&loop->wake_watcher, loop->wake_fd, net_loop_wake_ready, NULL);
+        return net_loop_watch(loop, &loop->wake_watcher, NET_LOOP_READ, err);
+}
+
 int net_loop_new(struct net_loop **out, struct err *err)
 {
         *out = NULL;
         struct net_loop *loop = calloc(1, sizeof *loop);
         if (loop == NULL)
                 return SMT_ERR(err, SMT_ENOMEM, "net_loop_new: out of memory for a loop");
+        loop->epoll_fd = -1;
         loop->wake_fd = -1;
-        loop->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
-        if (loop->epoll_fd < 0) {
-                int status = SMT_ERR(err, SMT_EIO, "epoll_create1: %s", strerror(errno));
-                free(loop);
-                return status;
-        }
-        loop->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-        if (loop->wake_fd < 0) {
-                int status = SMT_ERR(err, SMT_EIO, "eventfd: %s", strerror(errno));
-                net_loop_close_fds(loop);
-                free(loop);
-                return status;
-        }
-        net_watcher_init(&loop->wake_watcher, loop->wake_fd, net_loop_wake_ready, NULL);
-        int status = net_loop_watch(loop, &loop->wake_watcher, NET_LOOP_READ, err);
+        int status = net_loop_open(loop, err);
         if (status < 0) {
                 net_loop_close_fds(loop);
                 free(loop);

@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -158,6 +159,31 @@ static void test_watch_refusals(void)
         close(fds[0]);
         close(fds[1]);
         net_loop_free(loop);
+}
+
+/* With no descriptor left, net_loop_new names the call that failed and leaks nothing: the lowest free
+ * descriptor number is the same afterwards. */
+static void test_new_without_descriptors(void)
+{
+        struct net_loop *loop = NULL;
+        struct err err = {0};
+        struct rlimit saved;
+        int lowest_free = dup(0);
+        CHECK(lowest_free >= 0);
+        close(lowest_free);
+        CHECK(getrlimit(RLIMIT_NOFILE, &saved) == 0);
+        for (int room = 0; room < 2; room++) {
+                struct rlimit tight = {.rlim_cur = (rlim_t)(lowest_free + room), .rlim_max = saved.rlim_max};
+                CHECK(setrlimit(RLIMIT_NOFILE, &tight) == 0);
+                int status = net_loop_new(&loop, &err);
+                CHECK(setrlimit(RLIMIT_NOFILE, &saved) == 0);
+                CHECK_EQ(status, SMT_EIO);
+                CHECK(loop == NULL);
+                CHECK(strstr(err.msg, room == 0 ? "epoll_create1" : "eventfd") != NULL);
+                int next_free = dup(0);
+                CHECK_EQ(next_free, lowest_free);
+                close(next_free);
+        }
 }
 
 /* ---- no stale callback after an unwatch in the same batch ---- */
@@ -416,7 +442,8 @@ static void test_signals_refusals(void)
 }
 
 CHECK_MAIN(CHECK_TEST(test_readable_and_writable), CHECK_TEST(test_hangup_and_error), CHECK_TEST(test_watch_refusals),
-           CHECK_TEST(test_all_ready_come_in_one_batch), CHECK_TEST(test_unwatch_and_free_pending_in_same_batch),
+           CHECK_TEST(test_new_without_descriptors), CHECK_TEST(test_all_ready_come_in_one_batch),
+           CHECK_TEST(test_unwatch_and_free_pending_in_same_batch),
            CHECK_TEST(test_unwatch_and_rewatch_pending_in_same_batch), CHECK_TEST(test_modify_masks_pending_event),
            CHECK_TEST(test_nested_run_refused), CHECK_TEST(test_signals_through_signalfd),
            CHECK_TEST(test_signals_refusals))
