@@ -62,21 +62,42 @@ int tlcp_handshake_certificate_send(struct tlcp_conn *conn, struct err *err)
         return status;
 }
 
-/* tlcp_handshake_certificate_parse_all makes the peer's certificates and public keys. */
-static int tlcp_handshake_certificate_parse_all(struct tlcp_peer *peer, const struct tlcp_certificate *list,
-                                                struct err *err)
+/* tlcp_handshake_certificate_is_sign_only says whether second, the second certificate a client sent, begins
+ * its chain rather than being its encryption certificate. GmSSL's client, asked for certificates under an ECC
+ * suite, sends its signing certificate and its chain only ([sign, CA], seen against tlcp-server), and its
+ * server reads the second entry as the encryption certificate only for ECDHE. An ECC suite uses nothing but
+ * the client's signing key (CertificateVerify), so the server takes such a list; a CA certificate can never
+ * be the encryption certificate, which tells the two lists apart. */
+static bool tlcp_handshake_certificate_may_be_sign_only(const struct tlcp_conn *conn)
+{
+        return conn->role == TLCP_ROLE_SERVER && conn->suite->key_exchange == TLCP_KEY_EXCHANGE_ECC;
+}
+
+static bool tlcp_handshake_certificate_is_sign_only(const struct tlcp_conn *conn, const struct cert *second)
+{
+        return tlcp_handshake_certificate_may_be_sign_only(conn) && cert_is_ca(second);
+}
+
+/* tlcp_handshake_certificate_parse_all makes the peer's certificates and public keys; peer->enc_cert stays
+ * NULL for a client that sent only its signing certificate and chain. */
+static int tlcp_handshake_certificate_parse_all(const struct tlcp_conn *conn, struct tlcp_peer *peer,
+                                                const struct tlcp_certificate *list, struct err *err)
 {
         TRY(cert_parse_der(&peer->sign_cert, list->certificates[0].data, list->certificates[0].len, err));
-        TRY(cert_parse_der(&peer->enc_cert, list->certificates[1].data, list->certificates[1].len, err));
         TRY(cert_chain_new(&peer->chain, err));
-        for (size_t i = 2; i < list->num_certificates; i++) {
+        for (size_t i = 1; i < list->num_certificates; i++) {
                 struct cert *cert;
                 TRY(cert_parse_der(&cert, list->certificates[i].data, list->certificates[i].len, err));
-                TRY(cert_chain_append(peer->chain, cert, err));
+                if (i == 1 && !tlcp_handshake_certificate_is_sign_only(conn, cert))
+                        peer->enc_cert = cert;
+                else
+                        TRY(cert_chain_append(peer->chain, cert, err));
         }
         TRY(cert_public_key(peer->sign_cert, &peer->sign_key, err));
-        TRY(cert_public_key(peer->enc_cert, &peer->enc_key, err));
-        if (key_get_alg(peer->sign_key) != KEY_ALG_SM2 || key_get_alg(peer->enc_key) != KEY_ALG_SM2)
+        if (peer->enc_cert != NULL)
+                TRY(cert_public_key(peer->enc_cert, &peer->enc_key, err));
+        if (key_get_alg(peer->sign_key) != KEY_ALG_SM2 ||
+            (peer->enc_key != NULL && key_get_alg(peer->enc_key) != KEY_ALG_SM2))
                 return SMT_ERR(err, TLCP_EUNSUPPORTED_CERTIFICATE, "the certificates do not carry SM2 keys");
         return SMT_OK;
 }
@@ -114,7 +135,8 @@ static int tlcp_handshake_certificate_check_usage(const struct tlcp_conn *conn, 
         const struct tlcp_peer *peer = &conn->peer;
         if (cert_check_key_usage(peer->sign_cert, CERT_KEY_USAGE_DIGITAL_SIGNATURE, err) < 0)
                 return tlcp_handshake_certificate_fail(conn, "signing", TLCP_EUNSUPPORTED_CERTIFICATE, err);
-        if (cert_check_key_usage_any(peer->enc_cert, CERT_KEY_USAGE_KEY_ENCIPHERMENT | CERT_KEY_USAGE_DATA_ENCIPHERMENT,
+        if (peer->enc_cert != NULL &&
+            cert_check_key_usage_any(peer->enc_cert, CERT_KEY_USAGE_KEY_ENCIPHERMENT | CERT_KEY_USAGE_DATA_ENCIPHERMENT,
                                      err) < 0)
                 return tlcp_handshake_certificate_fail(conn, "encryption", TLCP_EUNSUPPORTED_CERTIFICATE, err);
         return SMT_OK;
@@ -126,7 +148,8 @@ static int tlcp_handshake_certificate_check(struct tlcp_conn *conn, struct err *
         bool is_verifying = conn->role == TLCP_ROLE_CLIENT ? conn->config->verify_peer : conn->config->trust != NULL;
         if (is_verifying) {
                 TRY(tlcp_handshake_certificate_trust(conn, conn->peer.sign_cert, "signing", err));
-                TRY(tlcp_handshake_certificate_trust(conn, conn->peer.enc_cert, "encryption", err));
+                if (conn->peer.enc_cert != NULL)
+                        TRY(tlcp_handshake_certificate_trust(conn, conn->peer.enc_cert, "encryption", err));
         }
         TRY(tlcp_handshake_certificate_check_usage(conn, err));
         const char *host = conn->config->server_name;
@@ -155,13 +178,13 @@ int tlcp_handshake_certificate_recv(struct tlcp_conn *conn, struct buf_reader *b
         TRY(tlcp_certificate_parse(&list, body, err));
         if (list.num_certificates == 0 && conn->role == TLCP_ROLE_SERVER)
                 return tlcp_handshake_certificate_none(conn, err);
-        if (list.num_certificates < 2)
+        if (list.num_certificates < (tlcp_handshake_certificate_may_be_sign_only(conn) ? 1u : 2u))
                 return SMT_ERR(
                     err, TLCP_EBAD_CERTIFICATE,
                     "certificate: the %s sent %zu certificate(s), TLCP needs the signing and the encryption one", whose,
                     list.num_certificates);
         tlcp_handshake_peer_cleanup(&conn->peer);
-        int status = tlcp_handshake_certificate_parse_all(&conn->peer, &list, err);
+        int status = tlcp_handshake_certificate_parse_all(conn, &conn->peer, &list, err);
         if (status < 0) {
                 err_prefix(err, "certificate: from the %s", whose);
                 if (status == CRYPTO_ECERT && err != NULL)

@@ -369,6 +369,45 @@ static void test_certificate_request_is_capped(void)
         key_free(key);
 }
 
+/* GmSSL's client, asked for certificates under an ECC suite, sends [signing certificate, CA] and no
+ * encryption certificate (captured against tlcp-server: its Certificate body is exactly those two DERs).
+ * Credentials whose second certificate is the CA make our client send the same list. The server takes it
+ * for the ECC suites, which use only the client's signing key, and still refuses it for ECDHE. */
+static void test_client_sends_signing_certificate_only(void)
+{
+        load_pki();
+        struct tlcp_credentials gmssl_like = pki.client;
+        gmssl_like.enc_cert = pki.ca;
+        const uint16_t suites[] = {TLCP_ECC_SM4_GCM_SM3, TLCP_ECC_SM4_CBC_SM3, TLCP_ECDHE_SM4_GCM_SM3};
+        for (size_t i = 0; i < 3; i++) {
+                struct handshake_fixture f;
+                handshake_fixture_init(&f, &pki);
+                uint16_t suite[] = {suites[i]};
+                f.client_config.suites = suite;
+                f.client_config.num_suites = 1;
+                f.client_config.client_credentials = &gmssl_like;
+                f.server_config.client_auth = TLCP_CLIENT_AUTH_REQUIRED;
+                f.server_config.trust = pki.trust;
+                handshake_fixture_start(&f);
+                handshake_fixture_run(&f);
+                if (suites[i] == TLCP_ECDHE_SM4_GCM_SM3) {
+                        CHECK_STATUS(f.server_status, TLCP_EUNSUPPORTED_CERTIFICATE);
+                        CHECK(strstr(f.server_err.msg, "client encryption certificate") != NULL);
+                        handshake_fixture_cleanup(&f);
+                        continue;
+                }
+                expect_established(&f, suites[i]);
+                char subject[CERT_NAME_TEXT_MAX];
+                struct err err = {0};
+                CHECK_OK(cert_subject_text(tlcp_conn_get_peer_sign_cert(f.server), subject, sizeof subject, &err),
+                         &err);
+                CHECK_STR(subject, "C=CN, O=SM2 Test Bench, CN=tlcp-client");
+                CHECK(tlcp_conn_get_peer_enc_cert(f.server) == NULL);
+                exchange(&f, f.client, f.server, 35);
+                handshake_fixture_cleanup(&f);
+        }
+}
+
 static void test_cleanup(void)
 {
         handshake_fixture_pki_free(&pki);
@@ -380,4 +419,4 @@ CHECK_MAIN(CHECK_TEST(test_ecc_sm4_gcm_sm3), CHECK_TEST(test_ecc_sm4_cbc_sm3), C
            CHECK_TEST(test_ecc_client_auth_required_without_certificates), CHECK_TEST(test_bulk_application_data),
            CHECK_TEST(test_server_preference), CHECK_TEST(test_default_suites), CHECK_TEST(test_both_client_forms),
            CHECK_TEST(test_certificate_request_names_trusted_roots), CHECK_TEST(test_certificate_request_is_capped),
-           CHECK_TEST(test_cleanup))
+           CHECK_TEST(test_client_sends_signing_certificate_only), CHECK_TEST(test_cleanup))
