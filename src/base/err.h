@@ -5,7 +5,7 @@
  * code never prints; src/cmd/ decides what the user sees.
  *
  * Each module owns one range of codes, all listed here so that err_name() can
- * name any of them: base -1..-49, crypto -50..-99, tlcp -100..-199. */
+ * name any of them: base -1..-49, crypto -50..-99, tlcp -100..-199, http -200..-249. */
 #ifndef SMT_BASE_ERR_H
 #define SMT_BASE_ERR_H
 
@@ -58,7 +58,14 @@
         X(TLCP_EINTERNAL, -113, "internal error")                                                  \
         X(TLCP_EPEER_ALERT, -114, "the peer sent a fatal alert")                                   \
         X(TLCP_ECLOSED, -115, "the peer closed the connection (close_notify)")                    \
-        X(TLCP_EUNSUPPORTED_SITE, -116, "no certificate for the requested server name")
+        X(TLCP_EUNSUPPORTED_SITE, -116, "no certificate for the requested server name")            \
+        X(HTTP_EBAD_REQUEST, -200, "malformed HTTP message")                                       \
+        X(HTTP_ETOO_LARGE, -201, "header section too large")                                       \
+        X(HTTP_ETARGET_TOO_LONG, -202, "request line too long")                                    \
+        X(HTTP_EUNSUPPORTED, -203, "unsupported transfer coding")                                  \
+        X(HTTP_EVERSION, -204, "HTTP version not supported")                                       \
+        X(HTTP_EEXPECTATION, -205, "unsupported expectation")                                      \
+        X(HTTP_EHTTP2_PREFACE, -206, "HTTP/2 connection preface on an HTTP/1.1 connection")
 
 enum smt_status {
 #define ERR_STATUS_ENUM(name, value, text) name = (value),
