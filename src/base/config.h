@@ -1,0 +1,118 @@
+/* src/base/config.h: table-driven YAML configuration loading with line-numbered errors.
+ *
+ * A schema is static tables (like nginx's ngx_command_t and HAProxy's cfg_kws): each section lists its
+ * keys, their types and where each value goes (offsetof) in the section's struct. The loader parses the
+ * YAML with libyaml, walks it against the schema and collects EVERY problem, one line each, in file order:
+ *
+ *     gateway.yaml:42: sites[2].upstreams[0].weight: expected an integer 1..1000, got "heavy"
+ *     gateway.yaml:57: sites[3].tls_cert: unknown key; did you mean "tls_certs"?
+ *
+ * The loader, not a key's check, adds "file:line: path: ". A load either succeeds whole or changes nothing,
+ * so a reload can keep the old configuration when the new file is bad.
+ *
+ * Deliberately refused, so a file means one thing: anchors and aliases (&a, *a), merge keys (<<), tags
+ * (!!str), duplicate keys and more than one document. */
+#ifndef SMT_BASE_CONFIG_H
+#define SMT_BASE_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/err.h"
+
+/* The largest file config_load_file reads. */
+#define CONFIG_FILE_MAX (16u << 20)
+/* Problems kept per load (the rest are only counted), and the length of one message. */
+#define CONFIG_ERRORS_MAX 100
+#define CONFIG_ERROR_LEN  512
+
+/* What a key holds, and so the C type at its destination. */
+enum config_type {
+        CONFIG_STRING = 1,   /* char *, a heap copy */
+        CONFIG_INT,          /* int64_t, decimal, within min..max */
+        CONFIG_BOOL,         /* bool: true/false, yes/no, on/off (any case) */
+        CONFIG_DURATION,     /* int64_t milliseconds: "250ms", "30s", "5m", "1h", "2d", "1h30m", "0" */
+        CONFIG_SIZE,         /* int64_t bytes: "512", "16k", "1m", "2g" (powers of 1024; "kb", "KiB" too) */
+        CONFIG_ENUM,         /* int: the value of the matching name in names */
+        CONFIG_STRING_LIST,  /* struct config_strings: a YAML sequence of scalars, or one scalar */
+        CONFIG_SECTION,      /* the struct of section, embedded: a nested mapping */
+        CONFIG_SECTION_LIST, /* struct config_list of section structs: a sequence of mappings */
+};
+
+/* CONFIG_STRING_LIST's destination. */
+struct config_strings {
+        char **items;
+        size_t num;
+};
+
+/* CONFIG_SECTION_LIST's destination: num elements of the section's struct_size, one heap array
+ * (the loader knows the sequence's length before it fills it, so nothing moves once filled). */
+struct config_list {
+        void *items;
+        size_t num;
+};
+
+/* CONFIG_ENUM's names: a table ending with { NULL, 0 }. */
+struct config_enum_name {
+        const char *name;
+        int value;
+};
+
+/* config_check_fn checks one parsed value (a pointer to the destination: int64_t *, char **, ... and
+ * each item of a string list, each element of a section list). It returns 0, or a negative status with
+ * a message in err naming the value seen and expected; the loader prefixes file, line and key path. */
+typedef int config_check_fn(const void *value, struct err *err);
+
+struct config_section_schema;
+
+/* One key of a section. Unused fields stay zero. */
+struct config_key {
+        const char *name;
+        enum config_type type;
+        size_t offset;                               /* offsetof(struct section, field) */
+        bool is_required;                            /* absent: "missing required key" */
+        const char *default_text;                    /* absent and not required: parsed as if written */
+        int64_t min, max;                            /* CONFIG_INT/DURATION/SIZE bounds; both 0: any */
+        const struct config_enum_name *names;        /* CONFIG_ENUM */
+        const struct config_section_schema *section; /* CONFIG_SECTION, CONFIG_SECTION_LIST */
+        config_check_fn *check;                      /* optional, after the value parsed */
+};
+
+/* A section (the root, or a nested mapping): its keys and the struct they fill. check, if set, runs on
+ * the filled struct (pointer to it) when its keys had no error, for rules that span keys. */
+struct config_section_schema {
+        const struct config_key *keys;
+        size_t num_keys;
+        size_t struct_size;
+        config_check_fn *check;
+};
+
+/* One problem: the line it is at (0 when the file has none, e.g. unreadable) and its whole text. */
+struct config_error {
+        size_t line;
+        char text[CONFIG_ERROR_LEN];
+};
+
+/* The problems of one load, in file order; num_more counts those beyond CONFIG_ERRORS_MAX. Caller
+ * storage (about 50 KiB), needs no cleanup; a load clears it first. */
+struct config_errors {
+        size_t num;
+        size_t num_more;
+        struct config_error list[CONFIG_ERRORS_MAX];
+};
+
+/* config_load_file reads path and fills *out (a struct of root->struct_size bytes) from it. It returns 0
+ * and overwrites all of *out, or returns SMT_ECONFIG (bad content), SMT_EIO (unreadable) or SMT_ENOMEM,
+ * lists every problem in errors and leaves *out untouched. Free a loaded *out with config_free. */
+int config_load_file(void *out, const struct config_section_schema *root, const char *path,
+                     struct config_errors *errors) SMT_MUST_USE;
+
+/* config_load_string is config_load_file on len bytes of text, named name in messages. */
+int config_load_string(void *out, const struct config_section_schema *root, const char *name, const char *text,
+                       size_t len, struct config_errors *errors) SMT_MUST_USE;
+
+/* config_free frees every string, list and array the loader put in *out (per root) and zeroes *out. */
+void config_free(void *out, const struct config_section_schema *root);
+
+#endif
