@@ -50,8 +50,9 @@ static const char client_description[] =
     "                     the client's signing and encryption certificates and keys\n"
     "  --passphrase-file F the keys' passphrase on the first line\n"
     "  --resume           connect a second time offering the first connection's session\n"
-    "  --ecdhe-form FORM  tongsuo or gmssl ClientKeyExchange/CertificateVerify; default: tongsuo, then\n"
-    "                     gmssl once if an ECDHE server rejects it\n"
+    "  --ecdhe-form FORM  tongsuo or gmssl ClientKeyExchange/CertificateVerify (and, for ECC client\n"
+    "                     authentication, the certificates sent); default: tongsuo, then gmssl once if\n"
+    "                     the server rejects it\n"
     "  --insecure         do not verify the server's certificates\n"
     "  -i, --include      write the status line and headers before the body\n"
     "  -v, --verbose      describe the connection on standard error\n"
@@ -329,14 +330,17 @@ static void client_print_facts(const struct client *client, const struct net_tlc
 }
 
 /* client_should_retry_gmssl: the default Tongsuo form reached ECDHE and the server then refused it (an
- * alert, or a hang-up as GmSSL does), so the GmSSL form is worth one more connection (tlcp-wire.md). */
+ * alert, or a hang-up as GmSSL does), or an ECC server refused our certificates (a GmSSL server reads
+ * them as one chain), so the GmSSL form is worth one more connection (tlcp-wire.md). */
 static bool client_should_retry_gmssl(const struct client *client, const struct net_tlcp_stream *stream, int status)
 {
         if (client->is_form_fixed || client->form != TLCP_ECDHE_FORM_TONGSUO || stream->conn == NULL)
                 return false;
         const struct tlcp_suite *suite = tlcp_conn_get_suite(stream->conn);
-        if (suite == NULL || suite->key_exchange != TLCP_KEY_EXCHANGE_ECDHE)
+        if (suite == NULL)
                 return false;
+        if (suite->key_exchange != TLCP_KEY_EXCHANGE_ECDHE)
+                return tlcp_conn_is_ecdhe_form_refused(stream->conn);
         return status == TLCP_EPEER_ALERT || tlcp_conn_get_alert_received(stream->conn) >= 0 ||
                (status == SMT_EIO && stream->is_peer_closed);
 }
@@ -354,7 +358,7 @@ static int client_connect_once(struct client *client, struct net_tlcp_stream *st
         return net_tlcp_stream_handshake(stream, err);
 }
 
-/* client_connect makes a TLCP connection, trying the GmSSL ECDHE form once when the default one is refused.
+/* client_connect makes a TLCP connection, trying the GmSSL form once when the default one is refused.
  * config must outlive the stream (the connection borrows it). */
 static int client_connect(struct client *client, struct net_tlcp_stream *stream, struct tlcp_config *config,
                           bool offer_session, struct err *err)
@@ -363,7 +367,7 @@ static int client_connect(struct client *client, struct net_tlcp_stream *stream,
         int status = client_connect_once(client, stream, config, err);
         if (status < 0 && client_should_retry_gmssl(client, stream, status)) {
                 if (client->args.verbose)
-                        fprintf(stderr, "* ECDHE with the tongsuo form failed (%s); trying the gmssl form\n", err->msg);
+                        fprintf(stderr, "* the tongsuo form failed (%s); trying the gmssl form\n", err->msg);
                 net_tlcp_stream_close(stream);
                 client->form = TLCP_ECDHE_FORM_GMSSL;
                 client_config(client, config, offer_session);

@@ -275,7 +275,11 @@ int tlcp_conn_get_alert_received(const struct tlcp_conn *conn)
 
 bool tlcp_conn_is_ecdhe_form_refused(const struct tlcp_conn *conn)
 {
-        return conn->role == TLCP_ROLE_CLIENT && conn->suite != NULL &&
-               conn->suite->key_exchange == TLCP_KEY_EXCHANGE_ECDHE && conn->failure == TLCP_EPEER_ALERT &&
-               conn->client_key_exchange_form != 0 && !tlcp_handshake_is_complete(conn);
+        if (conn->role != TLCP_ROLE_CLIENT || conn->suite == NULL || conn->failure != TLCP_EPEER_ALERT ||
+            tlcp_handshake_is_complete(conn))
+                return false;
+        if (conn->suite->key_exchange == TLCP_KEY_EXCHANGE_ECDHE)
+                return conn->client_key_exchange_form != 0;
+        /* ECC: the form shapes only a client's Certificate list and CertificateVerify. */
+        return conn->has_client_certificate;
 }

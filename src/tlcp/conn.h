@@ -37,7 +37,9 @@ enum tlcp_client_auth {
 
 /* The two ECDHE wire forms real peers use (tlcp-wire.md): ClientKeyExchange without (Tongsuo) or with
  * (GmSSL) a uint16 length, and CertificateVerify over SM3(handshake_messages) (Tongsuo) or over the raw
- * messages (GmSSL). A server accepts both always; a client sends the form chosen here. */
+ * messages (GmSSL). Under an ECC suite with client authentication the form picks the CertificateVerify and
+ * whether the client's Certificate carries its pair (Tongsuo) or its signing certificate and chain only
+ * (GmSSL). A server accepts both always; a client sends the form chosen here. */
 enum tlcp_ecdhe_form {
         TLCP_ECDHE_FORM_TONGSUO = 1,
         TLCP_ECDHE_FORM_GMSSL = 2,
@@ -60,8 +62,7 @@ struct tlcp_session;       /* a resumable session, tlcp/session_cache.h */
 /* tlcp_credentials_select_fn: the server's SNI hook. server_name is NULL when the client sent none.
  * Return 0 with *out set, or TLCP_EUNSUPPORTED_SITE to refuse the name (the handshake fails with
  * unrecognized_name-style handshake_failure). */
-typedef int (*tlcp_credentials_select_fn)(void *arg, const char *server_name,
-                                          const struct tlcp_credentials **out);
+typedef int (*tlcp_credentials_select_fn)(void *arg, const char *server_name, const struct tlcp_credentials **out);
 
 struct tlcp_config {
         enum tlcp_role role;
@@ -70,8 +71,8 @@ struct tlcp_config {
         size_t num_suites;
         /* Peer verification: trusted roots. A client with verify_peer and no trust fails to configure. */
         const struct cert_store *trust;
-        bool verify_peer;         /* client: verify the server pair (default true in tlcp_config_init) */
-        time_t verify_time;       /* 0: now; tests set a fixed time */
+        bool verify_peer;   /* client: verify the server pair (default true in tlcp_config_init) */
+        time_t verify_time; /* 0: now; tests set a fixed time */
 
         /* server */
         const struct tlcp_credentials *credentials; /* used when select is NULL */
@@ -143,10 +144,11 @@ const struct cert *tlcp_conn_get_peer_enc_cert(const struct tlcp_conn *conn);
 const struct tlcp_session *tlcp_conn_get_session(const struct tlcp_conn *conn);
 /* tlcp_conn_get_alert_received returns the description of the fatal alert the peer sent, or -1. */
 int tlcp_conn_get_alert_received(const struct tlcp_conn *conn);
-/* tlcp_conn_is_ecdhe_form_refused says whether a client's ECDHE handshake ended with a fatal alert from the
- * server after our ClientKeyExchange: the sign of a server that reads only the other wire form, so the
- * caller may connect again once with the other config->ecdhe_form (Tongsuo and GmSSL each refuse the
- * other's, tlcp-wire.md). */
+/* tlcp_conn_is_ecdhe_form_refused says whether a client's handshake ended with a fatal alert from the server
+ * after we sent something config->ecdhe_form shapes: an ECDHE ClientKeyExchange, or under an ECC suite our
+ * certificates and CertificateVerify. That is the sign of a server that reads only the other wire form, so
+ * the caller may connect again once with the other form (Tongsuo and GmSSL each refuse the other's,
+ * tlcp-wire.md; a GmSSL server refuses the Tongsuo form's client pair under ECC too). */
 bool tlcp_conn_is_ecdhe_form_refused(const struct tlcp_conn *conn);
 
 #endif

@@ -27,30 +27,43 @@ void tlcp_handshake_peer_cleanup(struct tlcp_peer *peer)
         *peer = (struct tlcp_peer){0};
 }
 
-/* tlcp_handshake_certificate_list fills the message from our credentials (none: an empty list, §6.4.5.7). */
-static int tlcp_handshake_certificate_list(const struct tlcp_credentials *credentials, struct tlcp_certificate *list,
-                                           struct err *err)
+/* tlcp_handshake_certificate_list fills the message from our credentials (none: an empty list, §6.4.5.7).
+ * Without is_pair it leaves the encryption certificate out: the signing certificate and its chain. */
+static int tlcp_handshake_certificate_list(const struct tlcp_credentials *credentials, bool is_pair,
+                                           struct tlcp_certificate *list, struct err *err)
 {
         *list = (struct tlcp_certificate){0};
         if (credentials == NULL)
                 return SMT_OK;
         const struct cert *own[2] = {credentials->sign_cert, credentials->enc_cert};
+        size_t num_own = is_pair ? 2 : 1;
         size_t num_chain = credentials->chain != NULL ? cert_chain_count(credentials->chain) : 0;
-        if (2 + num_chain > TLCP_CERTIFICATE_LIST_MAX)
-                return SMT_ERR(err, SMT_EINVAL, "certificate: a chain of %zu certificates exceeds %d", num_chain,
-                               TLCP_CERTIFICATE_LIST_MAX - 2);
-        for (size_t i = 0; i < 2 + num_chain; i++) {
-                const struct cert *cert = i < 2 ? own[i] : cert_chain_get(credentials->chain, i - 2);
+        if (num_own + num_chain > TLCP_CERTIFICATE_LIST_MAX)
+                return SMT_ERR(err, SMT_EINVAL, "certificate: a chain of %zu certificates exceeds %zu", num_chain,
+                               TLCP_CERTIFICATE_LIST_MAX - num_own);
+        for (size_t i = 0; i < num_own + num_chain; i++) {
+                const struct cert *cert = i < num_own ? own[i] : cert_chain_get(credentials->chain, i - num_own);
                 cert_der(cert, &list->certificates[i].data, &list->certificates[i].len);
         }
-        list->num_certificates = 2 + num_chain;
+        list->num_certificates = num_own + num_chain;
         return SMT_OK;
+}
+
+/* tlcp_handshake_certificate_is_pair_sent: a GmSSL server reads a client's list under an ECC suite as one
+ * chain, signing certificate first, and refuses the encryption certificate in second place as an invalid CA
+ * certificate (bad_certificate). ECC uses only the client's signing key, so a client in GmSSL's form sends
+ * that chain; ECDHE needs the client's encryption certificate, and Tongsuo's form sends the pair always. */
+static bool tlcp_handshake_certificate_is_pair_sent(const struct tlcp_conn *conn)
+{
+        return conn->role == TLCP_ROLE_SERVER || conn->suite->key_exchange == TLCP_KEY_EXCHANGE_ECDHE ||
+               conn->config->ecdhe_form == TLCP_ECDHE_FORM_TONGSUO;
 }
 
 int tlcp_handshake_certificate_send(struct tlcp_conn *conn, struct err *err)
 {
         struct tlcp_certificate list;
-        TRY(tlcp_handshake_certificate_list(conn->credentials, &list, err));
+        TRY(tlcp_handshake_certificate_list(conn->credentials, tlcp_handshake_certificate_is_pair_sent(conn), &list,
+                                            err));
         if (conn->role == TLCP_ROLE_CLIENT)
                 conn->has_client_certificate = list.num_certificates > 0;
         struct buf_writer body;

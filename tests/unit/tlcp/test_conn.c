@@ -565,6 +565,22 @@ static void test_ecdhe_form_refused(void)
         CHECK_STATUS(f.client_status, TLCP_EPEER_ALERT);
         CHECK(!tlcp_conn_is_ecdhe_form_refused(f.client));
         handshake_fixture_cleanup(&f);
+
+        /* Under ECC the form shapes the client's certificates and CertificateVerify: a server refusing them
+         * (a GmSSL server answers the Tongsuo form's pair with bad_certificate; here: roots that do not
+         * include the client's CA) may read the other form. */
+        struct cert_store *no_roots = NULL;
+        CHECK_OK(cert_store_new(&no_roots, &err), &err);
+        start(&f, TLCP_ECC_SM4_GCM_SM3);
+        tlcp_conn_free(f.server);
+        f.server_config.trust = no_roots;
+        CHECK_OK(tlcp_conn_new(&f.server, &f.server_config, &err), &err);
+        handshake_fixture_run(&f);
+        CHECK_STATUS(f.server_status, TLCP_EUNKNOWN_CA);
+        CHECK_STATUS(f.client_status, TLCP_EPEER_ALERT);
+        CHECK(tlcp_conn_is_ecdhe_form_refused(f.client));
+        handshake_fixture_cleanup(&f);
+        cert_store_free(no_roots);
 }
 
 static void test_cleanup(void)

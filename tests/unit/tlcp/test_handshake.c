@@ -408,6 +408,43 @@ static void test_client_sends_signing_certificate_only(void)
         }
 }
 
+/* Under an ECC suite with client authentication the GmSSL form sends the signing certificate and its chain
+ * (a GmSSL server refuses an encryption certificate in second place) and the Tongsuo form the pair; our
+ * server authenticates both. */
+static void test_ecc_client_certificates_follow_the_form(void)
+{
+        load_pki();
+        struct cert_chain *chain = NULL;
+        struct cert *ca_copy = NULL;
+        struct err err = {0};
+        CHECK_OK(cert_chain_new(&chain, &err), &err);
+        CHECK_OK(cert_dup(&ca_copy, pki.ca, &err), &err);
+        CHECK_OK(cert_chain_append(chain, ca_copy, &err), &err);
+        struct tlcp_credentials with_chain = pki.client;
+        with_chain.chain = chain;
+        const enum tlcp_ecdhe_form forms[] = {TLCP_ECDHE_FORM_TONGSUO, TLCP_ECDHE_FORM_GMSSL};
+        for (size_t i = 0; i < 2; i++) {
+                struct handshake_fixture f;
+                handshake_fixture_init(&f, &pki);
+                uint16_t suite[] = {TLCP_ECC_SM4_CBC_SM3};
+                f.client_config.suites = suite;
+                f.client_config.num_suites = 1;
+                f.client_config.client_credentials = &with_chain;
+                f.client_config.ecdhe_form = forms[i];
+                f.server_config.client_auth = TLCP_CLIENT_AUTH_REQUIRED;
+                f.server_config.trust = pki.trust;
+                handshake_fixture_start(&f);
+                handshake_fixture_run(&f);
+                expect_established(&f, TLCP_ECC_SM4_CBC_SM3);
+                CHECK(tlcp_conn_get_peer_sign_cert(f.server) != NULL);
+                CHECK_EQ(tlcp_conn_get_peer_enc_cert(f.server) != NULL, forms[i] == TLCP_ECDHE_FORM_TONGSUO);
+                CHECK_EQ(cert_chain_count(f.server->peer.chain), 1);
+                exchange(&f, f.client, f.server, 35);
+                handshake_fixture_cleanup(&f);
+        }
+        cert_chain_free(chain);
+}
+
 static void test_cleanup(void)
 {
         handshake_fixture_pki_free(&pki);
@@ -419,4 +456,5 @@ CHECK_MAIN(CHECK_TEST(test_ecc_sm4_gcm_sm3), CHECK_TEST(test_ecc_sm4_cbc_sm3), C
            CHECK_TEST(test_ecc_client_auth_required_without_certificates), CHECK_TEST(test_bulk_application_data),
            CHECK_TEST(test_server_preference), CHECK_TEST(test_default_suites), CHECK_TEST(test_both_client_forms),
            CHECK_TEST(test_certificate_request_names_trusted_roots), CHECK_TEST(test_certificate_request_is_capped),
-           CHECK_TEST(test_client_sends_signing_certificate_only), CHECK_TEST(test_cleanup))
+           CHECK_TEST(test_client_sends_signing_certificate_only),
+           CHECK_TEST(test_ecc_client_certificates_follow_the_form), CHECK_TEST(test_cleanup))
