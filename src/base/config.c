@@ -256,13 +256,15 @@ static void config_entry_fill(struct config_walk *w, const struct config_section
                 config_walk_error(w, key_node->line, "expected a key name, got %s", got);
                 return;
         }
+        if (key_node->is_plain && key_node->text_len == 2 && memcmp(key_node->text, "<<", 2) == 0) {
+                config_walk_error(w, key_node->line, "merge keys (<<) are not supported; write the keys out");
+                return;
+        }
         size_t mark = config_path_push_key(w, key_node->text, key_node->text_len);
         size_t k = 0;
         while (k < schema->num_keys && !config_key_is(key_node, schema->keys[k].name))
                 k++;
-        if (key_node->is_plain && key_node->text_len == 2 && memcmp(key_node->text, "<<", 2) == 0)
-                config_walk_error(w, key_node->line, "merge keys (<<) are not supported; write the keys out");
-        else if (k == schema->num_keys)
+        if (k == schema->num_keys)
                 config_unknown_key(w, schema, key_node);
         else if (first[k] != key_node)
                 config_walk_error(w, key_node->line, "duplicate key (first at line %zu)", first[k]->line);
@@ -312,9 +314,7 @@ static int config_load_tree(void **out, const struct config_section_schema *root
                 return SMT_ENOMEM;
         }
         if (tree == NULL || tree->kind == CONFIG_NODE_NULL) {
-                size_t line = tree != NULL ? tree->line : 1;
-                config_error_add(errors, line, "%s:%zu: the file has no settings (expected a mapping of keys)", name,
-                                 line);
+                config_error_add(errors, 1, "%s:1: the file has no settings (expected a mapping of keys)", name);
         } else if (tree->kind == CONFIG_NODE_MAPPING) {
                 config_section_fill(&w, root, *out, tree, tree->line);
         } else if (tree->kind != CONFIG_NODE_REFUSED) {

@@ -79,9 +79,14 @@ static void config_yaml_refuse(struct config_yaml *y, const struct config_node *
                                  y->name, node->line, shown);
         }
         if (tag != NULL) {
-                config_quote(shown, sizeof shown, (const char *)tag, strlen((const char *)tag), false);
-                config_error_add(y->errors, node->line, "%s:%zu: tags (%s) are not supported", y->name, node->line,
-                                 shown);
+                /* libyaml hands "!!str" over resolved; show it as written */
+                const char *text = (const char *)tag, *standard = "tag:yaml.org,2002:";
+                bool is_standard = strncmp(text, standard, strlen(standard)) == 0;
+                if (is_standard)
+                        text += strlen(standard);
+                config_quote(shown, sizeof shown, text, strlen(text), false);
+                config_error_add(y->errors, node->line, "%s:%zu: tags (%s%s) are not supported", y->name, node->line,
+                                 is_standard ? "!!" : "", shown);
         }
 }
 
