@@ -126,14 +126,18 @@ static int tlcp_handshake_certificate_fail(const struct tlcp_conn *conn, const c
         return status;
 }
 
-/* tlcp_handshake_certificate_trust verifies one certificate's chain to the trusted roots. */
+/* tlcp_handshake_certificate_trust verifies one certificate's chain to the trusted roots. unknown_ca only
+ * when no trusted issuer was found; a signature that does not verify or an invalid path is bad_certificate
+ * (RFC 5246 §7.2.2: "contained signatures that did not verify correctly"), so a tampered chain is not
+ * reported as a missing root. */
 static int tlcp_handshake_certificate_trust(const struct tlcp_conn *conn, const struct cert *cert, const char *position,
                                             struct err *err)
 {
+        struct cert_verify_result result;
         int status =
-            cert_verify_chain(conn->config->trust, cert, conn->peer.chain, conn->config->verify_time, NULL, err);
+            cert_verify_chain(conn->config->trust, cert, conn->peer.chain, conn->config->verify_time, &result, err);
         if (status == CRYPTO_ECERT_UNTRUSTED)
-                status = TLCP_EUNKNOWN_CA;
+                status = result.failure == CERT_VERIFY_UNKNOWN_ISSUER ? TLCP_EUNKNOWN_CA : TLCP_EBAD_CERTIFICATE;
         else if (status == CRYPTO_ECERT_EXPIRED)
                 status = TLCP_ECERTIFICATE_EXPIRED;
         else if (status == CRYPTO_ECERT)

@@ -150,6 +150,53 @@ static void test_untrusted_client(void)
         other_pki_free(&o);
 }
 
+/* tampered_copy returns cert with the last byte of its signature flipped: still well-formed DER. */
+static struct cert *tampered_copy(const struct cert *cert)
+{
+        struct err err = {0};
+        const uint8_t *der;
+        size_t len;
+        cert_der(cert, &der, &len);
+        uint8_t copy[4096];
+        CHECK(len <= sizeof copy);
+        memcpy(copy, der, len);
+        copy[len - 1] ^= 1;
+        struct cert *tampered = NULL;
+        CHECK_OK(cert_parse_der(&tampered, copy, len, &err), &err);
+        return tampered;
+}
+
+/* A certificate whose signature does not verify is bad_certificate (RFC 5246 §7.2.2), not unknown_ca: the
+ * issuer is known, the certificate was changed. Checked both ways (Tongsuo's client printed "alert unknown
+ * ca" for a tampered client certificate before). */
+static void test_tampered_certificate(void)
+{
+        load_pki();
+        struct cert *sign = tampered_copy(pki.server_sign);
+        struct tlcp_credentials server = pki.server;
+        server.sign_cert = sign;
+        struct handshake_fixture f;
+        run_with_server(&f, &server);
+        expect_failure(&f, true, TLCP_EBAD_CERTIFICATE, TLCP_ALERT_BAD_CERTIFICATE);
+        CHECK(strstr(f.client_err.msg, "signature") != NULL);
+        handshake_fixture_cleanup(&f);
+        cert_free(sign);
+
+        struct cert *enc = tampered_copy(pki.client_enc);
+        struct tlcp_credentials client = pki.client;
+        client.enc_cert = enc;
+        handshake_fixture_init(&f, &pki);
+        f.client_config.client_credentials = &client;
+        f.server_config.client_auth = TLCP_CLIENT_AUTH_REQUIRED;
+        f.server_config.trust = pki.trust;
+        handshake_fixture_start(&f);
+        handshake_fixture_run(&f);
+        expect_failure(&f, false, TLCP_EBAD_CERTIFICATE, TLCP_ALERT_BAD_CERTIFICATE);
+        CHECK(strstr(f.server_err.msg, "client encryption certificate") != NULL);
+        handshake_fixture_cleanup(&f);
+        cert_free(enc);
+}
+
 static void test_wrong_host_name(void)
 {
         load_pki();
@@ -323,6 +370,7 @@ static void test_cleanup(void)
 }
 
 CHECK_MAIN(CHECK_TEST(test_signing_certificate_in_encryption_place), CHECK_TEST(test_expired_chain),
-           CHECK_TEST(test_untrusted_chain), CHECK_TEST(test_untrusted_client), CHECK_TEST(test_wrong_host_name),
-           CHECK_TEST(test_no_common_suite), CHECK_TEST(test_keys_not_matching_certificates),
-           CHECK_TEST(test_sni_selects_credentials), CHECK_TEST(test_bad_configurations), CHECK_TEST(test_cleanup))
+           CHECK_TEST(test_untrusted_chain), CHECK_TEST(test_untrusted_client), CHECK_TEST(test_tampered_certificate),
+           CHECK_TEST(test_wrong_host_name), CHECK_TEST(test_no_common_suite),
+           CHECK_TEST(test_keys_not_matching_certificates), CHECK_TEST(test_sni_selects_credentials),
+           CHECK_TEST(test_bad_configurations), CHECK_TEST(test_cleanup))
