@@ -82,7 +82,7 @@ static int http_parser_chunk_extensions_check(struct buf_reader r, const char *q
                 if (r.len == 0)
                         return SMT_ERR(err, HTTP_EBAD_REQUEST, "chunked body: trailing whitespace in \"%s\"", quoted);
                 if (!http_parser_read_byte_if(&r, ';'))
-                        return SMT_ERR(err, HTTP_EBAD_REQUEST, "chunked body: byte 0x%02x after the chunk size in "
+                        return SMT_ERR(err, HTTP_EBAD_REQUEST, "chunked body: byte 0x%02x where ';' belongs in "
                                        "\"%s\"", r.data[0], quoted);
                 http_parser_skip_ows(&r);
                 http_parser_read_token(&r, &name);
