@@ -133,9 +133,10 @@ bool tlcp_conn_is_resumed(const struct tlcp_conn *conn);
 /* tlcp_conn_get_server_name returns the SNI name the client sent (server side) or used (client), or NULL. */
 const char *tlcp_conn_get_server_name(const struct tlcp_conn *conn);
 /* tlcp_conn_get_peer_sign_cert / _enc_cert return the peer's certificates (borrowed), or NULL if it sent
- * none (a server's client that did not authenticate) and on a resumed connection (a session keeps none).
- * _enc_cert is also NULL for a client that authenticated an ECC suite with its signing certificate alone
- * (GmSSL's client does). */
+ * none (a server's client that did not authenticate). A server's resumed connection reports the client
+ * certificates of the full handshake that made the session (the session cache keeps them); a client's
+ * resumed connection has none (it verified the server when it made the session). _enc_cert is also NULL
+ * for a client that authenticated an ECC suite with its signing certificate alone (GmSSL's client does). */
 const struct cert *tlcp_conn_get_peer_sign_cert(const struct tlcp_conn *conn);
 const struct cert *tlcp_conn_get_peer_enc_cert(const struct tlcp_conn *conn);
 /* tlcp_conn_get_session returns a client's session for later resumption (borrowed; struct tlcp_session in

@@ -185,25 +185,38 @@ static int tlcp_handshake_client_hello_pick_suite(struct tlcp_conn *conn, const 
 }
 
 /* tlcp_handshake_client_hello_resume looks the client's session ID up; a hit resumes when its suite is
- * offered and allowed and the SNI name is the same (RFC 6066 §3). */
-static void tlcp_handshake_client_hello_resume(struct tlcp_conn *conn, const struct tlcp_client_hello *hello)
+ * offered and allowed, the SNI name is the same (RFC 6066 §3), and a server that requires client
+ * authentication got the client's certificates in the full handshake. The resumed connection gets the
+ * client certificates kept with the session, so it reports the same client as the full handshake did. */
+static int tlcp_handshake_client_hello_resume(struct tlcp_conn *conn, const struct tlcp_client_hello *hello,
+                                              struct err *err)
 {
         struct tlcp_session_cache *cache = conn->config->session_cache;
         struct tlcp_session session;
-        if (cache == NULL || hello->session_id_len == 0 ||
-            !tlcp_session_cache_lookup(cache, &session, hello->session_id, hello->session_id_len,
-                                       tlcp_handshake_now(conn)))
-                return;
+        struct tlcp_session_certificates client = {0};
+        if (cache == NULL || hello->session_id_len == 0)
+                return SMT_OK;
+        int found = tlcp_session_cache_lookup(cache, &session, &client, hello->session_id, hello->session_id_len,
+                                              tlcp_handshake_now(conn), err);
+        if (found <= 0)
+                return found;
         const char *name = conn->has_server_name ? conn->server_name : "";
+        bool is_authenticated = client.sign_cert != NULL || conn->config->client_auth != TLCP_CLIENT_AUTH_REQUIRED;
         if (tlcp_handshake_client_hello_is_allowed(conn, hello, session.suite_id) &&
-            strcmp(session.server_name, name) == 0) {
+            strcmp(session.server_name, name) == 0 && is_authenticated) {
                 conn->is_resumed = true;
                 conn->suite = tlcp_suite_lookup(session.suite_id);
                 memcpy(conn->master_secret, session.master_secret, sizeof conn->master_secret);
                 memcpy(conn->session_id, session.id, session.id_len);
                 conn->session_id_len = session.id_len;
+                tlcp_handshake_peer_cleanup(&conn->peer);
+                conn->peer.sign_cert = client.sign_cert;
+                conn->peer.enc_cert = client.enc_cert;
+                client = (struct tlcp_session_certificates){0};
         }
+        tlcp_session_certificates_cleanup(&client);
         tlcp_session_wipe(&session);
+        return SMT_OK;
 }
 
 int tlcp_handshake_client_hello_recv(struct tlcp_conn *conn, struct buf_reader *body, struct err *err)
@@ -216,7 +229,7 @@ int tlcp_handshake_client_hello_recv(struct tlcp_conn *conn, struct buf_reader *
                                (unsigned)hello.client_version, (unsigned)TLCP_VERSION);
         memcpy(conn->client_random, hello.random, TLCP_RANDOM_LEN);
         TRY(tlcp_handshake_client_hello_select(conn, &hello, err));
-        tlcp_handshake_client_hello_resume(conn, &hello);
+        TRY(tlcp_handshake_client_hello_resume(conn, &hello, err));
         if (conn->is_resumed)
                 return SMT_OK;
         TRY(tlcp_handshake_client_hello_pick_suite(conn, &hello, err));

@@ -44,7 +44,7 @@ int tlcp_handshake_finished_change_cipher_spec_recv(struct tlcp_conn *conn, stru
 }
 
 /* tlcp_handshake_finished_remember keeps what resumption needs once our side is done: a client its session,
- * a server its cache entry after a full handshake. */
+ * a server its cache entry after a full handshake, with the client's certificates. */
 static int tlcp_handshake_finished_remember(struct tlcp_conn *conn, struct err *err)
 {
         struct tlcp_session session = {
@@ -62,7 +62,8 @@ static int tlcp_handshake_finished_remember(struct tlcp_conn *conn, struct err *
         } else if (conn->role == TLCP_ROLE_CLIENT) {
                 conn->has_session = true; /* the offered session goes on */
         } else if (!conn->is_resumed && conn->config->session_cache != NULL && session.id_len > 0) {
-                status = tlcp_session_cache_store(conn->config->session_cache, &session, err);
+                struct tlcp_session_certificates client = {conn->peer.sign_cert, conn->peer.enc_cert};
+                status = tlcp_session_cache_store(conn->config->session_cache, &session, &client, err);
         }
         tlcp_session_wipe(&session);
         explicit_bzero(conn->master_secret, sizeof conn->master_secret);

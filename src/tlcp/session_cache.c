@@ -11,6 +11,7 @@ struct tlcp_session_cache_entry {
         bool is_used;
         size_t bucket_next; /* next entry of the same bucket, or TLCP_SESSION_CACHE_NONE */
         struct tlcp_session session;
+        struct tlcp_session_certificates certificates; /* owned; handed out as copies */
 };
 
 struct tlcp_session_cache {
@@ -26,6 +27,28 @@ struct tlcp_session_cache {
 void tlcp_session_wipe(struct tlcp_session *session)
 {
         explicit_bzero(session, sizeof *session);
+}
+
+void tlcp_session_certificates_cleanup(struct tlcp_session_certificates *certificates)
+{
+        cert_free(certificates->sign_cert);
+        cert_free(certificates->enc_cert);
+        *certificates = (struct tlcp_session_certificates){0};
+}
+
+/* tlcp_session_certificates_copy makes out independent copies of in (NULL or NULL members: none). */
+static int tlcp_session_certificates_copy(struct tlcp_session_certificates *out,
+                                          const struct tlcp_session_certificates *in, struct err *err)
+{
+        *out = (struct tlcp_session_certificates){0};
+        int status = SMT_OK;
+        if (in != NULL && in->sign_cert != NULL)
+                status = cert_dup(&out->sign_cert, in->sign_cert, err);
+        if (status == SMT_OK && in != NULL && in->enc_cert != NULL)
+                status = cert_dup(&out->enc_cert, in->enc_cert, err);
+        if (status < 0)
+                tlcp_session_certificates_cleanup(out);
+        return status;
 }
 
 int tlcp_session_cache_new(struct tlcp_session_cache **out, size_t max_entries, time_t lifetime, struct err *err)
@@ -58,6 +81,8 @@ void tlcp_session_cache_free(struct tlcp_session_cache *cache)
 {
         if (cache == NULL)
                 return;
+        for (size_t i = 0; cache->entries != NULL && i < cache->max_entries; i++)
+                tlcp_session_certificates_cleanup(&cache->entries[i].certificates);
         if (cache->entries != NULL)
                 explicit_bzero(cache->entries, cache->max_entries * sizeof *cache->entries);
         free(cache->entries);
@@ -98,18 +123,25 @@ static void tlcp_session_cache_evict(struct tlcp_session_cache *cache, size_t in
         while (*link != index)
                 link = &cache->entries[*link].bucket_next;
         *link = entry->bucket_next;
+        tlcp_session_certificates_cleanup(&entry->certificates);
         explicit_bzero(entry, sizeof *entry);
         cache->count--;
 }
 
-int tlcp_session_cache_store(struct tlcp_session_cache *cache, const struct tlcp_session *session, struct err *err)
+int tlcp_session_cache_store(struct tlcp_session_cache *cache, const struct tlcp_session *session,
+                             const struct tlcp_session_certificates *certificates, struct err *err)
 {
         if (session->id_len == 0 || session->id_len > TLCP_SESSION_ID_MAX)
                 return SMT_ERR(err, SMT_EINVAL, "session cache: session ID of %zu bytes (1..%d)", session->id_len,
                                TLCP_SESSION_ID_MAX);
+        struct tlcp_session_certificates copies;
+        TRY(tlcp_session_certificates_copy(&copies, certificates, err));
         size_t existing = tlcp_session_cache_find(cache, session->id, session->id_len);
         if (existing != TLCP_SESSION_CACHE_NONE) {
-                cache->entries[existing].session = *session; /* same ID: same bucket, same slot */
+                struct tlcp_session_cache_entry *entry = &cache->entries[existing];
+                entry->session = *session; /* same ID: same bucket, same slot */
+                tlcp_session_certificates_cleanup(&entry->certificates);
+                entry->certificates = copies;
                 return SMT_OK;
         }
         size_t index = cache->ring_next;
@@ -119,26 +151,30 @@ int tlcp_session_cache_store(struct tlcp_session_cache *cache, const struct tlcp
         size_t bucket = tlcp_session_cache_bucket(cache, session->id, session->id_len);
         entry->is_used = true;
         entry->session = *session;
+        entry->certificates = copies;
         entry->bucket_next = cache->buckets[bucket];
         cache->buckets[bucket] = index;
         cache->count++;
         return SMT_OK;
 }
 
-bool tlcp_session_cache_lookup(struct tlcp_session_cache *cache, struct tlcp_session *out, const uint8_t *id,
-                               size_t id_len, time_t now)
+int tlcp_session_cache_lookup(struct tlcp_session_cache *cache, struct tlcp_session *out,
+                              struct tlcp_session_certificates *certificates, const uint8_t *id, size_t id_len,
+                              time_t now, struct err *err)
 {
         size_t index = tlcp_session_cache_find(cache, id, id_len);
         if (index == TLCP_SESSION_CACHE_NONE)
-                return false;
-        const struct tlcp_session *session = &cache->entries[index].session;
+                return 0;
+        const struct tlcp_session_cache_entry *entry = &cache->entries[index];
         /* A clock that went back keeps a session alive no longer than lifetime after it did. */
-        if (now - session->created >= cache->lifetime || session->created - now > cache->lifetime) {
+        if (now - entry->session.created >= cache->lifetime || entry->session.created - now > cache->lifetime) {
                 tlcp_session_cache_evict(cache, index);
-                return false;
+                return 0;
         }
-        *out = *session;
-        return true;
+        if (certificates != NULL)
+                TRY(tlcp_session_certificates_copy(certificates, &entry->certificates, err));
+        *out = entry->session;
+        return 1;
 }
 
 void tlcp_session_cache_remove(struct tlcp_session_cache *cache, const uint8_t *id, size_t id_len)

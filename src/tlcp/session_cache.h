@@ -3,7 +3,8 @@
  *
  * A session is plain data: copy it by assignment, wipe it with tlcp_session_wipe when done. The cache is a
  * ring of max_entries slots indexed by session ID: a new session takes the slot of the oldest one, and a
- * session older than lifetime seconds is never found again. Every entry that leaves the cache is wiped.
+ * session older than lifetime seconds is never found again. Every entry that leaves the cache is wiped, and
+ * the client certificates kept with it are freed.
  * Time is passed in by the caller (the connection uses config->verify_time when set, so tests control
  * the clock). A cache is not thread-safe: share it between connections of one thread only. */
 #ifndef SMT_TLCP_SESSION_CACHE_H
@@ -15,6 +16,7 @@
 #include <time.h>
 
 #include "base/err.h"
+#include "crypto/cert.h"
 #include "tlcp/messages.h"
 #include "tlcp/protocol.h"
 
@@ -30,6 +32,17 @@ struct tlcp_session {
 /* tlcp_session_wipe zeroes session, secret included. */
 void tlcp_session_wipe(struct tlcp_session *session);
 
+/* The client's certificates a server keeps with a session, so that a connection resuming it still knows
+ * who authenticated (an abbreviated handshake carries no Certificate). NULL members: none (the client did
+ * not authenticate, or sent its signing certificate alone). */
+struct tlcp_session_certificates {
+        struct cert *sign_cert;
+        struct cert *enc_cert;
+};
+
+/* tlcp_session_certificates_cleanup frees both certificates and sets them to NULL. */
+void tlcp_session_certificates_cleanup(struct tlcp_session_certificates *certificates);
+
 struct tlcp_session_cache;
 
 /* tlcp_session_cache_new makes a cache of max_entries (1..1,000,000) sessions that each live lifetime
@@ -40,15 +53,19 @@ int tlcp_session_cache_new(struct tlcp_session_cache **out, size_t max_entries, 
 /* tlcp_session_cache_free wipes every session and releases cache (NULL is fine). */
 void tlcp_session_cache_free(struct tlcp_session_cache *cache);
 
-/* tlcp_session_cache_store copies session (id_len 1..32, else SMT_EINVAL) into the cache: over the session
- * with the same ID (in its slot), else into the oldest slot (evicting its session when full). */
+/* tlcp_session_cache_store copies session (id_len 1..32, else SMT_EINVAL) into the cache, with copies of the
+ * client's certificates (certificates or its members may be NULL): over the session with the same ID (in its
+ * slot), else into the oldest slot (evicting its session when full). On failure the cache is unchanged. */
 int tlcp_session_cache_store(struct tlcp_session_cache *cache, const struct tlcp_session *session,
-                             struct err *err) SMT_MUST_USE;
+                             const struct tlcp_session_certificates *certificates, struct err *err) SMT_MUST_USE;
 
-/* tlcp_session_cache_lookup copies the session with id into *out and returns true; false when there is
- * none or it is older than the lifetime at now (then it is removed and wiped). */
-bool tlcp_session_cache_lookup(struct tlcp_session_cache *cache, struct tlcp_session *out, const uint8_t *id,
-                               size_t id_len, time_t now);
+/* tlcp_session_cache_lookup copies the session with id into *out and returns 1; 0 when there is none or it
+ * is older than the lifetime at now (then it is removed and wiped). With certificates not NULL it also gets
+ * new copies of the stored client certificates (free them with tlcp_session_certificates_cleanup); a
+ * failure to copy returns SMT_ENOMEM and nothing. */
+int tlcp_session_cache_lookup(struct tlcp_session_cache *cache, struct tlcp_session *out,
+                              struct tlcp_session_certificates *certificates, const uint8_t *id, size_t id_len,
+                              time_t now, struct err *err) SMT_MUST_USE;
 
 /* tlcp_session_cache_remove forgets the session with id, if any (a fatal alert ends a session, RFC 5246 §7.2). */
 void tlcp_session_cache_remove(struct tlcp_session_cache *cache, const uint8_t *id, size_t id_len);

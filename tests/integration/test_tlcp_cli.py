@@ -183,6 +183,12 @@ def test_resume_reuses_the_session(www, pki, suite):
     assert [page_facts(p)["resumed"] for p in pages] == ["no", "yes"]
     assert all(page_facts(p)["cipher suite"].startswith(suite) for p in pages)
     assert f"{suite}, resumed yes" in www.log()
+    # The server remembers who authenticated: the resumed connection shows the same client certificates.
+    expected_client = "C=CN, O=SM2 Test Bench, CN=tlcp-client" if suite.startswith("ECDHE") else "none"
+    for p in pages:
+        assert page_facts(p)["client signing certificate"] == expected_client
+        assert page_facts(p)["client encryption certificate"] == expected_client
+    assert f"{suite}, resumed yes, SNI localhost, client certificate {expected_client}" in www.log()
 
 
 def test_no_resumption_without_a_session_cache(start_server, pki):

@@ -142,23 +142,82 @@ static void test_session_needs_same_suite_and_name(void)
         handshake_fixture_cleanup(&f);
 }
 
-/* A resumed connection has no peer certificates (the session keeps none). */
-static void test_resumed_connection_has_no_peer_certificates(void)
+/* resume_once runs one connection offering session to a server with cache and client_auth; the client has
+ * its pair when has_pair. It returns the fixture after the handshake (the caller cleans it up). */
+static void resume_once(struct handshake_fixture *f, struct tlcp_session_cache *cache,
+                        const struct tlcp_session *session, enum tlcp_client_auth client_auth, bool has_pair)
+{
+        handshake_fixture_init(f, &pki);
+        f->client_config.resume = session;
+        f->client_config.client_credentials = has_pair ? &pki.client : NULL;
+        f->server_config.session_cache = cache;
+        f->server_config.client_auth = client_auth;
+        f->server_config.trust = pki.trust;
+        handshake_fixture_start(f);
+        handshake_fixture_run(f);
+        if (f->client_status != 0 || f->server_status != 0)
+                check_fail(__FILE__, __LINE__, "handshake: client %s (%s), server %s (%s)", err_name(f->client_status),
+                           f->client_err.msg, err_name(f->server_status), f->server_err.msg);
+}
+
+static void check_client_subject(const struct cert *cert)
+{
+        struct err err = {0};
+        char subject[CERT_NAME_TEXT_MAX];
+        CHECK(cert != NULL);
+        CHECK_OK(cert_subject_text(cert, subject, sizeof subject, &err), &err);
+        CHECK_STR(subject, "C=CN, O=SM2 Test Bench, CN=tlcp-client");
+}
+
+/* A server that authenticated the client in the full handshake still knows it on a resumed connection:
+ * the session cache keeps the client's certificates and hands the connection its own copies, for every
+ * suite. A client keeps no server certificates across resumption (it verified them when it made the
+ * session). */
+static void test_resumed_server_keeps_client_certificates(void)
+{
+        load_pki();
+        size_t n;
+        const struct tlcp_suite *all = tlcp_suite_all(&n);
+        for (size_t i = 0; i < n; i++) {
+                struct tlcp_session_cache *cache = new_cache(10, 3600);
+                struct tlcp_session first;
+                CHECK(!handshake(cache, NULL, (uint16_t)all[i].id, HANDSHAKE_FIXTURE_TIME, "localhost", &first));
+                struct handshake_fixture f;
+                resume_once(&f, cache, &first, TLCP_CLIENT_AUTH_REQUIRED, true);
+                CHECK(tlcp_conn_is_resumed(f.server));
+                check_client_subject(tlcp_conn_get_peer_sign_cert(f.server));
+                check_client_subject(tlcp_conn_get_peer_enc_cert(f.server));
+                CHECK(tlcp_conn_get_peer_sign_cert(f.client) == NULL);
+                handshake_fixture_cleanup(&f);
+                /* the cache still holds its own copies for the next resumption (the client sends no
+                 * certificates in an abbreviated handshake; it keeps its pair only to offer ECDHE) */
+                resume_once(&f, cache, &first, TLCP_CLIENT_AUTH_OPTIONAL, true);
+                CHECK(tlcp_conn_is_resumed(f.server));
+                check_client_subject(tlcp_conn_get_peer_sign_cert(f.server));
+                handshake_fixture_cleanup(&f);
+                tlcp_session_cache_free(cache);
+        }
+}
+
+/* A session made without client certificates resumes unauthenticated where they are optional, and never
+ * where they are required (one cache shared by two server configurations): there the client goes through
+ * a full handshake and authenticates. */
+static void test_unauthenticated_session_not_resumed_when_required(void)
 {
         load_pki();
         struct tlcp_session_cache *cache = new_cache(10, 3600);
-        struct tlcp_session first;
-        CHECK(!handshake(cache, NULL, TLCP_ECC_SM4_GCM_SM3, HANDSHAKE_FIXTURE_TIME, "localhost", &first));
         struct handshake_fixture f;
-        handshake_fixture_init(&f, &pki);
-        f.client_config.resume = &first;
-        f.server_config.session_cache = cache;
-        handshake_fixture_start(&f);
-        handshake_fixture_run(&f);
-        CHECK_EQ(f.client_status, 0);
-        CHECK(tlcp_conn_is_resumed(f.client));
-        CHECK(tlcp_conn_get_peer_sign_cert(f.client) == NULL);
+        resume_once(&f, cache, NULL, TLCP_CLIENT_AUTH_NONE, false);
+        struct tlcp_session first = *tlcp_conn_get_session(f.client);
+        handshake_fixture_cleanup(&f);
+        resume_once(&f, cache, &first, TLCP_CLIENT_AUTH_OPTIONAL, true);
+        CHECK(tlcp_conn_is_resumed(f.server));
         CHECK(tlcp_conn_get_peer_sign_cert(f.server) == NULL);
+        handshake_fixture_cleanup(&f);
+        resume_once(&f, cache, &first, TLCP_CLIENT_AUTH_REQUIRED, true);
+        CHECK(!tlcp_conn_is_resumed(f.server));
+        CHECK(!tlcp_conn_is_resumed(f.client));
+        check_client_subject(tlcp_conn_get_peer_sign_cert(f.server));
         handshake_fixture_cleanup(&f);
         tlcp_session_cache_free(cache);
 }
@@ -170,4 +229,5 @@ static void test_cleanup(void)
 
 CHECK_MAIN(CHECK_TEST(test_resumes_every_suite), CHECK_TEST(test_expired_session_is_not_resumed),
            CHECK_TEST(test_cache_size_limit_evicts_oldest), CHECK_TEST(test_session_needs_same_suite_and_name),
-           CHECK_TEST(test_resumed_connection_has_no_peer_certificates), CHECK_TEST(test_cleanup))
+           CHECK_TEST(test_resumed_server_keeps_client_certificates),
+           CHECK_TEST(test_unauthenticated_session_not_resumed_when_required), CHECK_TEST(test_cleanup))
