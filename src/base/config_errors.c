@@ -19,6 +19,10 @@ void config_error_add(struct config_errors *errors, size_t line, const char *fmt
         va_start(args, fmt);
         vsnprintf(error->text, sizeof error->text, fmt, args);
         va_end(args);
+        /* one line each, whatever a check's message or the file's name holds */
+        for (char *c = error->text; *c != 0; c++)
+                if ((unsigned char)*c < 0x20 || *c == 0x7f)
+                        *c = '?';
 }
 
 /* Insertion sort: stable, and a load keeps at most CONFIG_ERRORS_MAX messages, mostly in order already. */

@@ -208,6 +208,9 @@ static void test_checks_get_position_and_path(void)
         /* a single scalar is checked as the list's only item, at the key's path */
         EXPECT_ERROR("listeners: []\nsites:\n  - server_names: \"\"\n    upstreams: []\n",
                      "gw.yaml:3: sites[0].server_names: \"\" is not a host name");
+        /* a check's message with a control byte still makes one line */
+        EXPECT_ERROR("listeners: []\nsites:\n  - server_names: \"a\\nb\"\n    upstreams: []\n",
+                     "gw.yaml:3: sites[0].server_names: \"a?b\" is not a host name");
         /* a section's own check runs on the filled struct and reports at the mapping's line */
         EXPECT_ERROR(MINIMAL "    hsts: on\n", "gw.yaml:5: sites[0]: hsts needs tls_certs");
 }
