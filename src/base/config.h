@@ -30,11 +30,11 @@
 /* What a key holds, and so the C type at its destination. */
 enum config_type {
         CONFIG_STRING = 1,   /* char *, a heap copy */
-        CONFIG_INT,          /* int64_t, decimal, within min..max */
+        CONFIG_INT,          /* int64_t, decimal (no leading zero: "010" is not read as 8 or 10) */
         CONFIG_BOOL,         /* bool: true/false, yes/no, on/off (any case) */
         CONFIG_DURATION,     /* int64_t milliseconds: "250ms", "30s", "5m", "1h", "2d", "1h30m", "0" */
         CONFIG_SIZE,         /* int64_t bytes: "512", "16k", "1m", "2g" (powers of 1024; "kb", "KiB" too) */
-        CONFIG_ENUM,         /* int: the value of the matching name in names */
+        CONFIG_ENUM,         /* int (not an enum-typed field, whose size is the compiler's): names' value */
         CONFIG_STRING_LIST,  /* struct config_strings: a YAML sequence of scalars, or one scalar */
         CONFIG_SECTION,      /* the struct of section, embedded: a nested mapping */
         CONFIG_SECTION_LIST, /* struct config_list of section structs: a sequence of mappings */
@@ -71,9 +71,9 @@ struct config_key {
         const char *name;
         enum config_type type;
         size_t offset;                               /* offsetof(struct section, field) */
-        bool is_required;                            /* absent: "missing required key" */
+        bool is_required;                            /* absent: "missing required key"; [] counts */
         const char *default_text;                    /* absent and not required: parsed as if written */
-        int64_t min, max;                            /* CONFIG_INT/DURATION/SIZE bounds; both 0: any */
+        int64_t min, max;                            /* INT/DURATION (ms)/SIZE (bytes); both 0: any */
         const struct config_enum_name *names;        /* CONFIG_ENUM */
         const struct config_section_schema *section; /* CONFIG_SECTION, CONFIG_SECTION_LIST */
         config_check_fn *check;                      /* optional, after the value parsed */
@@ -103,8 +103,10 @@ struct config_errors {
 };
 
 /* config_load_file reads path and fills *out (a struct of root->struct_size bytes) from it. It returns 0
- * and overwrites all of *out, or returns SMT_ECONFIG (bad content), SMT_EIO (unreadable) or SMT_ENOMEM,
- * lists every problem in errors and leaves *out untouched. Free a loaded *out with config_free. */
+ * and overwrites all of *out, or returns SMT_ECONFIG (bad content), SMT_EIO (unreadable), SMT_EINVAL (over
+ * CONFIG_FILE_MAX) or SMT_ENOMEM, lists every problem in errors and leaves *out untouched. Free a loaded
+ * *out with config_free. To reload, load into a new struct and, on success only, swap it in and free the
+ * old one: a bad file then changes nothing. */
 int config_load_file(void *out, const struct config_section_schema *root, const char *path,
                      struct config_errors *errors) SMT_MUST_USE;
 

@@ -235,14 +235,17 @@ static int config_expected_error(const struct config_key *key, enum config_type 
 static int config_parse_enum(int *dest, const struct config_key *key, const struct config_node *node,
                              struct err *err)
 {
-        const char *closest = NULL;
-        size_t closest_distance = SIZE_MAX;
         for (size_t i = 0; key->names != NULL && key->names[i].name != NULL; i++) {
                 const char *name = key->names[i].name;
                 if (strlen(name) == node->text_len && memcmp(name, node->text, node->text_len) == 0) {
                         *dest = key->names[i].value;
                         return 0;
                 }
+        }
+        const char *closest = NULL;
+        size_t closest_distance = SIZE_MAX;
+        for (size_t i = 0; key->names != NULL && key->names[i].name != NULL; i++) {
+                const char *name = key->names[i].name;
                 size_t distance = config_distance(node->text, node->text_len, name, strlen(name));
                 if (distance < closest_distance && config_is_close(distance, name)) {
                         closest = name;
