@@ -52,8 +52,8 @@ int http_parser_init_request(struct http_parser *p, const struct http_limits *li
         return http_parser_init(p, HTTP_MESSAGE_REQUEST, limits, err);
 }
 
-int http_parser_init_response(struct http_parser *p, const struct http_limits *limits,
-                              struct buf_reader request_method, struct err *err)
+int http_parser_init_response(struct http_parser *p, const struct http_limits *limits, struct buf_reader request_method,
+                              struct err *err)
 {
         TRY(http_parser_init(p, HTTP_MESSAGE_RESPONSE, limits, err));
         /* Methods are case-sensitive (RFC 9110 §9.1): "head" is not HEAD. */
@@ -78,8 +78,7 @@ static int http_parser_start_line_too_long(const struct http_parser *p, struct e
 
 static int http_parser_head_too_large(const struct http_parser *p, struct err *err)
 {
-        return SMT_ERR(err, HTTP_ETOO_LARGE, "%s: head exceeds %zu bytes", http_parser_what(p),
-                       p->limits.max_head_len);
+        return SMT_ERR(err, HTTP_ETOO_LARGE, "%s: head exceeds %zu bytes", http_parser_what(p), p->limits.max_head_len);
 }
 
 /* http_parser_check_partial judges the unfinished line at the end of the len bytes so far. Its bounds are
@@ -113,8 +112,7 @@ static int http_parser_check_line(struct http_parser *p, struct buf_reader *line
 static int http_parser_parse_head(const struct http_parser *p, struct http_head *head, struct buf_reader in,
                                   struct err *err);
 
-int http_parser_parse(struct http_parser *p, struct http_head *head, const uint8_t *data, size_t len,
-                      struct err *err)
+int http_parser_parse(struct http_parser *p, struct http_head *head, const uint8_t *data, size_t len, struct err *err)
 {
         struct buf_reader in = buf_reader_make(data, len);
         if (p->head_len > 0) {
@@ -149,8 +147,9 @@ int http_parser_parse(struct http_parser *p, struct http_head *head, const uint8
                 else if (p->kind == HTTP_MESSAGE_RESPONSE)
                         return SMT_ERR(err, HTTP_EBAD_REQUEST, "response: empty status line");
                 else if (p->line_start > 2 * HTTP_LEADING_EMPTY_LINES_MAX)
-                        return SMT_ERR(err, HTTP_EBAD_REQUEST, "request: more than %d empty line before the "
-                                       "request line", HTTP_LEADING_EMPTY_LINES_MAX);
+                        return SMT_ERR(err, HTTP_EBAD_REQUEST,
+                                       "request: more than %d empty line before the request line",
+                                       HTTP_LEADING_EMPTY_LINES_MAX);
                 else
                         p->start_line_at = p->line_start;
         }
@@ -171,8 +170,7 @@ static int http_parser_version_parse(enum http_version *version, struct buf_read
         else if (memcmp(text.data, "HTTP/1.0", 8) == 0)
                 *version = HTTP_VERSION_1_0;
         else
-                return SMT_ERR(err, HTTP_EVERSION, "%s: version %s not supported (HTTP/1.1 or HTTP/1.0)", what,
-                               quoted);
+                return SMT_ERR(err, HTTP_EVERSION, "%s: version %s not supported (HTTP/1.1 or HTTP/1.0)", what, quoted);
         return SMT_OK;
 }
 
@@ -235,8 +233,8 @@ static int http_parser_absolute_target_check(struct http_head *head, struct err 
         bool is_http = http_parser_token_equals(scheme, "http") || http_parser_token_equals(scheme, "https");
         if (!is_http || !http_parser_read_byte_if(&r, ':') || !http_parser_read_byte_if(&r, '/') ||
             !http_parser_read_byte_if(&r, '/'))
-                return SMT_ERR(err, HTTP_EBAD_REQUEST, "request: request-target \"%s\" is neither a path nor an "
-                               "http(s) URI", quoted);
+                return SMT_ERR(err, HTTP_EBAD_REQUEST,
+                               "request: request-target \"%s\" is neither a path nor an http(s) URI", quoted);
         size_t n = 0;
         while (n < r.len && r.data[n] != '/' && r.data[n] != '?')
                 n++;
@@ -263,7 +261,8 @@ static int http_parser_target_check(struct http_head *head, struct err *err)
         if (head->target.len == 1 && head->target.data[0] == '*') {
                 head->target_form = HTTP_TARGET_ASTERISK;
                 if (!is_options)
-                        return SMT_ERR(err, HTTP_EBAD_REQUEST, "request: target \"*\" with a method other than OPTIONS");
+                        return SMT_ERR(err, HTTP_EBAD_REQUEST,
+                                       "request: target \"*\" with a method other than OPTIONS");
                 return SMT_OK;
         }
         head->target_form = HTTP_TARGET_ABSOLUTE;
@@ -324,8 +323,9 @@ static int http_parser_parse_head(const struct http_parser *p, struct http_head 
         }
         while (http_parser_read_line(&in, &line) == 0 && line.len > 0) {
                 if (head->num_fields == 0 && http_parser_is_ows(line.data[0]))
-                        return SMT_ERR(err, HTTP_EBAD_REQUEST, "%s: whitespace between the start line and the "
-                                       "first field (RFC 9112 §2.2)", what);
+                        return SMT_ERR(err, HTTP_EBAD_REQUEST,
+                                       "%s: whitespace between the start line and the first field (RFC 9112 §2.2)",
+                                       what);
                 TRY(http_parser_field_line_parse(&head->fields[head->num_fields], line, what, err));
                 head->num_fields++;
         }

@@ -129,7 +129,7 @@ struct http_parser {
         size_t line_start;    /* the line being scanned */
         size_t scanned;       /* bytes before this offset were searched for LF */
         size_t num_field_lines;
-        size_t head_len;      /* once the head was whole: a further call parses the same bytes again */
+        size_t head_len; /* once the head was whole: a further call parses the same bytes again */
 };
 
 /* http_parser_limits_default fills limits with the defaults named in struct http_limits. */
@@ -145,8 +145,8 @@ int http_parser_init_request(struct http_parser *p, const struct http_limits *li
 /* http_parser_init_response prepares p for the head of the response to a request whose method was
  * request_method (HEAD and CONNECT change the framing); limits NULL means the defaults. A 1xx response is
  * a whole message: parse the next head with a parser initialised again. */
-int http_parser_init_response(struct http_parser *p, const struct http_limits *limits,
-                              struct buf_reader request_method, struct err *err) SMT_MUST_USE;
+int http_parser_init_response(struct http_parser *p, const struct http_limits *limits, struct buf_reader request_method,
+                              struct err *err) SMT_MUST_USE;
 
 /* http_parser_parse looks at the len bytes at data (the message so far): SMT_EAGAIN when the head is not
  * whole yet, 0 with *head filled (borrowing data) once it is, or a refusal listed at the top of this file.
@@ -161,22 +161,22 @@ const struct http_field *http_parser_lookup_field(const struct http_head *head, 
 bool http_parser_token_equals(struct buf_reader s, const char *token);
 
 enum http_parser_body_state {
-        HTTP_BODY_LENGTH = 1,   /* inside a Content-Length body */
-        HTTP_BODY_UNTIL_CLOSE,  /* everything until http_parser_body_finish */
-        HTTP_BODY_CHUNK_SIZE,   /* expecting a chunk-size line */
-        HTTP_BODY_CHUNK_DATA,   /* inside a chunk's data */
+        HTTP_BODY_LENGTH = 1,     /* inside a Content-Length body */
+        HTTP_BODY_UNTIL_CLOSE,    /* everything until http_parser_body_finish */
+        HTTP_BODY_CHUNK_SIZE,     /* expecting a chunk-size line */
+        HTTP_BODY_CHUNK_DATA,     /* inside a chunk's data */
         HTTP_BODY_CHUNK_DATA_END, /* expecting the CRLF after a chunk's data */
-        HTTP_BODY_TRAILER,      /* expecting a trailer field line or the final empty line */
-        HTTP_BODY_DONE          /* the message ended */
+        HTTP_BODY_TRAILER,        /* expecting a trailer field line or the final empty line */
+        HTTP_BODY_DONE            /* the message ended */
 };
 
 /* struct http_parser_body: a streaming body decoder; init per message. */
 struct http_parser_body {
         struct http_limits limits;
         enum http_parser_body_state state;
-        uint64_t remaining;   /* bytes left in the Content-Length body or the current chunk */
-        size_t scanned;       /* bytes of an unfinished line already searched for LF */
-        size_t trailer_len;   /* bytes of trailer section so far */
+        uint64_t remaining; /* bytes left in the Content-Length body or the current chunk */
+        size_t scanned;     /* bytes of an unfinished line already searched for LF */
+        size_t trailer_len; /* bytes of trailer section so far */
         size_t num_trailers;
 };
 

@@ -66,8 +66,9 @@ static int http_parser_quoted_string_read(struct buf_reader *r, const char *quot
                 if (c == '\\' && buf_read_u8(r, &c) != 0)
                         break;
                 if (!http_parser_is_field_byte(c))
-                        return SMT_ERR(err, HTTP_EBAD_REQUEST, "chunked body: byte 0x%02x in a quoted chunk "
-                                       "extension value in \"%s\"", c, quoted);
+                        return SMT_ERR(err, HTTP_EBAD_REQUEST,
+                                       "chunked body: byte 0x%02x in a quoted chunk extension value in \"%s\"", c,
+                                       quoted);
         }
         return SMT_ERR(err, HTTP_EBAD_REQUEST, "chunked body: unterminated quoted string in \"%s\"", quoted);
 }
@@ -82,13 +83,13 @@ static int http_parser_chunk_extensions_check(struct buf_reader r, const char *q
                 if (r.len == 0)
                         return SMT_ERR(err, HTTP_EBAD_REQUEST, "chunked body: trailing whitespace in \"%s\"", quoted);
                 if (!http_parser_read_byte_if(&r, ';'))
-                        return SMT_ERR(err, HTTP_EBAD_REQUEST, "chunked body: byte 0x%02x where ';' belongs in "
-                                       "\"%s\"", r.data[0], quoted);
+                        return SMT_ERR(err, HTTP_EBAD_REQUEST, "chunked body: byte 0x%02x where ';' belongs in \"%s\"",
+                                       r.data[0], quoted);
                 http_parser_skip_ows(&r);
                 http_parser_read_token(&r, &name);
                 if (name.len == 0)
-                        return SMT_ERR(err, HTTP_EBAD_REQUEST, "chunked body: chunk extension without a name in "
-                                       "\"%s\"", quoted);
+                        return SMT_ERR(err, HTTP_EBAD_REQUEST, "chunked body: chunk extension without a name in \"%s\"",
+                                       quoted);
                 struct buf_reader before_value = r;
                 http_parser_skip_ows(&r);
                 if (!http_parser_read_byte_if(&r, '=')) {
@@ -102,8 +103,8 @@ static int http_parser_chunk_extensions_check(struct buf_reader r, const char *q
                 }
                 http_parser_read_token(&r, &value);
                 if (value.len == 0)
-                        return SMT_ERR(err, HTTP_EBAD_REQUEST, "chunked body: chunk extension without a value "
-                                       "after '=' in \"%s\"", quoted);
+                        return SMT_ERR(err, HTTP_EBAD_REQUEST,
+                                       "chunked body: chunk extension without a value after '=' in \"%s\"", quoted);
         }
         return SMT_OK;
 }
@@ -118,14 +119,15 @@ static int http_parser_chunk_line_parse(uint64_t *size, struct buf_reader line, 
         while (n < line.len && http_parser_is_hex_digit(line.data[n])) {
                 uint8_t c = line.data[n++];
                 if (n > HTTP_CHUNK_SIZE_DIGITS_MAX)
-                        return SMT_ERR(err, HTTP_EBAD_REQUEST, "chunked body: chunk size \"%s\" has more than %d hex "
-                                       "digits", quoted, HTTP_CHUNK_SIZE_DIGITS_MAX);
+                        return SMT_ERR(err, HTTP_EBAD_REQUEST,
+                                       "chunked body: chunk size \"%s\" has more than %d hex digits", quoted,
+                                       HTTP_CHUNK_SIZE_DIGITS_MAX);
                 unsigned digit = http_parser_is_digit(c) ? (unsigned)(c - '0') : (unsigned)((c | 0x20) - 'a' + 10);
                 value = value << 4 | digit;
         }
         if (n == 0)
-                return SMT_ERR(err, HTTP_EBAD_REQUEST, "chunked body: chunk-size line \"%s\" does not start with a "
-                               "hex digit", quoted);
+                return SMT_ERR(err, HTTP_EBAD_REQUEST,
+                               "chunked body: chunk-size line \"%s\" does not start with a hex digit", quoted);
         TRY(buf_skip(&line, n));
         TRY(http_parser_chunk_extensions_check(line, quoted, err));
         *size = value;
@@ -146,7 +148,7 @@ static int http_parser_body_chunk_size(struct http_parser_body *body, struct buf
         int status = http_parser_find_line(*rest, &body->scanned, &line, &line_end);
         if (status == SMT_EAGAIN)
                 return rest->len > body->limits.max_chunk_line_len + 1 ? http_parser_chunk_line_too_long(body, err)
-                                                                        : SMT_EAGAIN;
+                                                                       : SMT_EAGAIN;
         TRY(status);
         size_t content_len = line.len > 0 && line.data[line.len - 1] == '\r' ? line.len - 1 : line.len;
         if (content_len > body->limits.max_chunk_line_len)
@@ -183,8 +185,8 @@ static int http_parser_trailer_too_large(const struct http_parser_body *body, st
 
 /* RFC 9112 §7.1.2: trailer fields follow the rules of header fields; RFC 9110 §6.5.1 forbids framing
  * fields there, which a recipient merging trailers into the head would otherwise act on. */
-static int http_parser_body_trailer(struct http_parser_body *body, struct http_body_part *part,
-                                    struct buf_reader *rest, struct err *err)
+static int http_parser_body_trailer(struct http_parser_body *body, struct http_body_part *part, struct buf_reader *rest,
+                                    struct err *err)
 {
         struct buf_reader line;
         size_t line_end;

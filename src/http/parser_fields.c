@@ -37,8 +37,8 @@ static bool http_parser_is_token(struct buf_reader s)
 
 /* RFC 9110 §8.6: Content-Length = 1*DIGIT. Every other spelling ("+5", "5 5", "5, 5") and every repetition
  * (even of the same value, which §8.6 tolerates) is refused: parsers that disagree on them smuggle. */
-static int http_parser_content_length(struct http_head *head, struct http_parser_seen *seen,
-                                      struct buf_reader value, const char *what, struct err *err)
+static int http_parser_content_length(struct http_head *head, struct http_parser_seen *seen, struct buf_reader value,
+                                      const char *what, struct err *err)
 {
         (void)seen;
         char quoted[HTTP_QUOTE_LEN];
@@ -64,8 +64,8 @@ static int http_parser_content_length(struct http_head *head, struct http_parser
 
 /* RFC 9112 §6.1, §7: a list of codings whose last is chunked, which appears once; §6.3 rule 4 makes a
  * request whose final coding is not chunked a 400; §6.1 makes codings we do not know a 501. */
-static int http_parser_transfer_encoding(struct http_head *head, struct http_parser_seen *seen,
-                                         struct buf_reader value, const char *what, struct err *err)
+static int http_parser_transfer_encoding(struct http_head *head, struct http_parser_seen *seen, struct buf_reader value,
+                                         const char *what, struct err *err)
 {
         char quoted[HTTP_QUOTE_LEN];
         http_parser_quote(quoted, value);
@@ -77,22 +77,24 @@ static int http_parser_transfer_encoding(struct http_head *head, struct http_par
         while (has_more) {
                 has_more = http_parser_list_next(&rest, &coding);
                 if (!http_parser_is_token(coding))
-                        return SMT_ERR(err, HTTP_EBAD_REQUEST, "%s: Transfer-Encoding \"%s\" is not a list of "
-                                       "codings (empty or malformed element)", what, quoted);
+                        return SMT_ERR(
+                            err, HTTP_EBAD_REQUEST,
+                            "%s: Transfer-Encoding \"%s\" is not a list of codings (empty or malformed element)", what,
+                            quoted);
                 if (is_chunked_last)
-                        return SMT_ERR(err, HTTP_EBAD_REQUEST, "%s: Transfer-Encoding \"%s\": chunked is not "
-                                       "the final coding", what, quoted);
+                        return SMT_ERR(err, HTTP_EBAD_REQUEST,
+                                       "%s: Transfer-Encoding \"%s\": chunked is not the final coding", what, quoted);
                 is_chunked_last = http_parser_token_equals(coding, "chunked");
                 if (!is_chunked_last && unsupported.len == 0)
                         unsupported = coding;
         }
         if (!is_chunked_last)
-                return SMT_ERR(err, HTTP_EBAD_REQUEST, "%s: Transfer-Encoding \"%s\" does not end in chunked",
-                               what, quoted);
+                return SMT_ERR(err, HTTP_EBAD_REQUEST, "%s: Transfer-Encoding \"%s\" does not end in chunked", what,
+                               quoted);
         if (unsupported.len > 0) {
                 http_parser_quote(quoted, unsupported);
-                return SMT_ERR(err, HTTP_EUNSUPPORTED, "%s: transfer coding \"%s\" not supported (only chunked)",
-                               what, quoted);
+                return SMT_ERR(err, HTTP_EUNSUPPORTED, "%s: transfer coding \"%s\" not supported (only chunked)", what,
+                               quoted);
         }
         head->is_chunked = true;
         return SMT_OK;
@@ -178,8 +180,8 @@ static int http_parser_expect(struct http_head *head, struct http_parser_seen *s
                 if (!http_parser_token_equals(expectation, "100-continue")) {
                         char quoted[HTTP_QUOTE_LEN];
                         http_parser_quote(quoted, expectation);
-                        return SMT_ERR(err, HTTP_EEXPECTATION, "%s: expectation \"%s\" not supported "
-                                       "(only 100-continue)", what, quoted);
+                        return SMT_ERR(err, HTTP_EEXPECTATION,
+                                       "%s: expectation \"%s\" not supported (only 100-continue)", what, quoted);
                 }
                 head->expects_continue = true;
         }
@@ -192,6 +194,7 @@ struct http_parser_field_rule {
         http_parser_field_fn handle;
 };
 
+/* clang-format off */
 static const struct http_parser_field_rule http_parser_field_rules[] = {
     /* name                 request only   handler */
     {"Content-Length",      false,         http_parser_content_length},
@@ -201,6 +204,7 @@ static const struct http_parser_field_rule http_parser_field_rules[] = {
     {"Upgrade",             false,         http_parser_upgrade},
     {"Expect",              true,          http_parser_expect},
 };
+/* clang-format on */
 
 static int http_parser_fields_read(struct http_head *head, struct http_parser_seen *seen, bool is_request,
                                    const char *what, struct err *err)
@@ -241,8 +245,7 @@ static bool http_parser_is_keep_alive(const struct http_head *head)
         return head->version == HTTP_VERSION_1_1 || (head->connection & HTTP_CONNECTION_KEEP_ALIVE);
 }
 
-static void http_parser_derive(struct http_head *head, const struct http_parser_seen *seen,
-                               const struct http_parser *p)
+static void http_parser_derive(struct http_head *head, const struct http_parser_seen *seen, const struct http_parser *p)
 {
         bool is_request = p->kind == HTTP_MESSAGE_REQUEST;
         head->framing = http_parser_framing(head, p);

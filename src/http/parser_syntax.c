@@ -120,29 +120,28 @@ static int http_parser_field_value_check(struct buf_reader name, struct buf_read
         http_parser_quote(quoted, name);
         uint8_t c = value.data[n];
         const char *kind = c == 0 ? "NUL" : c == '\r' ? "bare CR" : "control byte";
-        return SMT_ERR(err, HTTP_EBAD_REQUEST, "%s: %s (0x%02x) in the value of field \"%s\"", what, kind, c,
-                       quoted);
+        return SMT_ERR(err, HTTP_EBAD_REQUEST, "%s: %s (0x%02x) in the value of field \"%s\"", what, kind, c, quoted);
 }
 
-int http_parser_field_line_parse(struct http_field *field, struct buf_reader line, const char *what,
-                                 struct err *err)
+int http_parser_field_line_parse(struct http_field *field, struct buf_reader line, const char *what, struct err *err)
 {
         char quoted[HTTP_QUOTE_LEN];
         uint8_t first = 0;
         if (buf_peek_u8(&line, &first) == 0 && http_parser_is_ows(first))
-                return SMT_ERR(err, HTTP_EBAD_REQUEST, "%s: obs-fold (a field line starting with whitespace) "
-                               "is not allowed (RFC 9112 §5.2)", what);
+                return SMT_ERR(err, HTTP_EBAD_REQUEST,
+                               "%s: obs-fold (a field line starting with whitespace) is not allowed (RFC 9112 §5.2)",
+                               what);
         http_parser_read_token(&line, &field->name);
         http_parser_quote(quoted, field->name);
         uint8_t next;
         if (buf_read_u8(&line, &next) != 0)
                 return SMT_ERR(err, HTTP_EBAD_REQUEST, "%s: field line \"%s\" has no colon", what, quoted);
         if (http_parser_is_ows(next) && field->name.len > 0)
-                return SMT_ERR(err, HTTP_EBAD_REQUEST, "%s: whitespace between field name \"%s\" and colon "
-                               "(RFC 9112 §5.1)", what, quoted);
+                return SMT_ERR(err, HTTP_EBAD_REQUEST,
+                               "%s: whitespace between field name \"%s\" and colon (RFC 9112 §5.1)", what, quoted);
         if (next != ':')
-                return SMT_ERR(err, HTTP_EBAD_REQUEST, "%s: byte 0x%02x in field name \"%s\" (not a token)", what,
-                               next, quoted);
+                return SMT_ERR(err, HTTP_EBAD_REQUEST, "%s: byte 0x%02x in field name \"%s\" (not a token)", what, next,
+                               quoted);
         if (field->name.len == 0)
                 return SMT_ERR(err, HTTP_EBAD_REQUEST, "%s: field line with an empty name", what);
         TRY(http_parser_field_value_check(field->name, line, what, err));
@@ -154,8 +153,8 @@ int http_parser_field_line_parse(struct http_field *field, struct buf_reader lin
  * are refused because no DNS name needs them and they help confuse host matching. */
 static bool http_parser_is_reg_name_byte(uint8_t c)
 {
-        return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-' ||
-               c == '.' || c == '_' || c == '~';
+        return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-' || c == '.' ||
+               c == '_' || c == '~';
 }
 
 static bool http_parser_is_ip_literal_byte(uint8_t c)
@@ -179,8 +178,7 @@ static bool http_parser_port_is_valid(struct buf_reader port)
         return value <= 65535;
 }
 
-int http_parser_authority_check(struct buf_reader authority, bool is_port_required, const char *what,
-                                struct err *err)
+int http_parser_authority_check(struct buf_reader authority, bool is_port_required, const char *what, struct err *err)
 {
         char quoted[HTTP_QUOTE_LEN];
         http_parser_quote(quoted, authority);

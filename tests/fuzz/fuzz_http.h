@@ -94,7 +94,8 @@ static void fuzz_check_head(const struct fuzz_http_config *cfg, const struct htt
                 abort();
         if (h->has_content_length && h->content_length > INT64_MAX)
                 abort();
-        if (!cfg->is_response && (!fuzz_is_token(h->method) || h->target.len == 0 || h->framing == HTTP_FRAMING_UNTIL_CLOSE))
+        if (!cfg->is_response &&
+            (!fuzz_is_token(h->method) || h->target.len == 0 || h->framing == HTTP_FRAMING_UNTIL_CLOSE))
                 abort();
         if (!cfg->is_response && h->version == HTTP_VERSION_1_1 && !h->has_host)
                 abort();
@@ -108,9 +109,20 @@ static void fuzz_check_head(const struct fuzz_http_config *cfg, const struct htt
 
 static void fuzz_put_head(struct fuzz_transcript *t, const uint8_t *base, size_t len, const struct http_head *h)
 {
-        uint64_t facts[] = {h->head_len, h->version, h->target_form, (uint64_t)h->status, h->num_fields, h->framing,
-                            h->has_content_length, h->content_length, h->is_chunked, h->connection, h->is_keep_alive,
-                            h->has_host, h->is_websocket_upgrade, h->expects_continue};
+        uint64_t facts[] = {h->head_len,
+                            h->version,
+                            h->target_form,
+                            (uint64_t)h->status,
+                            h->num_fields,
+                            h->framing,
+                            h->has_content_length,
+                            h->content_length,
+                            h->is_chunked,
+                            h->connection,
+                            h->is_keep_alive,
+                            h->has_host,
+                            h->is_websocket_upgrade,
+                            h->expects_continue};
         fuzz_put(t, facts, sizeof facts);
         const struct buf_reader slices[] = {h->method, h->target, h->reason, h->host, h->authority, h->upgrade};
         for (size_t i = 0; i < sizeof slices / sizeof slices[0]; i++)
@@ -137,11 +149,10 @@ static int fuzz_head(struct http_head *head, const struct fuzz_http_config *cfg,
         struct http_parser p;
         fuzz_limits(cfg, &limits);
         const char *method = methods[(cfg->methods >> (2 * (index % 4))) & 3];
-        int status = cfg->is_response ? http_parser_init_response(&p, &limits,
-                                                                  buf_reader_make((const uint8_t *)method,
-                                                                                  strlen(method)),
-                                                                  err)
-                                      : http_parser_init_request(&p, &limits, err);
+        int status =
+            cfg->is_response
+                ? http_parser_init_response(&p, &limits, buf_reader_make((const uint8_t *)method, strlen(method)), err)
+                : http_parser_init_request(&p, &limits, err);
         if (status != 0)
                 abort();
         if (!is_bytewise)
@@ -177,7 +188,8 @@ static int fuzz_body(struct fuzz_transcript *t, const struct fuzz_http_config *c
                 if (used > avail - *pos || (used == 0 && part.data.len == 0 && !part.has_trailer && !part.is_end))
                         abort();
                 /* Data lies in what was consumed; only its bytes are recorded, as pieces differ between runs. */
-                if (part.data.len > 0 && (part.data.data < data + *pos || part.data.data + part.data.len > data + *pos + used))
+                if (part.data.len > 0 &&
+                    (part.data.data < data + *pos || part.data.data + part.data.len > data + *pos + used))
                         abort();
                 fuzz_put(t, part.data.data, part.data.len);
                 if (part.has_trailer) {

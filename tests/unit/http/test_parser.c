@@ -49,10 +49,8 @@ static void parser_init(struct http_parser *p, const char *request_method)
         if (request_method == NULL)
                 CHECK_OK(http_parser_init_request(p, NULL, &err), &err);
         else
-                CHECK_OK(http_parser_init_response(p, NULL,
-                                                   buf_reader_make((const uint8_t *)request_method,
-                                                                   strlen(request_method)),
-                                                   &err),
+                CHECK_OK(http_parser_init_response(
+                             p, NULL, buf_reader_make((const uint8_t *)request_method, strlen(request_method)), &err),
                          &err);
 }
 
@@ -79,8 +77,9 @@ static void parse_head(struct http_head *head, const char *request_method, const
 static void test_request_origin_form(void)
 {
         static struct http_head head;
-        parse_head(&head, NULL, "GET /index.html?q=1&r=%20 HTTP/1.1\r\nHost: example.com\r\n"
-                                "User-Agent:  curl/8.0 \t\r\nAccept: */*\r\n\r\n");
+        parse_head(&head, NULL,
+                   "GET /index.html?q=1&r=%20 HTTP/1.1\r\nHost: example.com\r\n"
+                   "User-Agent:  curl/8.0 \t\r\nAccept: */*\r\n\r\n");
         check_slice(head.method, "GET");
         check_slice(head.target, "/index.html?q=1&r=%20");
         CHECK_EQ(head.target_form, HTTP_TARGET_ORIGIN);
@@ -140,8 +139,9 @@ static void test_request_http10(void)
         CHECK(head.is_keep_alive);
         CHECK_EQ(head.connection, HTTP_CONNECTION_KEEP_ALIVE);
         /* Expect and Upgrade mean nothing in HTTP/1.0 (RFC 9110 §10.1.1, §7.8). */
-        parse_head(&head, NULL, "GET / HTTP/1.0\r\nExpect: 100-continue\r\nConnection: upgrade\r\n"
-                                "Upgrade: websocket\r\n\r\n");
+        parse_head(&head, NULL,
+                   "GET / HTTP/1.0\r\nExpect: 100-continue\r\nConnection: upgrade\r\n"
+                   "Upgrade: websocket\r\n\r\n");
         CHECK(!head.expects_continue && !head.is_websocket_upgrade);
 }
 
@@ -190,19 +190,22 @@ static void test_request_expect_continue(void)
 static void test_request_websocket_upgrade(void)
 {
         static struct http_head head;
-        parse_head(&head, NULL, "GET /chat HTTP/1.1\r\nHost: h\r\nConnection: keep-alive, Upgrade\r\n"
-                                "Upgrade: websocket\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                                "Sec-WebSocket-Version: 13\r\n\r\n");
+        parse_head(&head, NULL,
+                   "GET /chat HTTP/1.1\r\nHost: h\r\nConnection: keep-alive, Upgrade\r\n"
+                   "Upgrade: websocket\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                   "Sec-WebSocket-Version: 13\r\n\r\n");
         CHECK(head.is_websocket_upgrade);
         CHECK_EQ(head.connection, HTTP_CONNECTION_KEEP_ALIVE | HTTP_CONNECTION_UPGRADE);
         check_slice(head.upgrade, "websocket");
-        parse_head(&head, NULL, "GET /chat HTTP/1.1\r\nHost: h\r\nConnection: upgrade\r\nUpgrade: h2c, WebSocket\r\n\r\n");
+        parse_head(&head, NULL,
+                   "GET /chat HTTP/1.1\r\nHost: h\r\nConnection: upgrade\r\nUpgrade: h2c, WebSocket\r\n\r\n");
         CHECK(head.is_websocket_upgrade);
         /* Upgrade without the Connection option, or not on GET, or another protocol: no WebSocket. */
         parse_head(&head, NULL, "GET /chat HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\n\r\n");
         CHECK(!head.is_websocket_upgrade);
-        parse_head(&head, NULL, "POST /chat HTTP/1.1\r\nHost: h\r\nConnection: upgrade\r\nUpgrade: websocket\r\n"
-                                "Content-Length: 0\r\n\r\n");
+        parse_head(&head, NULL,
+                   "POST /chat HTTP/1.1\r\nHost: h\r\nConnection: upgrade\r\nUpgrade: websocket\r\n"
+                   "Content-Length: 0\r\n\r\n");
         CHECK(!head.is_websocket_upgrade);
         parse_head(&head, NULL, "GET / HTTP/1.1\r\nHost: h\r\nConnection: upgrade\r\nUpgrade: h2c\r\n\r\n");
         CHECK(!head.is_websocket_upgrade);
@@ -320,8 +323,9 @@ static void test_response_framings(void)
 static void test_response_upgrade_and_versions(void)
 {
         static struct http_head head;
-        parse_head(&head, "GET", "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                                 "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n");
+        parse_head(&head, "GET",
+                   "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                   "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n");
         CHECK_EQ(head.status, 101);
         CHECK(head.is_websocket_upgrade);
         CHECK_EQ(head.framing, HTTP_FRAMING_NONE);

@@ -29,11 +29,10 @@ static void decoded_add(struct decoded *out, const struct http_body_part *part)
                 memcpy(out->data + out->data_len, part->data.data, part->data.len);
         out->data_len += part->data.len;
         if (part->has_trailer)
-                out->trailers_len += (size_t)snprintf(out->trailers + out->trailers_len,
-                                                      sizeof out->trailers - out->trailers_len, "%.*s: %.*s\n",
-                                                      (int)part->trailer.name.len, (const char *)part->trailer.name.data,
-                                                      (int)part->trailer.value.len,
-                                                      (const char *)part->trailer.value.data);
+                out->trailers_len +=
+                    (size_t)snprintf(out->trailers + out->trailers_len, sizeof out->trailers - out->trailers_len,
+                                     "%.*s: %.*s\n", (int)part->trailer.name.len, (const char *)part->trailer.name.data,
+                                     (int)part->trailer.value.len, (const char *)part->trailer.value.data);
 }
 
 /* decode runs a decoder over in as a connection would: step bytes more each time it asks (0: all at once),
@@ -208,7 +207,8 @@ static void check_truncated(enum http_framing framing, uint64_t length, const ch
 static void test_truncated_at_close(void)
 {
         check_truncated(HTTP_FRAMING_LENGTH, 10, TEXT("1234567"), "body: connection closed with 3 bytes missing");
-        check_truncated(HTTP_FRAMING_CHUNKED, 0, TEXT("5\r\nhel"), "chunked body: connection closed before the last chunk");
+        check_truncated(HTTP_FRAMING_CHUNKED, 0, TEXT("5\r\nhel"),
+                        "chunked body: connection closed before the last chunk");
         check_truncated(HTTP_FRAMING_CHUNKED, 0, TEXT("5\r\nhello\r"),
                         "chunked body: connection closed before the last chunk");
         check_truncated(HTTP_FRAMING_CHUNKED, 0, TEXT("5\r\nhello\r\n0"),
@@ -253,7 +253,8 @@ static void test_chunk_size_vectors(void)
              "chunked body: chunk-size line \"+5\" does not start with a hex digit"},
             {TEXT("\r\nhello\r\n0\r\n\r\n"), HTTP_EBAD_REQUEST,
              "chunked body: chunk-size line \"\" does not start with a hex digit"},
-            {TEXT("5g\r\nhello\r\n0\r\n\r\n"), HTTP_EBAD_REQUEST, "chunked body: byte 0x67 where ';' belongs in \"5g\""},
+            {TEXT("5g\r\nhello\r\n0\r\n\r\n"), HTTP_EBAD_REQUEST,
+             "chunked body: byte 0x67 where ';' belongs in \"5g\""},
             {TEXT("5\0\r\nhello\r\n0\r\n\r\n"), HTTP_EBAD_REQUEST,
              "chunked body: byte 0x00 where ';' belongs in \"5\\x00\""},
             {TEXT("5\nhello\r\n0\r\n\r\n"), HTTP_EBAD_REQUEST,
@@ -334,13 +335,15 @@ static void test_chunked_limits(void)
         };
         check_body_refusals(refusals, 1);
         text = repeated("5;", "a", 5000, "", &len); /* still arriving */
-        refusals[0] = (struct body_refusal){text, len, HTTP_EBAD_REQUEST, "chunked body: chunk-size line exceeds 4096 bytes"};
+        refusals[0] =
+            (struct body_refusal){text, len, HTTP_EBAD_REQUEST, "chunked body: chunk-size line exceeds 4096 bytes"};
         check_body_refusals(refusals, 1);
         text = repeated("0\r\n", "X-T: 1\r\n", 101, "\r\n", &len);
         refusals[0] = (struct body_refusal){text, len, HTTP_ETOO_LARGE, "trailer: more than 100 trailer fields"};
         check_body_refusals(refusals, 1);
         text = repeated("0\r\nX-Big: ", "b", 40000, "\r\n\r\n", &len);
-        refusals[0] = (struct body_refusal){text, len, HTTP_ETOO_LARGE, "chunked body: trailer section exceeds 32768 bytes"};
+        refusals[0] =
+            (struct body_refusal){text, len, HTTP_ETOO_LARGE, "chunked body: trailer section exceeds 32768 bytes"};
         check_body_refusals(refusals, 1);
         /* At the bounds: a 4096-byte chunk-size line and 100 trailers pass. */
         static struct decoded d;
@@ -361,10 +364,8 @@ static void next_head(struct http_head *head, const char *request_method, const 
         if (request_method == NULL)
                 CHECK_OK(http_parser_init_request(&p, NULL, &err), &err);
         else
-                CHECK_OK(http_parser_init_response(&p, NULL,
-                                                   buf_reader_make((const uint8_t *)request_method,
-                                                                   strlen(request_method)),
-                                                   &err),
+                CHECK_OK(http_parser_init_response(
+                             &p, NULL, buf_reader_make((const uint8_t *)request_method, strlen(request_method)), &err),
                          &err);
         CHECK_OK(http_parser_parse(&p, head, (const uint8_t *)data, len, &err), &err);
 }
