@@ -115,7 +115,7 @@ struct http_head {
         struct buf_reader authority; /* requests: the target's authority (absolute and authority forms), else host */
         struct buf_reader upgrade;   /* the Upgrade value, empty when absent */
         bool is_websocket_upgrade;   /* GET (or 101) over HTTP/1.1 with Connection: upgrade, Upgrade: websocket */
-        bool expects_continue;       /* an HTTP/1.1 request with Expect: 100-continue */
+        bool expects_continue;       /* an HTTP/1.1 request with a body and Expect: 100-continue */
 };
 
 /* struct http_parser: scanning state for one head; init before each message. */

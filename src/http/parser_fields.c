@@ -255,7 +255,8 @@ static void http_parser_derive(struct http_head *head, const struct http_parser_
         bool is_get = head->method.len == 3 && memcmp(head->method.data, "GET", 3) == 0;
         head->is_websocket_upgrade = is_http11 && (is_request ? is_get : head->status == 101) &&
                                      (head->connection & HTTP_CONNECTION_UPGRADE) && seen->is_upgrade_websocket;
-        head->expects_continue = head->expects_continue && is_http11;
+        /* §10.1.1: a client sends 100-continue only with content; without, there is nothing to wait for. */
+        head->expects_continue = head->expects_continue && is_http11 && head->framing != HTTP_FRAMING_NONE;
         if (is_request && (head->target_form == HTTP_TARGET_ORIGIN || head->target_form == HTTP_TARGET_ASTERISK))
                 head->authority = head->host;
 }

@@ -183,7 +183,13 @@ static void test_request_expect_continue(void)
         CHECK(head.expects_continue);
         parse_head(&head, NULL, "PUT /f HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nExpect: 100-Continue\r\n\r\n");
         CHECK(head.expects_continue); /* RFC 9110 §10.1.1: case-insensitive */
+        parse_head(&head, NULL,
+                   "PUT /f HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\nExpect: 100-continue\r\n\r\n");
+        CHECK(head.expects_continue);
         parse_head(&head, NULL, "PUT /f HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\n");
+        CHECK(!head.expects_continue);
+        /* Without a body there is nothing to wait for (RFC 9110 §10.1.1). */
+        parse_head(&head, NULL, "GET /f HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\n\r\n");
         CHECK(!head.expects_continue);
 }
 
