@@ -26,8 +26,11 @@
  *                               name that is not a token, NUL, bare CR or another control byte (but HTAB) in a
  *                               field value, a bare LF ending any line (§2.2 allows a recipient to accept it;
  *                               we do not, in requests or responses), a request line with other than single SP
- *                               separators, a missing or repeated Host (HTTP/1.1) or a Host that is not
- *                               host[:port], userinfo in an absolute-form target, a chunk size that is not
+ *                               separators, a target that does not fit its method (RFC 9112 §3.2: CONNECT
+ *                               needs host:port, "*" only with OPTIONS, absolute form only http(s) URIs
+ *                               without userinfo), '#' or a byte other than VCHAR in a target, a missing or
+ *                               repeated Host (HTTP/1.1) or a Host that is not host[:port], a repeated
+ *                               Upgrade, a status code outside 100..599, a chunk size that is not
  *                               1..16 HEXDIG ("0x5", " 5", 17 digits), bad chunk extensions, chunk data not
  *                               followed by CRLF, Content-Length or Transfer-Encoding in a trailer section.
  *   HTTP_ETOO_LARGE        431  head (or trailer section) over max_head_len bytes or max_fields fields;
@@ -40,8 +43,10 @@
  * Accepted on purpose: Content-Length with leading zeros ("005" is 5: RFC 9110 §8.6 grammar is 1*DIGIT and
  * every reading agrees), transfer codings in any case ("Chunked"), OWS around a field value, one empty line
  * before a request line (RFC 9112 §2.2), lowercase methods (a token; "get" is a method other than GET,
- * RFC 9110 §9.1), any VCHAR but '#' in a request-target, a status line without a reason phrase (with or
- * without its SP), empty list elements in Connection and Expect (RFC 9110 §5.6.1). */
+ * RFC 9110 §9.1), any VCHAR but '#' in a request-target (browsers send "{|}^`" raw in queries), a status
+ * line without a reason phrase (with or without its SP), empty list elements in Connection and Expect
+ * (RFC 9110 §5.6.1), chunk extensions (checked against RFC 9112 §7.1.1, then dropped).
+ * Trailers are returned field by field (the caller forwards or drops them); the parser keeps none. */
 #ifndef SMT_HTTP_PARSER_H
 #define SMT_HTTP_PARSER_H
 
