@@ -92,19 +92,6 @@ struct client {
         bool has_session;
 };
 
-static int client_usage_error(const char *fmt, ...) SMT_PRINTF(1, 2);
-
-static int client_usage_error(const char *fmt, ...)
-{
-        va_list args;
-        fprintf(stderr, "smtrust: " CLIENT_NAME ": ");
-        va_start(args, fmt);
-        vfprintf(stderr, fmt, args);
-        va_end(args);
-        fprintf(stderr, "\nusage: %s\n", client_usage);
-        return CMD_EXIT_USAGE;
-}
-
 /* client_seconds reads a positive number of seconds (decimals allowed) as milliseconds, or -1. */
 static int client_seconds(const char *text)
 {
@@ -175,15 +162,15 @@ static int client_check_args(const struct client_args *args)
         int given =
             (pair->sign_cert != NULL) + (pair->sign_key != NULL) + (pair->enc_cert != NULL) + (pair->enc_key != NULL);
         if (given != 0 && given != 4)
-                return client_usage_error("a client certificate pair needs all of --sign-cert, --sign-key, "
+                return cmd_usage_error(CLIENT_NAME, client_usage, "a client certificate pair needs all of --sign-cert, --sign-key, "
                                           "--enc-cert and --enc-key");
         if (args->connect_timeout_ms < 0 || args->timeout_ms < 0)
-                return client_usage_error("timeouts are positive numbers of seconds");
+                return cmd_usage_error(CLIENT_NAME, client_usage, "timeouts are positive numbers of seconds");
         if (args->ecdhe_form != NULL && strcmp(args->ecdhe_form, "tongsuo") != 0 &&
             strcmp(args->ecdhe_form, "gmssl") != 0)
-                return client_usage_error("--ecdhe-form '%s': expected tongsuo or gmssl", args->ecdhe_form);
+                return cmd_usage_error(CLIENT_NAME, client_usage, "--ecdhe-form '%s': expected tongsuo or gmssl", args->ecdhe_form);
         if (args->cafile == NULL && !args->insecure)
-                return client_usage_error("no trusted roots: give --cafile with the CA certificate that issued the "
+                return cmd_usage_error(CLIENT_NAME, client_usage, "no trusted roots: give --cafile with the CA certificate that issued the "
                                           "server's certificates (there are no system SM2 roots), or --insecure");
         return -1;
 }
@@ -197,9 +184,9 @@ static int client_parse(struct client_args *args, int argc, char **argv)
         int opt;
         while ((opt = getopt_long(argc, argv, ":ivhk", client_long_options, NULL)) != -1) {
                 if (opt == ':')
-                        return client_usage_error("%s needs a value", argv[optind - 1]);
+                        return cmd_usage_error(CLIENT_NAME, client_usage, "%s needs a value", argv[optind - 1]);
                 if (opt == '?')
-                        return client_usage_error("unknown option %s", argv[optind - 1]);
+                        return cmd_usage_error(CLIENT_NAME, client_usage, "unknown option %s", argv[optind - 1]);
                 client_args_set(args, opt, optarg);
         }
         if (args->help) {
@@ -207,7 +194,7 @@ static int client_parse(struct client_args *args, int argc, char **argv)
                 return CMD_EXIT_OK;
         }
         if (optind + 1 != argc)
-                return client_usage_error(optind == argc ? "a URL is required" : "one URL only, got '%s' too",
+                return cmd_usage_error(CLIENT_NAME, client_usage, optind == argc ? "a URL is required" : "one URL only, got '%s' too",
                                           argv[argc - 1]);
         args->url = argv[optind];
         return client_check_args(args);

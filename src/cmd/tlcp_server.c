@@ -95,19 +95,6 @@ struct server {
         char listen_text[NET_ADDRESS_TEXT_MAX];
 };
 
-static int server_usage_error(const char *fmt, ...) SMT_PRINTF(1, 2);
-
-static int server_usage_error(const char *fmt, ...)
-{
-        va_list args;
-        fprintf(stderr, "smtrust: " SERVER_NAME ": ");
-        va_start(args, fmt);
-        vfprintf(stderr, fmt, args);
-        va_end(args);
-        fprintf(stderr, "\nusage: %s\n", server_usage);
-        return CMD_EXIT_USAGE;
-}
-
 /* server_number reads a whole decimal number in min..max, or returns -1. */
 static long server_number(const char *text, long min, long max)
 {
@@ -180,9 +167,9 @@ static int server_parse(struct server_args *args, int argc, char **argv)
         int opt;
         while ((opt = getopt_long(argc, argv, ":vh", server_long_options, NULL)) != -1) {
                 if (opt == ':')
-                        return server_usage_error("%s needs a value", argv[optind - 1]);
+                        return cmd_usage_error(SERVER_NAME, server_usage, "%s needs a value", argv[optind - 1]);
                 if (opt == '?')
-                        return server_usage_error("unknown option %s", argv[optind - 1]);
+                        return cmd_usage_error(SERVER_NAME, server_usage, "unknown option %s", argv[optind - 1]);
                 server_args_set(args, opt, optarg);
         }
         if (args->help) {
@@ -190,16 +177,16 @@ static int server_parse(struct server_args *args, int argc, char **argv)
                 return CMD_EXIT_OK;
         }
         if (optind < argc)
-                return server_usage_error("unexpected argument '%s'", argv[optind]);
+                return cmd_usage_error(SERVER_NAME, server_usage, "unexpected argument '%s'", argv[optind]);
         if (args->pair.sign_cert == NULL || args->pair.sign_key == NULL || args->pair.enc_cert == NULL ||
             args->pair.enc_key == NULL)
-                return server_usage_error("--sign-cert, --sign-key, --enc-cert and --enc-key are required");
+                return cmd_usage_error(SERVER_NAME, server_usage, "--sign-cert, --sign-key, --enc-cert and --enc-key are required");
         if (args->session_cache < 0)
-                return server_usage_error("--session-cache: expected a number 0..1000000");
+                return cmd_usage_error(SERVER_NAME, server_usage, "--session-cache: expected a number 0..1000000");
         if (args->timeout_s < 0)
-                return server_usage_error("--timeout: expected seconds 1..86400");
+                return cmd_usage_error(SERVER_NAME, server_usage, "--timeout: expected seconds 1..86400");
         if (args->verify_client && args->cafile == NULL)
-                return server_usage_error("--verify-client needs --cafile (the roots that client certificates "
+                return cmd_usage_error(SERVER_NAME, server_usage, "--verify-client needs --cafile (the roots that client certificates "
                                           "chain to)");
         return -1;
 }
