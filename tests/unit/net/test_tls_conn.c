@@ -260,6 +260,46 @@ static void test_unknown_sni_refused(void)
         test_pki_free(&pki);
 }
 
+/* test_pair_for_cipher: with an ECC and an RSA pair, a TLS 1.2 client that only offers suite gets the leaf
+ * whose key that suite authenticates with (RFC 5246 §7.4.2). */
+static void test_pair_for_cipher(struct test_pki *pki, const struct net_tls_credentials *both, const char *suite,
+                                 const struct cert *want)
+{
+        struct net_tls_config config = {.credentials = both};
+        struct net_tls_conn *s = NULL;
+        struct err err = {0};
+        struct test_client c;
+        bool client_ok = false;
+        CHECK_OK(net_tls_conn_new(&s, &config, &err), &err);
+        test_client_new(&c, pki, TLS1_2_VERSION, "localhost");
+        CHECK(SSL_set_cipher_list(c.ssl, suite) == 1);
+        CHECK_EQ(test_handshake(&c, s, &client_ok), 0);
+        CHECK(client_ok);
+        CHECK_STR(net_tls_conn_get_cipher(s), suite);
+        X509 *peer = SSL_get1_peer_certificate(c.ssl);
+        CHECK(X509_cmp(peer, cert_x509(want)) == 0);
+        X509_free(peer);
+        test_client_free(&c);
+        net_tls_conn_free(s);
+}
+
+static void test_ecc_and_rsa_pairs(void)
+{
+        struct test_pki pki;
+        struct err err = {0};
+        struct key *rsa_key = NULL;
+        test_pki_make(&pki);
+        CHECK_OK(key_generate(&rsa_key, KEY_ALG_RSA_2048, &err), &err);
+        struct cert *rsa = test_issue(rsa_key, pki.ca_key, pki.ca, "localhost", false);
+        struct net_tls_credentials both = {
+            .ecc_cert = pki.a, .ecc_key = pki.a_key, .rsa_cert = rsa, .rsa_key = rsa_key};
+        test_pair_for_cipher(&pki, &both, "ECDHE-RSA-AES128-GCM-SHA256", rsa);
+        test_pair_for_cipher(&pki, &both, "ECDHE-ECDSA-AES256-GCM-SHA384", pki.a);
+        cert_free(rsa);
+        key_free(rsa_key);
+        test_pki_free(&pki);
+}
+
 static void test_config_refused(void)
 {
         struct net_tls_config config = {0};
@@ -274,4 +314,4 @@ static void test_config_refused(void)
 
 CHECK_MAIN(CHECK_TEST(test_tls12_localhost), CHECK_TEST(test_tls13_localhost), CHECK_TEST(test_tls13_sni_selects_b),
            CHECK_TEST(test_tls12_sni_selects_b), CHECK_TEST(test_no_sni_default), CHECK_TEST(test_unknown_sni_refused),
-           CHECK_TEST(test_config_refused))
+           CHECK_TEST(test_config_refused), CHECK_TEST(test_ecc_and_rsa_pairs))
