@@ -4,9 +4,9 @@
  * OpenSSL reads from and writes to memory BIOs only; it never touches a socket.
  *
  * Status codes are shared with tlcp/conn.h so callers need not tell the back ends apart: SMT_EAGAIN (needs
- * input), TLCP_EHANDSHAKE_FAILURE (the handshake failed; OpenSSL's alert is queued in the output),
- * TLCP_EUNSUPPORTED_SITE-style refusals by the select callback end the handshake with unrecognized_name,
- * TLCP_ECLOSED after the peer's close_notify, CRYPTO_EOPENSSL when OpenSSL fails otherwise.
+ * input), TLCP_EHANDSHAKE_FAILURE (the handshake failed, including a name the select callback refused,
+ * which sends unrecognized_name; OpenSSL's alert is queued in the output), TLCP_ECLOSED after the peer's
+ * close_notify, CRYPTO_EOPENSSL when OpenSSL fails otherwise.
  *
  * Policy: TLS 1.2 and 1.3 only; TLS 1.2 suites are ECDHE with AES-GCM or ChaCha20-Poly1305 only (RFC 9325
  * §4.2); ALPN "http/1.1" when the client offers it. Session tickets and the session cache are OFF: each

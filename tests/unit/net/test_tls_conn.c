@@ -149,6 +149,43 @@ static int test_handshake(struct test_client *c, struct net_tls_conn *s, bool *c
         return status;
 }
 
+/* test_data_and_close sends 100 KB each way, then close_notify from the server and back. */
+static void test_data_and_close(struct test_client *c, struct net_tls_conn *s)
+{
+        struct err err = {0};
+        /* 100 KB each way. */
+        size_t total = 100 * 1024, got = 0, len = 0;
+        uint8_t *sent = malloc(total), *recv = malloc(total);
+        for (size_t i = 0; i < total; i++)
+                sent[i] = (uint8_t)(i * 7 + 3);
+        CHECK_OK(net_tls_conn_write(s, sent, total, &err), &err);
+        test_pump(c, s);
+        for (size_t r; got < total && SSL_read_ex(c->ssl, recv + got, total - got, &r) == 1;)
+                got += r;
+        CHECK_EQ(got, total);
+        CHECK_MEM(sent, recv, total);
+        size_t w = 0;
+        CHECK(SSL_write_ex(c->ssl, sent, total, &w) == 1);
+        test_pump(c, s);
+        memset(recv, 0, total);
+        for (got = 0; got < total && net_tls_conn_read(s, recv + got, total - got, &len, &err) == 0;)
+                got += len;
+        CHECK_EQ(got, total);
+        CHECK_MEM(sent, recv, total);
+        CHECK_STATUS(net_tls_conn_read(s, recv, total, &len, &err), SMT_EAGAIN);
+
+        /* close_notify both ways. */
+        CHECK_OK(net_tls_conn_close(s, &err), &err);
+        test_pump(c, s);
+        CHECK(SSL_read_ex(c->ssl, recv, 1, &len) == 0);
+        CHECK_EQ(SSL_get_error(c->ssl, 0), SSL_ERROR_ZERO_RETURN);
+        SSL_shutdown(c->ssl);
+        test_pump(c, s);
+        CHECK_STATUS(net_tls_conn_read(s, recv, total, &len, &err), TLCP_ECLOSED);
+        free(sent);
+        free(recv);
+}
+
 static void test_session(int version, const char *sni, const char *want_protocol, bool want_b)
 {
         struct test_pki pki;
@@ -177,37 +214,7 @@ static void test_session(int version, const char *sni, const char *want_protocol
         CHECK_EQ(alpn_len, 8);
         CHECK_MEM(alpn, "http/1.1", 8);
 
-        /* 100 KB each way. */
-        size_t total = 100 * 1024, got = 0, len = 0;
-        uint8_t *sent = malloc(total), *recv = malloc(total);
-        for (size_t i = 0; i < total; i++)
-                sent[i] = (uint8_t)(i * 7 + 3);
-        CHECK_OK(net_tls_conn_write(s, sent, total, &err), &err);
-        test_pump(&c, s);
-        for (size_t r; got < total && SSL_read_ex(c.ssl, recv + got, total - got, &r) == 1;)
-                got += r;
-        CHECK_EQ(got, total);
-        CHECK_MEM(sent, recv, total);
-        size_t w = 0;
-        CHECK(SSL_write_ex(c.ssl, sent, total, &w) == 1);
-        test_pump(&c, s);
-        memset(recv, 0, total);
-        for (got = 0; got < total && net_tls_conn_read(s, recv + got, total - got, &len, &err) == 0;)
-                got += len;
-        CHECK_EQ(got, total);
-        CHECK_MEM(sent, recv, total);
-        CHECK_STATUS(net_tls_conn_read(s, recv, total, &len, &err), SMT_EAGAIN);
-
-        /* close_notify both ways. */
-        CHECK_OK(net_tls_conn_close(s, &err), &err);
-        test_pump(&c, s);
-        CHECK(SSL_read_ex(c.ssl, recv, 1, &len) == 0);
-        CHECK_EQ(SSL_get_error(c.ssl, 0), SSL_ERROR_ZERO_RETURN);
-        SSL_shutdown(c.ssl);
-        test_pump(&c, s);
-        CHECK_STATUS(net_tls_conn_read(s, recv, total, &len, &err), TLCP_ECLOSED);
-        free(sent);
-        free(recv);
+        test_data_and_close(&c, s);
         ERR_clear_error();
         test_client_free(&c);
         net_tls_conn_free(s);
