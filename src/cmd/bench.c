@@ -30,10 +30,10 @@ static void cmd_bench_print_rate(const struct bench_result *r, double rate)
 
 static void cmd_bench_print(const struct bench_result *results, size_t num_results)
 {
-        printf("%-26s %17s %17s %7s  %s\n", "operation", "smtrust", "peer", "ratio", "peer measured");
+        printf("%-30s %17s %17s %7s  %s\n", "operation", "smtrust", "peer", "ratio", "peer measured");
         for (size_t i = 0; i < num_results; i++) {
                 const struct bench_result *r = &results[i];
-                printf("%-26s", r->operation);
+                printf("%-30s", r->operation);
                 cmd_bench_print_rate(r, r->ours);
                 cmd_bench_print_rate(r, r->peer_rate);
                 printf(" %7.2f  %s\n", r->peer_rate > 0 ? r->ours / r->peer_rate : 0.0, r->peer);
