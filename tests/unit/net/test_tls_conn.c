@@ -307,6 +307,35 @@ static void test_ecc_and_rsa_pairs(void)
         test_pki_free(&pki);
 }
 
+/* Static-RSA and CBC suites are outside the policy (RFC 9325 §4.2): a TLS 1.2 client offering only them, or
+ * a client capped at TLS 1.1, gets no handshake. */
+static void test_policy_refusals(void)
+{
+        static const struct {
+                int version;
+                const char *suites;
+        } cases[] = {{TLS1_2_VERSION, "AES128-GCM-SHA256"},
+                     {TLS1_2_VERSION, "ECDHE-ECDSA-AES128-SHA"},
+                     {TLS1_1_VERSION, "ALL:@SECLEVEL=0"}};
+        struct test_pki pki;
+        test_pki_make(&pki);
+        for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+                struct net_tls_config config = {.credentials = &pki.cred_a};
+                struct net_tls_conn *s = NULL;
+                struct err err = {0};
+                struct test_client c;
+                bool client_ok = true;
+                CHECK_OK(net_tls_conn_new(&s, &config, &err), &err);
+                test_client_new(&c, &pki, cases[i].version, "localhost");
+                CHECK(SSL_set_cipher_list(c.ssl, cases[i].suites) == 1);
+                CHECK_STATUS(test_handshake(&c, s, &client_ok), TLCP_EHANDSHAKE_FAILURE);
+                CHECK(!client_ok);
+                test_client_free(&c);
+                net_tls_conn_free(s);
+        }
+        test_pki_free(&pki);
+}
+
 static void test_config_refused(void)
 {
         struct net_tls_config config = {0};
@@ -321,4 +350,4 @@ static void test_config_refused(void)
 
 CHECK_MAIN(CHECK_TEST(test_tls12_localhost), CHECK_TEST(test_tls13_localhost), CHECK_TEST(test_tls13_sni_selects_b),
            CHECK_TEST(test_tls12_sni_selects_b), CHECK_TEST(test_no_sni_default), CHECK_TEST(test_unknown_sni_refused),
-           CHECK_TEST(test_config_refused), CHECK_TEST(test_ecc_and_rsa_pairs))
+           CHECK_TEST(test_config_refused), CHECK_TEST(test_ecc_and_rsa_pairs), CHECK_TEST(test_policy_refusals))
