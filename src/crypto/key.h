@@ -106,7 +106,8 @@ int key_new_sm2_from_point(struct key **out, const uint8_t point[65], struct err
  * algorithm; CRYPTO_EWRONGALG for algorithms smtrust does not use. For src/crypto/ files only. */
 int key_wrap(struct key **out, struct evp_pkey_st *pkey, bool is_private, struct err *err) SMT_MUST_USE;
 
-/* key_evp returns the wrapped OpenSSL key, borrowed (valid while key lives); for src/crypto/ files only. */
+/* key_evp returns the wrapped OpenSSL key, borrowed (valid while key lives); for src/crypto/ and the OpenSSL
+ * TLS back end (src/net/tls_conn.c) only. */
 struct evp_pkey_st *key_evp(const struct key *key);
 
 /* key_free releases key (NULL is fine); OpenSSL clears private key memory on free. */
