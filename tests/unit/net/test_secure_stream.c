@@ -10,6 +10,7 @@
 
 #include "base/file.h"
 #include "check.h"
+#include "shared_pki.h"
 #include "net/secure_stream.h"
 
 #define TEST_DATA_LEN (100 * 1024)
@@ -39,29 +40,6 @@ static void test_move_to_client(struct net_secure_stream *from, struct tlcp_conn
         net_secure_stream_consume_output(from, consumed);
 }
 
-static const char *test_pki_path(const char *name)
-{
-        char relative[128];
-        snprintf(relative, sizeof relative, "vectors/tlcp/pki/sm2/%s", name);
-        const char *path = check_shared_path(relative);
-        if (path == NULL)
-                check_skip_all("no shared test PKI (vectors/tlcp/pki/sm2)");
-        return path;
-}
-
-/* The shared keys are mode 0444, which key_load refuses: parse them from memory. */
-static struct key *test_pki_key(const char *name)
-{
-        uint8_t *data = NULL;
-        size_t len = 0;
-        struct key *key = NULL;
-        struct err err = {0};
-        CHECK_OK(file_read_all(&data, &len, test_pki_path(name), KEY_FILE_MAX, &err), &err);
-        CHECK_OK(key_parse(&key, data, len, NULL, &err), &err);
-        file_free_contents(data, len);
-        return key;
-}
-
 struct test_tlcp_pki {
         struct cert_chain *sign, *enc;
         struct key *sign_key, *enc_key;
@@ -72,11 +50,11 @@ struct test_tlcp_pki {
 static void test_tlcp_pki_load(struct test_tlcp_pki *p)
 {
         struct err err = {0};
-        CHECK_OK(cert_chain_load_pem(&p->sign, test_pki_path("server_sign.crt"), &err), &err);
-        CHECK_OK(cert_chain_load_pem(&p->enc, test_pki_path("server_enc.crt"), &err), &err);
-        CHECK_OK(cert_store_load(&p->trust, test_pki_path("ca.crt"), &err), &err);
-        p->sign_key = test_pki_key("server_sign.key");
-        p->enc_key = test_pki_key("server_enc.key");
+        CHECK_OK(cert_chain_load_pem(&p->sign, shared_pki_path("server_sign.crt"), &err), &err);
+        CHECK_OK(cert_chain_load_pem(&p->enc, shared_pki_path("server_enc.crt"), &err), &err);
+        CHECK_OK(cert_store_load(&p->trust, shared_pki_path("ca.crt"), &err), &err);
+        p->sign_key = shared_pki_key("server_sign.key");
+        p->enc_key = shared_pki_key("server_enc.key");
         p->cred = (struct tlcp_credentials){.sign_cert = cert_chain_get(p->sign, 0),
                                             .enc_cert = cert_chain_get(p->enc, 0),
                                             .sign_key = p->sign_key,

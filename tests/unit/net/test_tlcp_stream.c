@@ -15,6 +15,7 @@
 
 #include "base/file.h"
 #include "check.h"
+#include "shared_pki.h"
 #include "crypto/cert.h"
 #include "crypto/key.h"
 #include "net/tlcp_stream.h"
@@ -30,38 +31,15 @@ struct pki {
         struct tlcp_credentials credentials;
 };
 
-static const char *pki_path(const char *name)
-{
-        char relative[128];
-        snprintf(relative, sizeof relative, "vectors/tlcp/pki/sm2/%s", name);
-        const char *path = check_shared_path(relative);
-        if (path == NULL)
-                check_skip_all("no shared test PKI (vectors/tlcp/pki/sm2)");
-        return path;
-}
-
-/* The shared keys are read-only files of mode 0444, which key_load refuses: parse them from memory. */
-static struct key *pki_key(const char *name)
-{
-        uint8_t *data = NULL;
-        size_t len = 0;
-        struct key *key = NULL;
-        struct err err = {0};
-        CHECK_OK(file_read_all(&data, &len, pki_path(name), KEY_FILE_MAX, &err), &err);
-        CHECK_OK(key_parse(&key, data, len, NULL, &err), &err);
-        file_free_contents(data, len);
-        return key;
-}
-
 static void pki_load(struct pki *pki)
 {
         struct err err = {0};
         memset(pki, 0, sizeof *pki);
-        CHECK_OK(cert_chain_load_pem(&pki->sign_cert, pki_path("server_sign.crt"), &err), &err);
-        CHECK_OK(cert_chain_load_pem(&pki->enc_cert, pki_path("server_enc.crt"), &err), &err);
-        CHECK_OK(cert_store_load(&pki->trust, pki_path("ca.crt"), &err), &err);
-        pki->sign_key = pki_key("server_sign.key");
-        pki->enc_key = pki_key("server_enc.key");
+        CHECK_OK(cert_chain_load_pem(&pki->sign_cert, shared_pki_path("server_sign.crt"), &err), &err);
+        CHECK_OK(cert_chain_load_pem(&pki->enc_cert, shared_pki_path("server_enc.crt"), &err), &err);
+        CHECK_OK(cert_store_load(&pki->trust, shared_pki_path("ca.crt"), &err), &err);
+        pki->sign_key = shared_pki_key("server_sign.key");
+        pki->enc_key = shared_pki_key("server_enc.key");
         pki->credentials.sign_cert = cert_chain_get(pki->sign_cert, 0);
         pki->credentials.enc_cert = cert_chain_get(pki->enc_cert, 0);
         pki->credentials.sign_key = pki->sign_key;
