@@ -113,9 +113,21 @@ int cert_wrap(struct cert **out, X509 *x509, struct err *err)
         return cert_make(out, x509, copy, (size_t)len, err);
 }
 
+/* cert_dup shares the parsed X509 (reference counted, never changed after creation, so safe across threads)
+ * instead of parsing the DER again: a resumed TLCP session hands out copies of the client's certificates. */
 int cert_dup(struct cert **out, const struct cert *cert, struct err *err)
 {
-        return cert_parse_der(out, cert->der, cert->der_len, err);
+        struct cert *copy = calloc(1, sizeof *copy);
+        uint8_t *der = copy != NULL ? malloc(cert->der_len) : NULL;
+        if (der == NULL || X509_up_ref(cert->x509) != 1) {
+                free(der);
+                free(copy);
+                return SMT_ERR(err, SMT_ENOMEM, "cert_dup: out of memory");
+        }
+        memcpy(der, cert->der, cert->der_len);
+        *copy = (struct cert){ .x509 = cert->x509, .der = der, .der_len = cert->der_len };
+        *out = copy;
+        return SMT_OK;
 }
 
 void cert_free(struct cert *cert)

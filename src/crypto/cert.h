@@ -72,7 +72,7 @@ struct cert_store; /* trusted root certificates */
  * The certificate keeps its own copy of the bytes. Free with cert_free. */
 int cert_parse_der(struct cert **out, const uint8_t *in, size_t in_len, struct err *err) SMT_MUST_USE;
 
-/* cert_dup makes an independent copy of cert, parsed again from its DER; both must be freed. */
+/* cert_dup makes a copy of cert that shares its (immutable, reference-counted) parsed form; both must be freed. */
 int cert_dup(struct cert **out, const struct cert *cert, struct err *err) SMT_MUST_USE;
 
 /* cert_free releases cert (NULL is fine). */
