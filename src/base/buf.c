@@ -153,6 +153,24 @@ uint8_t *buf_writer_release(struct buf_writer *w, size_t *out_len)
         return data;
 }
 
+void buf_writer_truncate(struct buf_writer *w, size_t len)
+{
+        if (len >= w->len)
+                return;
+        explicit_bzero(w->data + len, w->len - len);
+        w->len = len;
+}
+
+void buf_writer_drop_front(struct buf_writer *w, size_t len)
+{
+        if (len >= w->len) {
+                buf_writer_truncate(w, 0);
+                return;
+        }
+        memmove(w->data, w->data + len, w->len - len);
+        buf_writer_truncate(w, w->len - len);
+}
+
 /* buf_writer_make_room grows a heap writer geometrically; wiping the old block because it may hold secrets. */
 static int buf_writer_make_room(struct buf_writer *w, size_t len)
 {

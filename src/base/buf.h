@@ -72,6 +72,14 @@ void buf_writer_cleanup(struct buf_writer *w);
 /* buf_writer_release hands a heap writer's buffer to the caller (free() it) and empties the writer. */
 uint8_t *buf_writer_release(struct buf_writer *w, size_t *out_len);
 
+/* buf_writer_truncate cuts what was written back to len bytes (no-op when len >= w->len), wiping the rest:
+ * a writer that failed half-way gives its reservation back this way. */
+void buf_writer_truncate(struct buf_writer *w, size_t len);
+
+/* buf_writer_drop_front removes the first len bytes (all when len >= w->len), moving the rest to the start:
+ * an output queue drops what the socket has taken. */
+void buf_writer_drop_front(struct buf_writer *w, size_t len);
+
 /* buf_write_u8 .. u32 append a big-endian integer; SMT_ENOSPACE or SMT_ENOMEM when full. */
 int buf_write_u8(struct buf_writer *w, uint8_t v) SMT_MUST_USE;
 int buf_write_u16(struct buf_writer *w, uint16_t v) SMT_MUST_USE;

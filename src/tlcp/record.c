@@ -356,8 +356,7 @@ static int tlcp_record_seal_protected(struct tlcp_record_protection *p, struct b
                 status = tlcp_record_seal_gcm(p, &w, type, content, content_len, explicit_iv, err);
         if (status != SMT_OK) {
                 /* Give the reserved bytes back: out holds exactly what it held before the call. */
-                explicit_bzero(record, record_len);
-                out->len = saved_len;
+                buf_writer_truncate(out, saved_len);
         }
         return status;
 }
@@ -373,7 +372,7 @@ static int tlcp_record_seal_any(struct tlcp_record_protection *p, struct buf_wri
                 size_t saved_len = out->len;
                 TRY(tlcp_record_header_write(out, type, (uint16_t)content_len, err));
                 if (buf_write_bytes(out, content, content_len) < 0) {
-                        out->len = saved_len;
+                        buf_writer_truncate(out, saved_len);
                         return SMT_ERR(err, SMT_ENOSPACE, "record: no room for %zu bytes of content", content_len);
                 }
                 return SMT_OK;

@@ -201,12 +201,9 @@ void tlcp_record_io_consume_output(struct tlcp_record_io *io, size_t len)
 {
         size_t unsent = io->output.len - io->output_sent;
         io->output_sent += len < unsent ? len : unsent;
-        if (io->output_sent == io->output.len) {
-                io->output.len = 0; /* keep the buffer for the next records */
-                io->output_sent = 0;
-        } else if (io->output_sent >= TLCP_RECORD_IO_COMPACT_AT) {
-                memmove(io->output.data, io->output.data + io->output_sent, io->output.len - io->output_sent);
-                io->output.len -= io->output_sent;
+        /* Both keep the buffer for the next records. */
+        if (io->output_sent == io->output.len || io->output_sent >= TLCP_RECORD_IO_COMPACT_AT) {
+                buf_writer_drop_front(&io->output, io->output_sent);
                 io->output_sent = 0;
         }
 }

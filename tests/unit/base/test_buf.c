@@ -136,7 +136,27 @@ static void test_heap_writer_grows_up_to_its_limit(void)
         buf_writer_cleanup(&w);
 }
 
-CHECK_MAIN(CHECK_TEST(test_reader_reads_big_endian_integers), CHECK_TEST(test_short_read_leaves_reader_unchanged),
+static void test_truncate_and_drop_front(void)
+{
+        uint8_t mem[8];
+        struct buf_writer w;
+        buf_writer_init_fixed(&w, mem, sizeof mem);
+        CHECK_EQ(buf_write_bytes(&w, (const uint8_t *)"abcdef", 6), 0);
+        buf_writer_truncate(&w, 4);
+        CHECK_EQ(w.len, 4);
+        CHECK_EQ(mem[4], 0);
+        buf_writer_truncate(&w, 10);
+        CHECK_EQ(w.len, 4);
+        buf_writer_drop_front(&w, 1);
+        CHECK_EQ(w.len, 3);
+        CHECK_MEM(mem, "bcd", 3);
+        buf_writer_drop_front(&w, 5);
+        CHECK_EQ(w.len, 0);
+        CHECK_EQ(buf_write_u8(&w, 'z'), 0);
+        CHECK_EQ(mem[0], 'z');
+}
+
+CHECK_MAIN(CHECK_TEST(test_truncate_and_drop_front), CHECK_TEST(test_reader_reads_big_endian_integers), CHECK_TEST(test_short_read_leaves_reader_unchanged),
            CHECK_TEST(test_vector_is_a_sub_reader_bounded_by_its_length),
            CHECK_TEST(test_vector_longer_than_input_fails_without_consuming),
            CHECK_TEST(test_expect_end_reports_trailing_bytes), CHECK_TEST(test_fixed_writer_fails_when_full),
