@@ -52,6 +52,8 @@ int cmd_encrypt_main(int argc, char **argv);
 int cmd_decrypt_main(int argc, char **argv);
 int cmd_tlcp_client_main(int argc, char **argv);
 int cmd_tlcp_server_main(int argc, char **argv);
+int cmd_gateway_main(int argc, char **argv);
+int cmd_demo_pki_main(int argc, char **argv);
 
 /* --- shared by tlcp-client and tlcp-server (cmd/tlcp_tool.c) --- */
 

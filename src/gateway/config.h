@@ -1,0 +1,144 @@
+/* src/gateway/config.h: the gateway's configuration file (gateway.yaml), loaded and checked.
+ *
+ * The schema is static tables for base/config.h; examples/gateway.yaml documents every key. A load
+ * either succeeds whole (every key valid, every cross-key rule met: unique listener addresses, unique
+ * site names, at most one default site, each https site has an SM2 pair or an ECC/RSA certificate, ...)
+ * or returns every problem as "file:line: key.path: message". Certificate files are NOT read here
+ * (gateway/sites.h does that), so `--check` can report syntax first and files second.
+ *
+ * Relative file paths in the config resolve against the config file's folder: gw_config_load makes them
+ * absolute, so nothing depends on the working directory the gateway was started from. */
+#ifndef SMT_GATEWAY_CONFIG_H
+#define SMT_GATEWAY_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/config.h"
+#include "base/err.h"
+
+enum gw_listener_kind {
+        GW_LISTENER_HTTPS = 1,    /* TLCP and TLS 1.2/1.3 on one port, chosen per ClientHello */
+        GW_LISTENER_HTTP = 2,     /* plain HTTP proxying (behind another terminator, or for tests) */
+        GW_LISTENER_REDIRECT = 3, /* answers every request with a redirect to https:// */
+};
+
+struct gw_listener_config {
+        char *listen; /* "host:port", "[v6]:port" or ":port" (all addresses) */
+        int kind;     /* enum gw_listener_kind; key "protocol": https | http | redirect */
+        bool tlcp;    /* https: accept TLCP ClientHellos (default true) */
+        bool tls;     /* https: accept TLS ClientHellos (default true) */
+        int64_t redirect_port; /* redirect: the https port put in Location (default 443: omitted) */
+        int64_t backlog;       /* listen() backlog (default 511) */
+};
+
+/* An SM2 signing + encryption certificate pair (GB/T 38636 §6.4.5.3). cert files may hold the chain after
+ * the leaf; chain adds intermediates. */
+struct gw_sm2_config {
+        char *sign_cert;
+        char *sign_key;
+        char *enc_cert;
+        char *enc_key;
+        char *chain; /* optional */
+};
+
+/* An ECC or RSA certificate: cert is a PEM file, leaf first then intermediates. */
+struct gw_cert_config {
+        char *cert;
+        char *key;
+};
+
+enum gw_origin_verify {
+        GW_ORIGIN_VERIFY_OFF = 1, /* accept any origin certificate (self-signed, expired, other name) */
+        GW_ORIGIN_VERIFY_ON = 2,  /* chain to ca_file (or the system roots) and match the origin's name */
+        GW_ORIGIN_VERIFY_PIN = 3, /* the origin's leaf certificate's SHA-256 must be one of pins */
+};
+
+/* How an https:// origin is checked. */
+struct gw_origin_tls_config {
+        int verify;        /* enum gw_origin_verify (default on) */
+        char *ca_file;     /* verify on: trusted roots (PEM); absent: the system's */
+        struct config_strings pins; /* verify pin: hex SHA-256 of the leaf certificate's DER ("ab:cd:..." too) */
+        char *server_name; /* SNI and name to check; absent: the origin URL's host */
+};
+
+struct gw_hsts_config {
+        bool enabled;
+        int64_t max_age_ms; /* key max_age, a duration (default 365d) */
+        bool include_subdomains;
+        bool preload;
+};
+
+struct gw_site_config {
+        char *name;                 /* for logs and metrics; default: the first of names */
+        struct config_strings names; /* "www.example.com", "*.example.com" (one label wildcard) */
+        bool is_default;            /* key "default": serves clients whose SNI/Host matches no site */
+        struct gw_sm2_config sm2;   /* all-NULL members: none */
+        struct gw_cert_config ecc;
+        struct gw_cert_config rsa;
+        char *origin;               /* "http://host:port" or "https://host:port" (path not allowed) */
+        struct gw_origin_tls_config origin_tls;
+        struct gw_hsts_config hsts;
+        bool forwarded_headers;     /* add X-Forwarded-For/-Proto/-Host and Forwarded (default true) */
+};
+
+struct gw_timeouts_config {
+        int64_t handshake_ms;      /* accept to end of TLS/TLCP handshake (default 10s) */
+        int64_t header_ms;         /* a request head must arrive whole within (default 30s) */
+        int64_t idle_ms;           /* keep-alive client idle between requests (default 60s) */
+        int64_t client_body_ms;    /* no byte of a request body for this long (default 60s) */
+        int64_t origin_connect_ms; /* TCP connect + TLS handshake to the origin (default 5s) */
+        int64_t origin_read_ms;    /* no byte from the origin for this long while waiting (default 60s) */
+        int64_t origin_idle_ms;    /* a pooled origin connection is closed after (default 30s) */
+        int64_t websocket_idle_ms; /* no byte either way on an upgraded connection (default 1h) */
+        int64_t shutdown_ms;       /* on reload/stop, old connections may finish for (default 30s) */
+};
+
+struct gw_limits_config {
+        int64_t max_connections;    /* client connections per gateway (default 10000) */
+        int64_t max_head_size;      /* request or response head (default 32k) */
+        int64_t max_request_line;   /* (default 8k) */
+        int64_t max_header_fields;  /* (default 100, at most 128) */
+        int64_t max_body_size;      /* request body, 0 = unlimited (default 0) */
+        int64_t max_keepalive_requests; /* per client connection (default 10000) */
+        int64_t origin_pool_size;   /* idle origin connections kept per origin per worker (default 32) */
+};
+
+struct gw_log_config {
+        char *access; /* path, "-" = standard output, "off" (default "-") */
+        char *error;  /* path, "-" = standard error (default "-") */
+        int level;    /* enum log_level: error | warn | info | debug (default info) */
+};
+
+struct gw_admin_config {
+        char *listen; /* "127.0.0.1:9145": GET /metrics (Prometheus), /healthz; absent: no admin listener */
+};
+
+struct gw_config {
+        int64_t workers;  /* worker threads; 0 (key value "auto", the default) = number of online CPUs */
+        char *user;       /* drop to this user after binding (when started as root); absent: stay */
+        char *group;      /* default: the user's primary group */
+        struct gw_log_config log;
+        struct gw_admin_config admin;
+        struct gw_timeouts_config timeouts;
+        struct gw_limits_config limits;
+        struct config_list listeners; /* struct gw_listener_config */
+        struct config_list sites;     /* struct gw_site_config */
+        char *dir;                    /* not a key: the config file's folder (absolute) */
+};
+
+/* gw_config_load reads path into *out (see the top of this file); SMT_ECONFIG with errors listed, or the
+ * statuses of config_load_file. Free with gw_config_free. */
+int gw_config_load(struct gw_config *out, const char *path, struct config_errors *errors) SMT_MUST_USE;
+
+/* gw_config_load_string is gw_config_load on text named name, relative paths against dir. For tests. */
+int gw_config_load_string(struct gw_config *out, const char *name, const char *text, size_t len, const char *dir,
+                          struct config_errors *errors) SMT_MUST_USE;
+
+void gw_config_free(struct gw_config *config);
+
+/* gw_config_workers returns the worker count to run: config->workers, or the online CPUs when 0. */
+int gw_config_workers(const struct gw_config *config);
+
+#endif
