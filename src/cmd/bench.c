@@ -8,6 +8,7 @@
 #include <openssl/crypto.h>
 
 #include "bench/bench.h"
+#include "bench/gateway_load.h"
 #include "cmd/cmd.h"
 
 static void cmd_bench_usage(FILE *out)
@@ -77,6 +78,8 @@ static int cmd_bench_parse(int argc, char **argv, struct bench_options *options)
 
 int cmd_bench_main(int argc, char **argv)
 {
+        if (argc >= 2 && strcmp(argv[1], "load") == 0) /* `smtrust bench load`: bench/gateway_load.h */
+                return bench_gateway_load_main(argc - 1, argv + 1);
         if (argc < 2 || (strcmp(argv[1], "crypto") != 0 && strcmp(argv[1], "tlcp") != 0)) {
                 if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
                         cmd_bench_usage(stdout);
