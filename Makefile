@@ -20,9 +20,9 @@ build-asan:
 	cmake -S . -B $(BUILD_ASAN) -DCMAKE_BUILD_TYPE=Debug -DSMT_SANITIZE=ON >/dev/null
 	cmake --build $(BUILD_ASAN) -j $(JOBS)
 
-# The main job on embedded defaults. Until the gateway lands it is the crypto benchmark.
+# The gateway in front of a small origin with a demo PKI (scripts/demo; Ctrl-C stops it).
 demo: bootstrap build
-	./$(BUILD)/smtrust bench crypto
+	./scripts/demo $(BUILD)
 
 # Unit tests, the same unit tests under ASan+UBSan, then integration tests; ends with ctest's summary.
 test: bootstrap build build-asan
