@@ -7,10 +7,10 @@ import os
 import socket
 import time
 
-import pytest
+from gateway_util import (HTTPSConnection, Origin, WebSocket, curl, echo_json, pattern, pattern_sha256, read_head,
+                          recv_until_close, tls_connect)
 
-from gateway_util import (HTTPSConnection, Origin, WebSocket, curl, demo_pki, echo_json, origin, pattern,
-                          pattern_sha256, read_head, recv_until_close, tls_connect)  # noqa: F401
+pytest_plugins = ("gateway_util",)  # the demo_pki, origin and start_gateway fixtures
 
 
 def test_pattern_is_the_documented_sequence():
