@@ -17,6 +17,7 @@
 
 #include "base/config.h"
 #include "base/err.h"
+#include "net/address.h"
 
 enum gw_listener_kind {
         GW_LISTENER_HTTPS = 1,    /* TLCP and TLS 1.2/1.3 on one port, chosen per ClientHello */
@@ -140,5 +141,21 @@ void gw_config_free(struct gw_config *config);
 
 /* gw_config_workers returns the worker count to run: config->workers, or the online CPUs when 0. */
 int gw_config_workers(const struct gw_config *config);
+
+/* The value syntaxes the loader checks, for the code that uses the values (the same parser accepts and
+ * uses them). Each returns SMT_ECONFIG with a message naming the text and what was expected. */
+
+/* gw_config_listen_address reads a listen value ("host:port", "[v6]:port", ":port" or "*:port"; port 0: any
+ * free port, for tests) into out: host "" for every address, an IP literal in its canonical form, or a
+ * lowercase name. */
+int gw_config_listen_address(struct net_address *out, const char *listen, struct err *err) SMT_MUST_USE;
+
+/* gw_config_origin_parse reads an origin URL ("http://host[:port]", "https://[v6]:port", an optional
+ * final "/") into *is_https and out (host lowercase, without brackets; port 80 / 443 when absent). */
+int gw_config_origin_parse(bool *is_https, struct net_address *out, const char *origin,
+                           struct err *err) SMT_MUST_USE;
+
+/* gw_config_pin_parse reads a pin: 64 hex digits, any case, colons allowed between them. */
+int gw_config_pin_parse(uint8_t out[32], const char *pin, struct err *err) SMT_MUST_USE;
 
 #endif

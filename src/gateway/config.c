@@ -1,0 +1,199 @@
+/* src/gateway/config.c: loading gateway.yaml: base/config.h walks the schema (config_schema.c), then the
+ * values are normalised (names lowercase, file paths absolute, defaults that depend on other keys) and the
+ * rules across list items run (config_rules.c). Nothing reaches the caller unless all of it succeeded. */
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/file.h"
+#include "gateway/config.h"
+#include "gateway/config_internal.h"
+
+void gw_config_errors_add(struct config_errors *errors, size_t line, const char *fmt, ...)
+{
+        if (errors->num == CONFIG_ERRORS_MAX) {
+                errors->num_more++;
+                return;
+        }
+        struct config_error *error = &errors->list[errors->num++];
+        error->line = line;
+        va_list args;
+        va_start(args, fmt);
+        vsnprintf(error->text, sizeof error->text, fmt, args);
+        va_end(args);
+        for (char *c = error->text; *c != '\0'; c++)
+                if ((unsigned char)*c < 0x20 || *c == 0x7f)
+                        *c = '?';
+}
+
+void gw_config_errors_sort(struct config_errors *errors)
+{
+        for (size_t i = 1; i < errors->num; i++) {
+                struct config_error moving = errors->list[i];
+                size_t j = i;
+                for (; j > 0 && errors->list[j - 1].line > moving.line; j--)
+                        errors->list[j] = errors->list[j - 1];
+                if (j != i)
+                        errors->list[j] = moving;
+        }
+}
+
+static void gw_config_lowercase(char *text)
+{
+        for (; text != NULL && *text != '\0'; text++)
+                *text = (char)tolower((unsigned char)*text);
+}
+
+/* Makes *path absolute against dir (a relative path names a file beside the config file). */
+static int gw_config_path_resolve(char **path, const char *dir, const char *const *special)
+{
+        if (*path == NULL || (*path)[0] == '/')
+                return SMT_OK;
+        for (size_t i = 0; special != NULL && special[i] != NULL; i++)
+                if (strcmp(*path, special[i]) == 0)
+                        return SMT_OK;
+        char *joined = NULL;
+        if (asprintf(&joined, "%s/%s", dir, *path) < 0)
+                return SMT_ENOMEM;
+        free(*path);
+        *path = joined;
+        return SMT_OK;
+}
+
+static int gw_config_site_normalise(struct gw_site_config *site, const char *dir)
+{
+        for (size_t i = 0; i < site->names.num; i++)
+                gw_config_lowercase(site->names.items[i]);
+        gw_config_lowercase(site->origin_tls.server_name);
+        if (site->name == NULL)
+                site->name = strdup(site->names.num > 0 ? site->names.items[0] : "default");
+        if (site->name == NULL)
+                return SMT_ENOMEM;
+        char **paths[] = { &site->sm2.sign_cert, &site->sm2.sign_key, &site->sm2.enc_cert, &site->sm2.enc_key,
+                           &site->sm2.chain,     &site->ecc.cert,     &site->ecc.key,      &site->rsa.cert,
+                           &site->rsa.key,       &site->origin_tls.ca_file };
+        for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++)
+                TRY(gw_config_path_resolve(paths[i], dir, NULL));
+        return SMT_OK;
+}
+
+static int gw_config_normalise(struct gw_config_file *file, const char *dir)
+{
+        struct gw_config *config = &file->config;
+        static const char *const log_targets[] = { "-", "off", NULL };
+        config->workers = strcmp(file->workers, "auto") == 0 ? 0 : strtol(file->workers, NULL, 10);
+        free(file->workers);
+        file->workers = NULL;
+        config->dir = strdup(dir);
+        if (config->dir == NULL)
+                return SMT_ENOMEM;
+        TRY(gw_config_path_resolve(&config->log.access, dir, log_targets));
+        TRY(gw_config_path_resolve(&config->log.error, dir, log_targets));
+        for (size_t i = 0; i < config->sites.num; i++)
+                TRY(gw_config_site_normalise((struct gw_site_config *)config->sites.items + i, dir));
+        return SMT_OK;
+}
+
+/* The folder relative paths resolve against, absolute: dir, made absolute against the working folder. */
+static int gw_config_dir_absolute(char **out, const char *dir)
+{
+        if (dir != NULL && dir[0] == '/') {
+                *out = strdup(dir);
+                return *out != NULL ? SMT_OK : SMT_ENOMEM;
+        }
+        char *cwd = getcwd(NULL, 0);
+        if (cwd == NULL)
+                return SMT_EIO;
+        int n = dir == NULL || strcmp(dir, ".") == 0 ? asprintf(out, "%s", cwd) : asprintf(out, "%s/%s", cwd, dir);
+        free(cwd);
+        return n < 0 ? SMT_ENOMEM : SMT_OK;
+}
+
+static void gw_config_file_free(struct gw_config_file *file)
+{
+        free(file->config.dir);
+        file->config.dir = NULL;
+        config_free(file, &gw_config_file_schema);
+}
+
+int gw_config_load_string(struct gw_config *out, const char *name, const char *text, size_t len, const char *dir,
+                          struct config_errors *errors)
+{
+        struct gw_config_file file;
+        char *absolute = NULL;
+        int status = config_load_string(&file, &gw_config_file_schema, name, text, len, errors);
+        if (status < 0)
+                return status;
+        status = gw_config_dir_absolute(&absolute, dir);
+        if (status == SMT_OK)
+                status = gw_config_normalise(&file, absolute);
+        if (status < 0)
+                gw_config_errors_add(errors, 0, "%s: %s while reading the configuration", name, err_describe(status));
+        else
+                status = gw_config_rules_check(&file.config, name, text, len, errors);
+        free(absolute);
+        if (status < 0) {
+                gw_config_file_free(&file);
+                return status;
+        }
+        *out = file.config;
+        return SMT_OK;
+}
+
+/* The folder of path ("." when it has none). */
+static int gw_config_dir_of(char **out, const char *path)
+{
+        const char *slash = strrchr(path, '/');
+        if (slash == NULL)
+                *out = strdup(".");
+        else if (slash == path)
+                *out = strdup("/");
+        else
+                *out = strndup(path, (size_t)(slash - path));
+        return *out != NULL ? SMT_OK : SMT_ENOMEM;
+}
+
+int gw_config_load(struct gw_config *out, const char *path, struct config_errors *errors)
+{
+        errors->num = 0;
+        errors->num_more = 0;
+        uint8_t *data = NULL;
+        size_t len = 0;
+        char *dir = NULL;
+        struct err err = { 0 };
+        int status = file_read_all(&data, &len, path, CONFIG_FILE_MAX, &err);
+        if (status < 0) {
+                gw_config_errors_add(errors, 0, "%s", err.msg);
+                return status;
+        }
+        status = gw_config_dir_of(&dir, path);
+        if (status == SMT_OK)
+                status = gw_config_load_string(out, path, (const char *)data, len, dir, errors);
+        else
+                gw_config_errors_add(errors, 0, "%s: out of memory", path);
+        free(dir);
+        file_free_contents(data, len);
+        return status;
+}
+
+void gw_config_free(struct gw_config *config)
+{
+        if (config == NULL)
+                return;
+        struct gw_config_file file = { .config = *config };
+        gw_config_file_free(&file);
+        memset(config, 0, sizeof *config);
+}
+
+int gw_config_workers(const struct gw_config *config)
+{
+        if (config->workers > 0)
+                return (int)config->workers;
+        long online = sysconf(_SC_NPROCESSORS_ONLN);
+        if (online < 1)
+                return 1;
+        return online > 256 ? 256 : (int)online;
+}

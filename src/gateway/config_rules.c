@@ -1,0 +1,323 @@
+/* src/gateway/config_rules.c: the rules that compare list items with each other (unique listener
+ * addresses, unique site names, one default site, a certificate for every site an https listener serves).
+ *
+ * base/config.h checks one value or one section at a time, so these run on the loaded struct afterwards.
+ * Each problem names both items and points at the line of the later one; the lines come from parsing the
+ * text once more with libyaml, only when there is a problem to report. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+#include "gateway/config.h"
+#include "gateway/config_internal.h"
+
+struct gw_rules {
+        const struct gw_config *config;
+        const char *name;
+        const char *text;
+        size_t len;
+        struct config_errors *errors;
+        size_t num_found;
+        yaml_document_t document;
+        int document_state; /* 0: not parsed yet, 1: parsed, -1: could not be parsed (lines unknown) */
+};
+
+/* One site name, for finding equal ones by sorting. */
+struct gw_rules_name {
+        const char *text;
+        size_t site;
+        size_t item; /* in names; SIZE_MAX for the site's name */
+};
+
+/* --- lines of nodes, looked up in the text --- */
+
+static yaml_node_t *gw_rules_root(struct gw_rules *r)
+{
+        if (r->document_state == 0) {
+                yaml_parser_t parser;
+                r->document_state = -1;
+                if (yaml_parser_initialize(&parser) == 1) {
+                        yaml_parser_set_input_string(&parser, (const unsigned char *)r->text, r->len);
+                        if (yaml_parser_load(&parser, &r->document) == 1)
+                                r->document_state = 1;
+                        yaml_parser_delete(&parser);
+                }
+        }
+        return r->document_state == 1 ? yaml_document_get_root_node(&r->document) : NULL;
+}
+
+static yaml_node_t *gw_rules_key(struct gw_rules *r, yaml_node_t *mapping, const char *key)
+{
+        if (mapping == NULL || mapping->type != YAML_MAPPING_NODE)
+                return NULL;
+        for (yaml_node_pair_t *pair = mapping->data.mapping.pairs.start; pair < mapping->data.mapping.pairs.top; pair++) {
+                yaml_node_t *node = yaml_document_get_node(&r->document, pair->key);
+                if (node != NULL && node->type == YAML_SCALAR_NODE && node->data.scalar.length == strlen(key) &&
+                    memcmp(node->data.scalar.value, key, strlen(key)) == 0)
+                        return yaml_document_get_node(&r->document, pair->value);
+        }
+        return NULL;
+}
+
+/* Item index of a sequence; a scalar where a list may be one string is its own item 0. */
+static yaml_node_t *gw_rules_item(struct gw_rules *r, yaml_node_t *sequence, size_t index)
+{
+        if (sequence != NULL && sequence->type == YAML_SCALAR_NODE && index == 0)
+                return sequence;
+        if (sequence == NULL || sequence->type != YAML_SEQUENCE_NODE)
+                return NULL;
+        size_t num = (size_t)(sequence->data.sequence.items.top - sequence->data.sequence.items.start);
+        return index < num ? yaml_document_get_node(&r->document, sequence->data.sequence.items.start[index]) : NULL;
+}
+
+/* The line of node, or of the closest enclosing node found (fallback). */
+static size_t gw_rules_line_of(const yaml_node_t *node, size_t fallback)
+{
+        return node != NULL ? node->start_mark.line + 1 : fallback;
+}
+
+/* The line of list[index] at the top level (list "listeners" or "sites"), of its key (NULL: the item's
+ * mapping) and of the key's item (SIZE_MAX: the key's value). */
+static size_t gw_rules_line(struct gw_rules *r, const char *list, size_t index, const char *key, size_t item)
+{
+        yaml_node_t *value = gw_rules_key(r, gw_rules_root(r), list);
+        yaml_node_t *element = gw_rules_item(r, value, index);
+        size_t line = gw_rules_line_of(element, gw_rules_line_of(value, 0));
+        if (key == NULL)
+                return line;
+        yaml_node_t *key_value = gw_rules_key(r, element, key);
+        line = gw_rules_line_of(key_value, line);
+        return item == SIZE_MAX ? line : gw_rules_line_of(gw_rules_item(r, key_value, item), line);
+}
+
+static void gw_rules_error(struct gw_rules *r, size_t line, const char *fmt, ...) SMT_PRINTF(3, 4);
+static void gw_rules_error(struct gw_rules *r, size_t line, const char *fmt, ...)
+{
+        char message[CONFIG_ERROR_LEN];
+        va_list args;
+        va_start(args, fmt);
+        vsnprintf(message, sizeof message, fmt, args);
+        va_end(args);
+        gw_config_errors_add(r->errors, line, "%s:%zu: %s", r->name, line, message);
+        r->num_found++;
+}
+
+/* --- listeners --- */
+
+static const struct gw_listener_config *gw_rules_listener(const struct gw_rules *r, size_t i)
+{
+        return (const struct gw_listener_config *)r->config->listeners.items + i;
+}
+
+static const struct gw_site_config *gw_rules_site(const struct gw_rules *r, size_t i)
+{
+        return (const struct gw_site_config *)r->config->sites.items + i;
+}
+
+/* Two listeners cannot share a port on one address, and an every-address listener takes its port on all
+ * of them. Port 0 picks a free port each time, so it never collides. */
+static bool gw_rules_addresses_collide(const struct net_address *a, const struct net_address *b)
+{
+        return a->port != 0 && a->port == b->port &&
+               (a->host[0] == '\0' || b->host[0] == '\0' || strcmp(a->host, b->host) == 0);
+}
+
+/* The line of listeners[index].listen, or of admin.listen when index is SIZE_MAX. */
+static size_t gw_rules_listen_line(struct gw_rules *r, size_t index)
+{
+        if (index != SIZE_MAX)
+                return gw_rules_line(r, "listeners", index, "listen", SIZE_MAX);
+        yaml_node_t *admin = gw_rules_key(r, gw_rules_root(r), "admin");
+        return gw_rules_line_of(gw_rules_key(r, admin, "listen"), gw_rules_line_of(admin, 0));
+}
+
+/* Reports the first of the first num listeners that collides with listen (listeners[index], or admin.listen
+ * when index is SIZE_MAX). */
+static void gw_rules_address_unique(struct gw_rules *r, const char *listen, size_t index, size_t num)
+{
+        struct net_address address, other;
+        struct err err = { 0 };
+        char path[64] = "admin.listen";
+        if (gw_config_listen_address(&address, listen, &err) < 0)
+                return; /* reported by the schema already */
+        for (size_t j = 0; j < num; j++) {
+                const char *other_listen = gw_rules_listener(r, j)->listen;
+                if (gw_config_listen_address(&other, other_listen, &err) < 0 ||
+                    !gw_rules_addresses_collide(&address, &other))
+                        continue;
+                if (index != SIZE_MAX)
+                        snprintf(path, sizeof path, "listeners[%zu].listen", index);
+                gw_rules_error(r, gw_rules_listen_line(r, index),
+                               "%s: \"%s\" takes the port of listeners[%zu] (\"%s\", line %zu); one address and port "
+                               "can have one listener",
+                               path, listen, j, other_listen, gw_rules_listen_line(r, j));
+                return;
+        }
+}
+
+static void gw_rules_listeners(struct gw_rules *r)
+{
+        const struct gw_config *config = r->config;
+        if (config->listeners.num == 0)
+                gw_rules_error(r, gw_rules_line_of(gw_rules_key(r, gw_rules_root(r), "listeners"), 0),
+                               "listeners: at least one listener is needed");
+        for (size_t i = 1; i < config->listeners.num; i++)
+                gw_rules_address_unique(r, gw_rules_listener(r, i)->listen, i, i);
+        if (config->admin.listen != NULL)
+                gw_rules_address_unique(r, config->admin.listen, SIZE_MAX, config->listeners.num);
+}
+
+/* --- sites --- */
+
+static int gw_rules_name_compare(const void *a, const void *b)
+{
+        const struct gw_rules_name *x = a, *y = b;
+        int by_text = strcmp(x->text, y->text);
+        if (by_text != 0)
+                return by_text;
+        if (x->site != y->site)
+                return x->site < y->site ? -1 : 1;
+        return x->item < y->item ? -1 : (x->item > y->item ? 1 : 0);
+}
+
+/* The line and path of one name entry. */
+static size_t gw_rules_name_line(struct gw_rules *r, const struct gw_rules_name *entry)
+{
+        if (entry->item == SIZE_MAX)
+                return gw_rules_line(r, "sites", entry->site, "name", SIZE_MAX);
+        return gw_rules_line(r, "sites", entry->site, "names", entry->item);
+}
+
+static void gw_rules_name_duplicate(struct gw_rules *r, const struct gw_rules_name *first,
+                                   const struct gw_rules_name *again)
+{
+        size_t line = gw_rules_name_line(r, again);
+        if (again->item == SIZE_MAX)
+                gw_rules_error(r, line, "sites[%zu].name: \"%s\" is also the name of sites[%zu] (line %zu); a site's "
+                               "name tells it apart in logs and metrics",
+                               again->site, again->text, first->site, gw_rules_name_line(r, first));
+        else if (again->site == first->site)
+                gw_rules_error(r, line, "sites[%zu].names[%zu]: \"%s\" is listed twice (also names[%zu])", again->site,
+                               again->item, again->text, first->item);
+        else
+                gw_rules_error(r, line, "sites[%zu].names[%zu]: \"%s\" is also a name of sites[%zu] (\"%s\", line "
+                               "%zu); a name can lead to one site only",
+                               again->site, again->item, again->text, first->site, gw_rules_site(r, first->site)->name,
+                               gw_rules_name_line(r, first));
+}
+
+/* Sorts entries and reports every one equal to an earlier one. */
+static void gw_rules_unique(struct gw_rules *r, struct gw_rules_name *entries, size_t num)
+{
+        qsort(entries, num, sizeof *entries, gw_rules_name_compare);
+        size_t first = 0;
+        for (size_t i = 1; i < num; i++) {
+                if (strcmp(entries[i].text, entries[first].text) != 0)
+                        first = i;
+                else
+                        gw_rules_name_duplicate(r, &entries[first], &entries[i]);
+        }
+}
+
+static int gw_rules_names(struct gw_rules *r)
+{
+        size_t num_sites = r->config->sites.num, num = 0;
+        for (size_t i = 0; i < num_sites; i++)
+                num += gw_rules_site(r, i)->names.num;
+        struct gw_rules_name *entries = calloc(num > num_sites ? num : num_sites + 1, sizeof *entries);
+        if (entries == NULL)
+                return SMT_ENOMEM;
+        num = 0;
+        for (size_t i = 0; i < num_sites; i++)
+                for (size_t j = 0; j < gw_rules_site(r, i)->names.num; j++)
+                        entries[num++] = (struct gw_rules_name){ gw_rules_site(r, i)->names.items[j], i, j };
+        gw_rules_unique(r, entries, num);
+        for (size_t i = 0; i < num_sites; i++)
+                entries[i] = (struct gw_rules_name){ gw_rules_site(r, i)->name, i, SIZE_MAX };
+        gw_rules_unique(r, entries, num_sites);
+        free(entries);
+        return SMT_OK;
+}
+
+static void gw_rules_default(struct gw_rules *r)
+{
+        size_t first = SIZE_MAX;
+        for (size_t i = 0; i < r->config->sites.num; i++) {
+                if (!gw_rules_site(r, i)->is_default)
+                        continue;
+                if (first == SIZE_MAX)
+                        first = i;
+                else
+                        gw_rules_error(r, gw_rules_line(r, "sites", i, "default", SIZE_MAX),
+                                       "sites[%zu].default: sites[%zu] (\"%s\", line %zu) is the default site already; "
+                                       "there can be one",
+                                       i, first, gw_rules_site(r, first)->name,
+                                       gw_rules_line(r, "sites", first, "default", SIZE_MAX));
+        }
+}
+
+/* The first https listener that accepts TLCP and TLS (both), only TLCP or only TLS, SIZE_MAX when none. */
+struct gw_rules_https {
+        size_t both, tlcp_only, tls_only;
+};
+
+static struct gw_rules_https gw_rules_https_find(const struct gw_rules *r)
+{
+        struct gw_rules_https https = { SIZE_MAX, SIZE_MAX, SIZE_MAX };
+        for (size_t i = r->config->listeners.num; i-- > 0;) {
+                const struct gw_listener_config *listener = gw_rules_listener(r, i);
+                if (listener->kind != GW_LISTENER_HTTPS)
+                        continue;
+                if (listener->tlcp && listener->tls)
+                        https.both = i;
+                else if (listener->tlcp)
+                        https.tlcp_only = i;
+                else
+                        https.tls_only = i;
+        }
+        return https;
+}
+
+static void gw_rules_credentials(struct gw_rules *r)
+{
+        struct gw_rules_https https = gw_rules_https_find(r);
+        size_t any = https.both < https.tlcp_only ? https.both : https.tlcp_only;
+        any = any < https.tls_only ? any : https.tls_only;
+        for (size_t i = 0; i < r->config->sites.num && any != SIZE_MAX; i++) {
+                const struct gw_site_config *site = gw_rules_site(r, i);
+                bool has_sm2 = site->sm2.sign_cert != NULL;
+                bool has_tls = site->ecc.cert != NULL || site->rsa.cert != NULL;
+                if (!has_sm2 && !has_tls)
+                        gw_rules_error(r, gw_rules_line(r, "sites", i, NULL, 0), "sites[%zu]: no certificate, yet listeners[%zu] (line %zu) serves it "
+                                       "over https: give an sm2 pair (sign_cert, sign_key, enc_cert, enc_key) or an ecc "
+                                       "or rsa certificate",
+                                       i, any, gw_rules_line(r, "listeners", any, NULL, 0));
+                else if (!has_sm2 && https.tlcp_only != SIZE_MAX)
+                        gw_rules_error(r, gw_rules_line(r, "sites", i, NULL, 0), "sites[%zu]: no sm2 pair, yet listeners[%zu] (line %zu) accepts TLCP "
+                                       "only", i, https.tlcp_only, gw_rules_line(r, "listeners", https.tlcp_only, NULL, 0));
+                else if (!has_tls && https.tls_only != SIZE_MAX)
+                        gw_rules_error(r, gw_rules_line(r, "sites", i, NULL, 0), "sites[%zu]: no ecc or rsa certificate, yet listeners[%zu] (line %zu) "
+                                       "accepts TLS only", i, https.tls_only,
+                                       gw_rules_line(r, "listeners", https.tls_only, NULL, 0));
+        }
+}
+
+int gw_config_rules_check(const struct gw_config *config, const char *name, const char *text, size_t len,
+                          struct config_errors *errors)
+{
+        struct gw_rules r = { .config = config, .name = name, .text = text, .len = len, .errors = errors };
+        gw_rules_listeners(&r);
+        int status = gw_rules_names(&r);
+        gw_rules_default(&r);
+        gw_rules_credentials(&r);
+        if (r.document_state == 1)
+                yaml_document_delete(&r.document);
+        if (status < 0) {
+                gw_config_errors_add(errors, 0, "%s: out of memory", name);
+                return status;
+        }
+        gw_config_errors_sort(errors);
+        return r.num_found > 0 ? SMT_ECONFIG : SMT_OK;
+}
