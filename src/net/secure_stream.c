@@ -149,3 +149,17 @@ const char *net_secure_stream_get_server_name(const struct net_secure_stream *st
                 return tlcp_conn_get_server_name(stream->u.tlcp);
         return net_tls_conn_get_server_name(stream->u.tls);
 }
+
+const char *net_secure_stream_get_certificate_alg(const struct net_secure_stream *stream)
+{
+        if (stream->kind == NET_SECURE_STREAM_TLCP)
+                return "SM2"; /* GB/T 38636: both TLCP certificates are SM2 */
+        return net_tls_conn_get_certificate_alg(stream->u.tls);
+}
+
+bool net_secure_stream_is_resumed(const struct net_secure_stream *stream)
+{
+        if (stream->kind == NET_SECURE_STREAM_TLCP)
+                return tlcp_conn_is_resumed(stream->u.tlcp);
+        return net_tls_conn_is_resumed(stream->u.tls);
+}

@@ -56,4 +56,10 @@ const char *net_secure_stream_get_protocol(const struct net_secure_stream *strea
 const char *net_secure_stream_get_cipher(const struct net_secure_stream *stream);
 const char *net_secure_stream_get_server_name(const struct net_secure_stream *stream);
 
+/* net_secure_stream_get_certificate_alg: "SM2" for TLCP, else as net_tls_conn_get_certificate_alg ("ECDSA",
+ * "RSA", "" before the handshake). net_secure_stream_is_resumed: the session was resumed (a TLCP session
+ * ID, a TLS ticket). */
+const char *net_secure_stream_get_certificate_alg(const struct net_secure_stream *stream);
+bool net_secure_stream_is_resumed(const struct net_secure_stream *stream);
+
 #endif

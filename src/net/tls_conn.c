@@ -2,6 +2,7 @@
 #include "net/tls_conn.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -11,15 +12,33 @@
 /* RFC 9325 §4.2: TLS 1.2 only with ECDHE and AEAD suites. TLS 1.3 keeps OpenSSL's default AEAD list. */
 #define NET_TLS_CIPHERS_12 "ECDHE+AESGCM:ECDHE+CHACHA20"
 
+/* What a ticket remembers of its session (RFC 8446 §4.6.1 leaves the ticket's content to the server): the
+ * certificate algorithm that first authenticated it, so a resumed connection still reports it. */
+#define NET_TLS_TICKET_ECDSA "ECDSA"
+#define NET_TLS_TICKET_RSA   "RSA"
+
 struct net_tls_conn {
-        const struct net_tls_config *config;
-        SSL_CTX *ctx;
         SSL *ssl;
         BIO *in;  /* bytes from the peer, read by OpenSSL */
         BIO *out; /* bytes OpenSSL wrote for the peer */
 };
 
-/* net_tls_use_pair installs one certificate with its key and the intermediates after it. */
+static bool net_tls_has_pair(const struct net_tls_credentials *c)
+{
+        return c != NULL &&
+               ((c->ecc_cert != NULL && c->ecc_key != NULL) || (c->rsa_cert != NULL && c->rsa_key != NULL));
+}
+
+static int net_tls_config_check(const struct net_tls_config *config, struct err *err)
+{
+        if (config->select == NULL && !net_tls_has_pair(config->credentials))
+                return SMT_ERR(err, SMT_EINVAL,
+                               "TLS server config has no select callback and no certificate with its key");
+        return 0;
+}
+
+/* net_tls_use_pair installs one certificate with its key and the intermediates after it, on a connection
+ * built on demand. */
 static int net_tls_use_pair(SSL *ssl, const struct cert *cert, const struct key *key, const struct cert_chain *chain)
 {
         if (cert == NULL || key == NULL)
@@ -32,25 +51,28 @@ static int net_tls_use_pair(SSL *ssl, const struct cert *cert, const struct key 
         return 1;
 }
 
-static int net_tls_use_credentials(SSL *ssl, const struct net_tls_credentials *c)
+/* net_tls_switch gives the connection the chosen credentials: their prepared context (certificates, keys
+ * and chains shared, not copied), or the pairs installed on this connection alone. */
+static int net_tls_switch(SSL *ssl, const struct net_tls_credentials *c)
 {
+        if (c->prepared != NULL)
+                return SSL_set_SSL_CTX(ssl, c->prepared) != NULL;
         return net_tls_use_pair(ssl, c->ecc_cert, c->ecc_key, c->chain) &&
                net_tls_use_pair(ssl, c->rsa_cert, c->rsa_key, c->chain);
 }
 
 /* net_tls_servername_cb runs early in every ClientHello (OpenSSL calls it with or without SNI), before
- * OpenSSL picks a certificate, so the pair chosen for the name is the one offered. */
+ * OpenSSL picks a certificate, so the pair chosen for the name is the one offered. arg is the config. */
 static int net_tls_servername_cb(SSL *ssl, int *alert, void *arg)
 {
-        const struct net_tls_conn *conn = arg;
-        const struct net_tls_credentials *chosen = conn->config->credentials;
-        if (conn->config->select != NULL &&
-            conn->config->select(conn->config->select_arg, SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name),
-                                 &chosen) != 0) {
+        const struct net_tls_config *config = arg;
+        const struct net_tls_credentials *chosen = config->credentials;
+        if (config->select != NULL &&
+            config->select(config->select_arg, SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name), &chosen) != 0) {
                 *alert = SSL_AD_UNRECOGNIZED_NAME; /* RFC 6066 §3 */
                 return SSL_TLSEXT_ERR_ALERT_FATAL;
         }
-        if (chosen == NULL || !net_tls_use_credentials(ssl, chosen)) {
+        if (chosen == NULL || !net_tls_switch(ssl, chosen)) {
                 *alert = SSL_AD_INTERNAL_ERROR;
                 return SSL_TLSEXT_ERR_ALERT_FATAL;
         }
@@ -71,25 +93,147 @@ static int net_tls_alpn_cb(SSL *ssl, const unsigned char **out, unsigned char *o
         return SSL_TLSEXT_ERR_OK;
 }
 
-static int net_tls_ctx_setup(struct net_tls_conn *conn, struct err *err)
+/* net_tls_served_alg names the key of the certificate OpenSSL chose for this handshake. */
+static const char *net_tls_served_alg(const SSL *ssl)
 {
-        conn->ctx = SSL_CTX_new(TLS_server_method());
-        if (conn->ctx == NULL)
+        X509 *leaf = SSL_get_certificate(ssl);
+        EVP_PKEY *key = leaf != NULL ? X509_get0_pubkey(leaf) : NULL;
+        if (key == NULL)
+                return "";
+        switch (EVP_PKEY_get_base_id(key)) {
+        case EVP_PKEY_EC:
+                return NET_TLS_TICKET_ECDSA;
+        case EVP_PKEY_RSA:
+        case EVP_PKEY_RSA_PSS:
+                return NET_TLS_TICKET_RSA;
+        default:
+                return "";
+        }
+}
+
+/* net_tls_ticket_cb runs as OpenSSL seals a ticket. A resumed session already carries its algorithm
+ * (OpenSSL copies the ticket data into the renewed session); a full handshake records the one just served. */
+static int net_tls_ticket_cb(SSL *ssl, void *arg)
+{
+        (void)arg;
+        if (SSL_session_reused(ssl) == 1)
+                return 1;
+        const char *alg = net_tls_served_alg(ssl);
+        return SSL_SESSION_set1_ticket_appdata(SSL_get_session(ssl), alg, strlen(alg));
+}
+
+/* net_tls_ctx_new makes a context with the policy every one of ours shares. ALPN is asked of the current
+ * context, which SNI may have switched, so each context has the hook. */
+static int net_tls_ctx_new(SSL_CTX **out, struct err *err)
+{
+        SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+        if (ctx == NULL)
                 return crypto_error_set(err, SMT_ENOMEM, "SSL_CTX_new");
-        SSL_CTX_set_options(conn->ctx, SSL_OP_NO_TICKET | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
-        SSL_CTX_set_session_cache_mode(conn->ctx, SSL_SESS_CACHE_OFF);
-        if (SSL_CTX_set_min_proto_version(conn->ctx, TLS1_2_VERSION) != 1 ||
-            SSL_CTX_set_cipher_list(conn->ctx, NET_TLS_CIPHERS_12) != 1)
+        SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+        if (SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1 ||
+            SSL_CTX_set_cipher_list(ctx, NET_TLS_CIPHERS_12) != 1) {
+                SSL_CTX_free(ctx);
                 return crypto_error_set(err, CRYPTO_EOPENSSL, "TLS server policy");
-        SSL_CTX_set_tlsext_servername_callback(conn->ctx, net_tls_servername_cb);
-        SSL_CTX_set_tlsext_servername_arg(conn->ctx, conn);
-        SSL_CTX_set_alpn_select_cb(conn->ctx, net_tls_alpn_cb, NULL);
+        }
+        SSL_CTX_set_alpn_select_cb(ctx, net_tls_alpn_cb, NULL);
+        *out = ctx;
         return 0;
 }
 
-static int net_tls_ssl_setup(struct net_tls_conn *conn, struct err *err)
+/* net_tls_base_ctx_new makes the context a connection starts from: the SNI hook and, when prepared, tickets
+ * under this context's key. No server-side session cache: tickets keep the state with the client. */
+static int net_tls_base_ctx_new(SSL_CTX **out, const struct net_tls_config *config, bool tickets, struct err *err)
 {
-        conn->ssl = SSL_new(conn->ctx);
+        TRY(net_tls_ctx_new(out, err));
+        SSL_CTX_set_session_cache_mode(*out, SSL_SESS_CACHE_OFF);
+        SSL_CTX_set_tlsext_servername_callback(*out, net_tls_servername_cb);
+        SSL_CTX_set_tlsext_servername_arg(*out, (void *)config);
+        if (!tickets) {
+                /* No TLS 1.2 ticket, and no TLS 1.3 NewSessionTicket at all (SSL_OP_NO_TICKET alone would send
+                 * stateful ones, useless without a cache). */
+                SSL_CTX_set_options(*out, SSL_OP_NO_TICKET);
+                SSL_CTX_set_num_tickets(*out, 0);
+        } else if (SSL_CTX_set_session_ticket_cb(*out, net_tls_ticket_cb, NULL, NULL) != 1) {
+                SSL_CTX_free(*out);
+                *out = NULL;
+                return crypto_error_set(err, CRYPTO_EOPENSSL, "TLS session ticket hook");
+        }
+        return 0;
+}
+
+/* net_tls_key_is says whether key (a certificate's or a private one) is of the type a slot takes. */
+static bool net_tls_key_is(const EVP_PKEY *key, bool rsa)
+{
+        int id = key != NULL ? EVP_PKEY_get_base_id(key) : EVP_PKEY_NONE;
+        return rsa ? id == EVP_PKEY_RSA || id == EVP_PKEY_RSA_PSS : id == EVP_PKEY_EC;
+}
+
+/* net_tls_ctx_add_pair puts one certificate, its key and the chain in their slot of ctx; OpenSSL keeps
+ * one slot per key type, so an ECC and an RSA pair sit side by side. */
+static int net_tls_ctx_add_pair(SSL_CTX *ctx, const struct cert *cert, const struct key *key,
+                                const struct cert_chain *chain, bool rsa, struct err *err)
+{
+        const char *what = rsa ? "RSA" : "ECC";
+        if (cert == NULL || key == NULL)
+                return 0;
+        /* OpenSSL files a pair by its key's type: an EC key given as the RSA pair would land in the ECC slot. */
+        if (!net_tls_key_is(X509_get0_pubkey(cert_x509(cert)), rsa) || !net_tls_key_is(key_evp(key), rsa))
+                return SMT_ERR(err, CRYPTO_EWRONGALG, "TLS %s pair: the certificate and key must both be %s", what,
+                               rsa ? "RSA" : "EC (ECDSA)");
+        if (SSL_CTX_use_certificate(ctx, cert_x509(cert)) != 1)
+                return crypto_error_set(err, CRYPTO_EOPENSSL, "TLS %s certificate", what);
+        if (SSL_CTX_use_PrivateKey(ctx, key_evp(key)) != 1)
+                return crypto_error_set(err, CRYPTO_EOPENSSL, "TLS %s key (does it match the certificate?)", what);
+        for (size_t i = 0; chain != NULL && i < cert_chain_count(chain); i++)
+                if (SSL_CTX_add1_chain_cert(ctx, cert_x509(cert_chain_get(chain, i))) != 1)
+                        return crypto_error_set(err, CRYPTO_EOPENSSL, "TLS %s chain certificate %zu", what, i);
+        return 0;
+}
+
+int net_tls_credentials_prepare(struct net_tls_credentials *c, struct err *err)
+{
+        if (!net_tls_has_pair(c))
+                return SMT_ERR(err, SMT_EINVAL, "TLS credentials have no certificate with its key");
+        SSL_CTX *ctx = NULL;
+        TRY(net_tls_ctx_new(&ctx, err));
+        int status = net_tls_ctx_add_pair(ctx, c->ecc_cert, c->ecc_key, c->chain, false, err);
+        if (status == 0)
+                status = net_tls_ctx_add_pair(ctx, c->rsa_cert, c->rsa_key, c->chain, true, err);
+        if (status != 0) {
+                SSL_CTX_free(ctx);
+                return status;
+        }
+        SSL_CTX_free(c->prepared);
+        c->prepared = ctx;
+        return 0;
+}
+
+void net_tls_credentials_release(struct net_tls_credentials *c)
+{
+        SSL_CTX_free(c->prepared);
+        c->prepared = NULL;
+}
+
+int net_tls_config_prepare(struct net_tls_config *config, struct err *err)
+{
+        TRY(net_tls_config_check(config, err));
+        SSL_CTX *ctx = NULL;
+        TRY(net_tls_base_ctx_new(&ctx, config, true, err));
+        SSL_CTX_free(config->prepared);
+        config->prepared = ctx;
+        return 0;
+}
+
+void net_tls_config_release(struct net_tls_config *config)
+{
+        SSL_CTX_free(config->prepared);
+        config->prepared = NULL;
+}
+
+/* net_tls_ssl_setup makes the connection on ctx (which it then holds a reference to). */
+static int net_tls_ssl_setup(struct net_tls_conn *conn, SSL_CTX *ctx, struct err *err)
+{
+        conn->ssl = SSL_new(ctx);
         conn->in = BIO_new(BIO_s_mem());
         conn->out = BIO_new(BIO_s_mem());
         if (conn->ssl == NULL || conn->in == NULL || conn->out == NULL) {
@@ -109,18 +253,16 @@ static int net_tls_ssl_setup(struct net_tls_conn *conn, struct err *err)
 int net_tls_conn_new(struct net_tls_conn **out, const struct net_tls_config *config, struct err *err)
 {
         *out = NULL;
-        const struct net_tls_credentials *c = config->credentials;
-        if (config->select == NULL &&
-            (c == NULL || ((c->ecc_cert == NULL || c->ecc_key == NULL) && (c->rsa_cert == NULL || c->rsa_key == NULL))))
-                return SMT_ERR(err, SMT_EINVAL,
-                               "TLS server config has no select callback and no certificate with its key");
+        TRY(net_tls_config_check(config, err));
+        SSL_CTX *ctx = config->prepared;
+        if (ctx == NULL)
+                TRY(net_tls_base_ctx_new(&ctx, config, false, err));
+        else
+                SSL_CTX_up_ref(ctx);
         struct net_tls_conn *conn = calloc(1, sizeof(*conn));
-        if (conn == NULL)
-                return SMT_ERR(err, SMT_ENOMEM, "allocating a TLS connection");
-        conn->config = config;
-        int status = net_tls_ctx_setup(conn, err);
-        if (status == 0)
-                status = net_tls_ssl_setup(conn, err);
+        int status = conn != NULL ? net_tls_ssl_setup(conn, ctx, err)
+                                  : SMT_ERR(err, SMT_ENOMEM, "allocating a TLS connection");
+        SSL_CTX_free(ctx); /* the connection holds its own reference */
         if (status != 0) {
                 net_tls_conn_free(conn);
                 return status;
@@ -134,7 +276,6 @@ void net_tls_conn_free(struct net_tls_conn *conn)
         if (conn == NULL)
                 return;
         SSL_free(conn->ssl); /* frees both BIOs */
-        SSL_CTX_free(conn->ctx);
         free(conn);
 }
 
@@ -238,4 +379,21 @@ const char *net_tls_conn_get_server_name(const struct net_tls_conn *conn)
 bool net_tls_conn_is_resumed(const struct net_tls_conn *conn)
 {
         return SSL_session_reused(conn->ssl) == 1;
+}
+
+const char *net_tls_conn_get_certificate_alg(const struct net_tls_conn *conn)
+{
+        if (!SSL_is_init_finished(conn->ssl))
+                return "";
+        if (SSL_session_reused(conn->ssl) != 1)
+                return net_tls_served_alg(conn->ssl);
+        void *data = NULL;
+        size_t len = 0;
+        if (SSL_SESSION_get0_ticket_appdata(SSL_get_session(conn->ssl), &data, &len) != 1)
+                return "";
+        if (len == strlen(NET_TLS_TICKET_ECDSA) && memcmp(data, NET_TLS_TICKET_ECDSA, len) == 0)
+                return NET_TLS_TICKET_ECDSA;
+        if (len == strlen(NET_TLS_TICKET_RSA) && memcmp(data, NET_TLS_TICKET_RSA, len) == 0)
+                return NET_TLS_TICKET_RSA;
+        return "";
 }

@@ -9,9 +9,22 @@
  * close_notify, CRYPTO_EOPENSSL when OpenSSL fails otherwise.
  *
  * Policy: TLS 1.2 and 1.3 only; TLS 1.2 suites are ECDHE with AES-GCM or ChaCha20-Poly1305 only (RFC 9325
- * §4.2); ALPN "http/1.1" when the client offers it. Session tickets and the session cache are OFF: each
- * connection has its own SSL_CTX (credentials are chosen per SNI), so a ticket key would not outlive it;
- * resumption comes with a shared, rotating ticket key later. */
+ * §4.2); ALPN "http/1.1" when the client offers it. No renegotiation, no 0-RTT data.
+ *
+ * Preparing (the fast path): OpenSSL's SSL_CTX is costly to make, so a server makes them once, before it
+ * serves: net_tls_credentials_prepare gives each credentials one SSL_CTX holding its ECC and RSA pairs
+ * (OpenSSL serves whichever the client's signature algorithms and suites accept), and net_tls_config_prepare
+ * gives the config one base SSL_CTX that every connection starts from; SNI then switches the connection
+ * to the chosen credentials' SSL_CTX. A prepared config issues session tickets (RFC 5077, RFC 8446 §4.6.1)
+ * under one random key made by the prepare, shared by every connection and thread until release, so a
+ * client resumes on any worker; a reload (a new prepare) makes a new key and old tickets fall back to a
+ * full handshake. A ticket keeps the name of the certificate algorithm that authenticated the session.
+ * Both prepares are for setup time: afterwards the structs are read-only and may be shared by any number of
+ * threads (OpenSSL's SSL_CTX is thread-safe once configured). Release only when no thread will make a new
+ * connection from them; live connections hold their own references.
+ *
+ * Unprepared config or credentials still work (tests, tools): the SSL_CTX is then built for each
+ * connection, and such a config issues no tickets (a per-connection key could never resume). */
 #ifndef SMT_NET_TLS_CONN_H
 #define SMT_NET_TLS_CONN_H
 
@@ -23,6 +36,8 @@
 #include "crypto/cert.h"
 #include "crypto/key.h"
 
+struct ssl_ctx_st; /* OpenSSL's SSL_CTX */
+
 /* struct net_tls_credentials: an ECC and/or an RSA certificate with its key (at least one pair), and the
  * intermediates sent after either leaf. All borrowed; they must outlive every connection using them. */
 struct net_tls_credentials {
@@ -31,6 +46,7 @@ struct net_tls_credentials {
         const struct cert *rsa_cert;
         const struct key *rsa_key;
         const struct cert_chain *chain; /* may be NULL */
+        struct ssl_ctx_st *prepared;    /* set by net_tls_credentials_prepare; NULL: built per connection */
 };
 
 /* net_tls_credentials_select_fn: the SNI hook (server_name NULL when the client sent none). Return 0 with
@@ -42,7 +58,23 @@ struct net_tls_config {
         const struct net_tls_credentials *credentials; /* used when select is NULL */
         net_tls_credentials_select_fn select;
         void *select_arg;
+        struct ssl_ctx_st *prepared; /* set by net_tls_config_prepare; NULL: built per connection, no tickets */
 };
+
+/* net_tls_credentials_prepare builds credentials->prepared from its pairs and chain (fill them first;
+ * preparing again rebuilds). SMT_EINVAL without a whole pair, CRYPTO_EWRONGALG when the ECC pair is not EC
+ * or the RSA pair not RSA, CRYPTO_EOPENSSL when OpenSSL refuses a certificate or a key that does not match
+ * its certificate. net_tls_credentials_release frees it and sets it NULL (harmless on unprepared credentials). */
+int net_tls_credentials_prepare(struct net_tls_credentials *credentials, struct err *err) SMT_MUST_USE;
+void net_tls_credentials_release(struct net_tls_credentials *credentials);
+
+/* net_tls_config_prepare builds config->prepared: the policy above, the SNI hook and a fresh session ticket
+ * key. The base context keeps a pointer to config for the SNI hook, so prepare the struct where it stays
+ * (a copy would still call back into the original). It does not prepare the credentials: prepare each of
+ * them too, or they are built per connection. SMT_EINVAL as net_tls_conn_new. net_tls_config_release frees
+ * it and sets it NULL. */
+int net_tls_config_prepare(struct net_tls_config *config, struct err *err) SMT_MUST_USE;
+void net_tls_config_release(struct net_tls_config *config);
 
 struct net_tls_conn;
 
@@ -78,10 +110,16 @@ int net_tls_conn_write(struct net_tls_conn *conn, const uint8_t *data, size_t le
 int net_tls_conn_close(struct net_tls_conn *conn, struct err *err) SMT_MUST_USE;
 
 /* Facts about an established connection: "TLSv1.2"/"TLSv1.3", OpenSSL's cipher name, the SNI the client
- * sent (NULL if none), whether the session was resumed (always false while tickets are off). */
+ * sent (NULL if none; on a TLS 1.2 resumption the name of the original session, RFC 6066 §3), whether the
+ * session was resumed from a ticket. */
 const char *net_tls_conn_get_protocol(const struct net_tls_conn *conn);
 const char *net_tls_conn_get_cipher(const struct net_tls_conn *conn);
 const char *net_tls_conn_get_server_name(const struct net_tls_conn *conn);
 bool net_tls_conn_is_resumed(const struct net_tls_conn *conn);
+
+/* net_tls_conn_get_certificate_alg names the key of the certificate that authenticated the session: "ECDSA"
+ * or "RSA", the one served in this handshake or, when resumed, the one the ticket was first issued under;
+ * "" before the handshake is complete (or for a ticket that does not say). */
+const char *net_tls_conn_get_certificate_alg(const struct net_tls_conn *conn);
 
 #endif

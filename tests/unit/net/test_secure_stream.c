@@ -12,6 +12,7 @@
 #include "check.h"
 #include "shared_pki.h"
 #include "net/secure_stream.h"
+#include "tlcp/session_cache.h"
 
 #define TEST_DATA_LEN (100 * 1024)
 
@@ -115,6 +116,8 @@ static void test_tlcp_back_end(void)
         CHECK_STR(net_secure_stream_get_protocol(s), "TLCP");
         CHECK_STR(net_secure_stream_get_cipher(s), tlcp_conn_get_suite(client)->name);
         CHECK_STR(net_secure_stream_get_server_name(s), "localhost");
+        CHECK_STR(net_secure_stream_get_certificate_alg(s), "SM2");
+        CHECK(!net_secure_stream_is_resumed(s));
 
         uint8_t *sent = malloc(TEST_DATA_LEN), *recv = malloc(TEST_DATA_LEN);
         for (size_t i = 0; i < TEST_DATA_LEN; i++)
@@ -145,6 +148,40 @@ static void test_tlcp_back_end(void)
         free(recv);
         net_secure_stream_free(s);
         tlcp_conn_free(client);
+        test_tlcp_pki_free(&pki);
+}
+
+/* A second TLCP client offering the first one's session resumes it from the server's cache. */
+static void test_tlcp_resumed(void)
+{
+        struct test_tlcp_pki pki = {0};
+        test_tlcp_pki_load(&pki);
+        struct err err = {0};
+        struct tlcp_session_cache *cache = NULL;
+        CHECK_OK(tlcp_session_cache_new(&cache, 16, 3600, &err), &err);
+        struct tlcp_config server, client_config;
+        tlcp_config_init(&server, TLCP_ROLE_SERVER);
+        server.credentials = &pki.cred;
+        server.session_cache = cache;
+        tlcp_config_init(&client_config, TLCP_ROLE_CLIENT);
+        client_config.trust = pki.trust;
+        client_config.server_name = "localhost";
+        struct tlcp_conn *first = NULL, *second = NULL;
+        CHECK_OK(tlcp_conn_new(&first, &client_config, &err), &err);
+        struct net_secure_stream *s = test_tlcp_handshake(first, &server);
+        CHECK(!net_secure_stream_is_resumed(s));
+        net_secure_stream_free(s);
+        struct tlcp_config resume_config = client_config;
+        resume_config.resume = tlcp_conn_get_session(first);
+        CHECK_OK(tlcp_conn_new(&second, &resume_config, &err), &err);
+        s = test_tlcp_handshake(second, &server);
+        CHECK(tlcp_conn_is_resumed(second));
+        CHECK(net_secure_stream_is_resumed(s));
+        CHECK_STR(net_secure_stream_get_certificate_alg(s), "SM2");
+        net_secure_stream_free(s);
+        tlcp_conn_free(first);
+        tlcp_conn_free(second);
+        tlcp_session_cache_free(cache);
         test_tlcp_pki_free(&pki);
 }
 
@@ -218,24 +255,26 @@ static SSL *test_tls_client(SSL_CTX *ctx, const struct test_tls_pki *pki, BIO **
         return ssl;
 }
 
-static void test_tls_back_end(void)
+/* test_tls_stream runs one TLS 1.3 connection through a stream made from the client's first bytes, offering
+ * session (may be NULL), and returns the client's session after the exchange (its ticket read). */
+static SSL_SESSION *test_tls_stream(const struct test_tls_pki *pki, const struct net_tls_config *tls,
+                                    SSL_SESSION *session, bool want_resumed)
 {
-        struct test_tls_pki pki = {0};
-        test_tls_pki_make(&pki);
-        struct net_tls_config tls = {.credentials = &pki.cred};
         struct tlcp_config tlcp;
         tlcp_config_init(&tlcp, TLCP_ROLE_SERVER);
         SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
         BIO *in = NULL, *out = NULL;
-        SSL *ssl = test_tls_client(ctx, &pki, &in, &out);
+        SSL *ssl = test_tls_client(ctx, pki, &in, &out);
         struct err err = {0};
         struct net_secure_stream *s = NULL;
+        if (session != NULL)
+                CHECK(SSL_set_session(ssl, session) == 1);
         CHECK(SSL_do_handshake(ssl) != 1);
         char *first = NULL;
         long n = BIO_get_mem_data(out, &first);
-        CHECK_OK(net_secure_stream_new_for_client_hello(&s, (const uint8_t *)first, (size_t)n, &tlcp, &tls, &err),
-                 &err);
+        CHECK_OK(net_secure_stream_new_for_client_hello(&s, (const uint8_t *)first, (size_t)n, &tlcp, tls, &err), &err);
         CHECK_EQ(net_secure_stream_get_kind(s), NET_SECURE_STREAM_TLS);
+        CHECK_STR(net_secure_stream_get_certificate_alg(s), "");
         int ss = SMT_EAGAIN, cs = 0;
         for (int round = 0; round < 20 && (ss != 0 || cs != 1); round++) {
                 test_tls_move(in, out, s);
@@ -249,6 +288,9 @@ static void test_tls_back_end(void)
         CHECK_STR(net_secure_stream_get_protocol(s), "TLSv1.3");
         CHECK_STR(net_secure_stream_get_cipher(s), SSL_get_cipher_name(ssl));
         CHECK_STR(net_secure_stream_get_server_name(s), "localhost");
+        CHECK_STR(net_secure_stream_get_certificate_alg(s), "ECDSA");
+        CHECK_EQ(net_secure_stream_is_resumed(s), want_resumed);
+        CHECK_EQ(SSL_session_reused(ssl), want_resumed);
 
         uint8_t buf[64];
         size_t len = 0;
@@ -262,6 +304,7 @@ static void test_tls_back_end(void)
         CHECK_OK(net_secure_stream_read(s, buf, sizeof buf, &len, &err), &err);
         CHECK_EQ(len, 12);
         CHECK_MEM(buf, "hello server", 12);
+        SSL_SESSION *newest = SSL_get1_session(ssl);
         CHECK(SSL_shutdown(ssl) == 0);
         test_tls_move(in, out, s);
         CHECK_STATUS(net_secure_stream_read(s, buf, sizeof buf, &len, &err), TLCP_ECLOSED);
@@ -269,6 +312,32 @@ static void test_tls_back_end(void)
         net_secure_stream_free(s);
         SSL_free(ssl);
         SSL_CTX_free(ctx);
+        return newest;
+}
+
+static void test_tls_back_end(void)
+{
+        struct test_tls_pki pki = {0};
+        test_tls_pki_make(&pki);
+        struct net_tls_config tls = {.credentials = &pki.cred};
+        SSL_SESSION_free(test_tls_stream(&pki, &tls, NULL, false));
+        test_tls_pki_free(&pki);
+}
+
+/* On a prepared config the second connection resumes the first one's ticket. */
+static void test_tls_resumed(void)
+{
+        struct test_tls_pki pki = {0};
+        struct err err = {0};
+        test_tls_pki_make(&pki);
+        struct net_tls_config tls = {.credentials = &pki.cred};
+        CHECK_OK(net_tls_credentials_prepare(&pki.cred, &err), &err);
+        CHECK_OK(net_tls_config_prepare(&tls, &err), &err);
+        SSL_SESSION *first = test_tls_stream(&pki, &tls, NULL, false);
+        SSL_SESSION_free(test_tls_stream(&pki, &tls, first, true));
+        SSL_SESSION_free(first);
+        net_tls_config_release(&tls);
+        net_tls_credentials_release(&pki.cred);
         test_tls_pki_free(&pki);
 }
 
@@ -290,4 +359,5 @@ static void test_refused_first_bytes(void)
         CHECK(s == NULL);
 }
 
-CHECK_MAIN(CHECK_TEST(test_tlcp_back_end), CHECK_TEST(test_tls_back_end), CHECK_TEST(test_refused_first_bytes))
+CHECK_MAIN(CHECK_TEST(test_tlcp_back_end), CHECK_TEST(test_tlcp_resumed), CHECK_TEST(test_tls_back_end),
+           CHECK_TEST(test_tls_resumed), CHECK_TEST(test_refused_first_bytes))
