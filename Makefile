@@ -37,8 +37,11 @@ fuzz: bootstrap
 	cmake --build $(BUILD_FUZZ) -j $(JOBS) --target fuzzers
 	./scripts/run-fuzzers $(BUILD_FUZZ) $(FUZZ_SECONDS)
 
+# The crypto benchmark, then the gateway next to nginx in front of the same origin (bench/gateway-vs-nginx).
 bench: bootstrap build
+	./scripts/bootstrap bench
 	./$(BUILD)/smtrust bench crypto
+	SMTRUST=$(CURDIR)/$(BUILD)/smtrust ./bench/gateway-vs-nginx
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
