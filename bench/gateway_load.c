@@ -4,7 +4,6 @@
 
 #include <errno.h>
 #include <getopt.h>
-#include <math.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -394,7 +393,7 @@ static int load_args_set(struct load_args *args, int opt, const char *value)
         double number = 0;
         switch (opt) {
         case 'c':
-                if (load_number(value, 1, LOAD_CONNECTIONS_MAX, &number) < 0 || number != floor(number))
+                if (load_number(value, 1, LOAD_CONNECTIONS_MAX, &number) < 0 || number != (double)(long)number)
                         return cmd_usage_error(LOAD_NAME, load_usage, "--connections '%s': expected 1..%d", value,
                                                LOAD_CONNECTIONS_MAX);
                 args->connections = (long)number;

@@ -4,8 +4,6 @@
  * Also the histogram of how long responses took. */
 #include "bench/gateway_load.h"
 
-#include <math.h>
-
 #define LOAD_LATENCY_LINEAR  128
 #define LOAD_LATENCY_SUB     64
 #define LOAD_LATENCY_BUCKETS BENCH_GATEWAY_LOAD_LATENCY_BUCKETS
@@ -124,7 +122,7 @@ static double load_latency_value(size_t bucket)
                 return (double)bucket;
         size_t exponent = (bucket - LOAD_LATENCY_LINEAR) / LOAD_LATENCY_SUB + 7;
         size_t sub = (bucket - LOAD_LATENCY_LINEAR) % LOAD_LATENCY_SUB;
-        return ldexp((double)(LOAD_LATENCY_SUB + sub), (int)exponent - 6);
+        return (double)((uint64_t)(LOAD_LATENCY_SUB + sub) << (exponent - 6));
 }
 
 void bench_gateway_load_latency_add(struct bench_gateway_load_latency *latency, uint64_t micros)
@@ -136,7 +134,10 @@ void bench_gateway_load_latency_add(struct bench_gateway_load_latency *latency, 
 double bench_gateway_load_latency_percentile(const struct bench_gateway_load_latency *latency, double fraction)
 {
         uint64_t total = latency->total, seen = 0;
-        uint64_t rank = (uint64_t)ceil(fraction * (double)total);
+        double exact_rank = fraction * (double)total;
+        uint64_t rank = (uint64_t)exact_rank;
+        if ((double)rank < exact_rank)
+                rank++; /* the smallest count that covers fraction of the responses */
         for (size_t i = 0; i < LOAD_LATENCY_BUCKETS && total > 0; i++) {
                 seen += latency->counts[i];
                 if (seen >= rank)
