@@ -18,7 +18,7 @@
 /* Certificates start an hour back so a client whose clock is slightly behind still accepts them. */
 #define DEMO_PKI_BACKDATE (60 * 60)
 /* The longest validity cert_issue and GmSSL allow. */
-#define DEMO_PKI_ROOT_DAYS 3653
+#define DEMO_PKI_ROOT_DAYS    3653
 #define DEMO_PKI_DNS_NAME_MAX 253 /* RFC 1035 §2.3.4, as text without the final dot */
 
 enum demo_pki_item {
@@ -100,8 +100,9 @@ static int demo_pki_check_dns_name(const char *name, struct err *err)
         size_t len = strlen(name);
         size_t start = strncmp(name, "*.", 2) == 0 ? 2 : 0;
         if (len == start || len > DEMO_PKI_DNS_NAME_MAX)
-                return SMT_ERR(err, SMT_EINVAL, "name \"%s\": expected a host name of 1..%d characters or an IP address",
-                               name, DEMO_PKI_DNS_NAME_MAX);
+                return SMT_ERR(err, SMT_EINVAL,
+                               "name \"%s\": expected a host name of 1..%d characters or an IP address", name,
+                               DEMO_PKI_DNS_NAME_MAX);
         size_t label_len = 0;
         for (size_t i = start; i <= len; i++) {
                 char c = name[i];

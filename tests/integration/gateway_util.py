@@ -418,6 +418,8 @@ def start_gateway(tmp_path):
     failures = []
     for gateway in started:
         code = gateway.stop()
+        # Shown by pytest only when the test failed.
+        print(f"--- {gateway.config_path.name}: the gateway's standard error ---\n{gateway.log()[-6000:]}")
         if code != 0:
             failures.append(f"gateway exited {code} on SIGTERM:\n{gateway.log()[-3000:]}")
     if failures:

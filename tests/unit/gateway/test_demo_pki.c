@@ -186,8 +186,9 @@ static void sm2_pair_suits_tlcp(void)
         CHECK_MEM(s_sans, e_sans, sizeof s_sans[0] * 3);
         CHECK_OK(cert_check_key_usage(s, CERT_KEY_USAGE_DIGITAL_SIGNATURE, &err), &err);
         CHECK_STATUS(cert_check_key_usage(s, CERT_KEY_USAGE_KEY_ENCIPHERMENT, &err), CRYPTO_ECERT_USAGE);
-        CHECK_OK(cert_check_key_usage(e, CERT_KEY_USAGE_KEY_ENCIPHERMENT | CERT_KEY_USAGE_DATA_ENCIPHERMENT |
-                                              CERT_KEY_USAGE_KEY_AGREEMENT,
+        CHECK_OK(cert_check_key_usage(e,
+                                      CERT_KEY_USAGE_KEY_ENCIPHERMENT | CERT_KEY_USAGE_DATA_ENCIPHERMENT |
+                                          CERT_KEY_USAGE_KEY_AGREEMENT,
                                       &err),
                  &err);
         CHECK_STATUS(cert_check_key_usage(e, CERT_KEY_USAGE_DIGITAL_SIGNATURE, &err), CRYPTO_ECERT_USAGE);
@@ -290,9 +291,9 @@ static void bad_parameters_write_nothing(void)
         const char *bad_name[] = {"bad name"};
         const char *empty_label[] = {"a..b"};
         snprintf(dir, sizeof dir, "%s/bad", check_temp_dir());
-        CHECK_STATUS(gw_demo_pki_create(dir, &(struct gw_demo_pki_params){.days = GW_DEMO_PKI_DAYS_MAX + 1}, &result,
-                                        &err),
-                     SMT_EINVAL);
+        CHECK_STATUS(
+            gw_demo_pki_create(dir, &(struct gw_demo_pki_params){.days = GW_DEMO_PKI_DAYS_MAX + 1}, &result, &err),
+            SMT_EINVAL);
         CHECK(strstr(err.msg, "3651") != NULL);
         CHECK_STATUS(gw_demo_pki_create(dir, &(struct gw_demo_pki_params){.days = -1}, &result, &err), SMT_EINVAL);
         CHECK_STATUS(
