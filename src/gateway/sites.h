@@ -43,7 +43,8 @@ struct gw_site {
         bool has_tlcp;     /* an SM2 pair is configured */
         bool has_tls;      /* an ECC and/or RSA certificate is configured */
         struct tlcp_credentials tlcp;     /* valid when has_tlcp */
-        struct net_tls_credentials tls;   /* valid when has_tls */
+        struct net_tls_credentials tls;   /* valid when has_tls; prepared, shared by the sites naming the
+                                           * same files and released by gw_sites_free (never by the user) */
         struct gw_origin origin;
         const char *hsts_value; /* "max-age=31536000; includeSubDomains", or NULL when off */
 };

@@ -1,6 +1,7 @@
 /* src/gateway/sites_files.c: certificate, key and trust files, each read once per build however many
  * sites name it (10,000 sites sharing one wildcard certificate read it once), and the checks that make a
  * certificate and a key a usable pair. */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@ enum gw_sites_file_kind {
         GW_SITES_FILE_KEY = 'k',    /* a private key */
         GW_SITES_FILE_STORE = 's',  /* PEM trusted roots */
         GW_SITES_FILE_MERGED = 'm', /* not a file: the intermediates of an ECC and an RSA file together */
+        GW_SITES_FILE_TLS = 't',    /* not a file: TLS credentials prepared from up to four files */
 };
 
 struct gw_sites_file {
@@ -20,6 +22,7 @@ struct gw_sites_file {
         struct cert_chain *rest;    /* certificates: those after the leaf, NULL when there are none */
         struct key *key;            /* key */
         struct cert_store *store;   /* store */
+        struct net_tls_credentials tls; /* TLS: prepared (one SSL_CTX for every site naming the same files) */
         enum key_alg alg;           /* certificates: of the leaf's public key; key: of the key */
         uint8_t print[32];          /* SHA-256 of that public key (SubjectPublicKeyInfo) */
         struct gw_sites_file *next;
@@ -40,21 +43,28 @@ void gw_sites_files_cleanup(struct gw_sites_files *files)
                 cert_chain_free(file->rest);
                 key_free(file->key);
                 cert_store_free(file->store);
+                net_tls_credentials_release(&file->tls);
                 free(file->id);
                 free(file);
         }
         gw_sites_table_cleanup(&files->table);
 }
 
-/* The cached entry for kind and path (second: the other path of a merged chain, else NULL), or a new empty
- * one (*is_new set) that the caller fills; it is freed with the cache whatever happens. */
-static int gw_sites_files_entry(struct gw_sites_files *files, struct gw_sites_file **out, bool *is_new, char kind,
-                                const char *path, const char *second, struct err *err)
+/* The cached entry whose id is the printf-style text (a kind letter, then paths), or a new empty one
+ * (*is_new set) that the caller fills; it is freed with the cache whatever happens. */
+static int gw_sites_files_entry(struct gw_sites_files *files, struct gw_sites_file **out, bool *is_new,
+                                struct err *err, const char *fmt, ...) SMT_PRINTF(5, 6);
+static int gw_sites_files_entry(struct gw_sites_files *files, struct gw_sites_file **out, bool *is_new,
+                                struct err *err, const char *fmt, ...)
 {
         char *id = NULL;
-        if (asprintf(&id, "%c%s%s%s", kind, path, second != NULL ? "\n" : "", second != NULL ? second : "") < 0)
+        va_list args;
+        va_start(args, fmt);
+        int n = vasprintf(&id, fmt, args);
+        va_end(args);
+        if (n < 0)
                 return SMT_ERR(err, SMT_ENOMEM, "sites: out of memory");
-        *out = gw_sites_table_lookup(&files->table, id, strlen(id));
+        *out = gw_sites_table_lookup(&files->table, id, (size_t)n);
         *is_new = *out == NULL;
         if (!*is_new) {
                 free(id);
@@ -69,7 +79,7 @@ static int gw_sites_files_entry(struct gw_sites_files *files, struct gw_sites_fi
         file->next = files->list;
         files->list = file;
         *out = file;
-        return gw_sites_table_insert(&files->table, id, strlen(id), file, NULL, err);
+        return gw_sites_table_insert(&files->table, id, (size_t)n, file, NULL, err);
 }
 
 /* The certificates after the first of chain (NULL when none): the intermediates of a leaf's file. */
@@ -96,7 +106,7 @@ static int gw_sites_files_certs(struct gw_sites_files *files, const struct gw_si
 {
         struct gw_sites_file *file;
         bool is_new;
-        TRY(gw_sites_files_entry(files, &file, &is_new, GW_SITES_FILE_CERTS, path, NULL, err));
+        TRY(gw_sites_files_entry(files, &file, &is_new, err, "%c%s", GW_SITES_FILE_CERTS, path));
         *out = file;
         if (!is_new)
                 return SMT_OK;
@@ -115,7 +125,7 @@ static int gw_sites_files_key(struct gw_sites_files *files, const struct gw_site
 {
         struct gw_sites_file *file;
         bool is_new;
-        TRY(gw_sites_files_entry(files, &file, &is_new, GW_SITES_FILE_KEY, path, NULL, err));
+        TRY(gw_sites_files_entry(files, &file, &is_new, err, "%c%s", GW_SITES_FILE_KEY, path));
         *out = file;
         if (!is_new)
                 return SMT_OK;
@@ -130,7 +140,7 @@ int gw_sites_files_store(struct gw_sites_files *files, const struct cert_store *
 {
         struct gw_sites_file *file;
         bool is_new;
-        TRY(gw_sites_files_entry(files, &file, &is_new, GW_SITES_FILE_STORE, path, NULL, err));
+        TRY(gw_sites_files_entry(files, &file, &is_new, err, "%c%s", GW_SITES_FILE_STORE, path));
         if (is_new)
                 TRY(cert_store_load(&file->store, path, err));
         *out = file->store;
@@ -234,7 +244,8 @@ static int gw_sites_files_merged(struct gw_sites_files *files, const struct cert
 {
         struct gw_sites_file *file;
         bool is_new;
-        TRY(gw_sites_files_entry(files, &file, &is_new, GW_SITES_FILE_MERGED, ecc->cert_path, rsa->cert_path, err));
+        TRY(gw_sites_files_entry(files, &file, &is_new, err, "%c%s\n%s", GW_SITES_FILE_MERGED, ecc->cert_path,
+                                 rsa->cert_path));
         *out = file->chain;
         if (!is_new)
                 return SMT_OK;
@@ -251,32 +262,52 @@ static int gw_sites_files_merged(struct gw_sites_files *files, const struct cert
         return SMT_OK;
 }
 
-int gw_sites_files_tls(struct gw_sites_files *files, struct net_tls_credentials *out, const struct gw_cert_config *ecc,
-                       const struct gw_cert_config *rsa, struct err *err)
+/* Loads and checks the pairs given into out (not prepared). */
+static int gw_sites_files_tls_pairs(struct gw_sites_files *files, struct net_tls_credentials *out,
+                                    struct gw_sites_pair *ecc_pair, struct gw_sites_pair *rsa_pair, struct err *err)
 {
         static const enum key_alg ecc_algs[] = { KEY_ALG_EC_P256, KEY_ALG_EC_P384 };
         static const enum key_alg rsa_algs[] = { KEY_ALG_RSA_2048, KEY_ALG_RSA_3072, KEY_ALG_RSA_OTHER };
+        memset(out, 0, sizeof *out);
+        if (ecc_pair->cert_path != NULL || ecc_pair->key_path != NULL) {
+                TRY(gw_sites_pair_load(files, ecc_pair, err));
+                TRY(gw_sites_pair_check_alg(ecc_pair, ecc_algs, 2, "ec-p256 or ec-p384", err));
+                TRY(gw_sites_pair_check_usage(ecc_pair, CERT_KEY_USAGE_DIGITAL_SIGNATURE, false, err));
+                out->ecc_cert = gw_sites_pair_leaf(ecc_pair);
+                out->ecc_key = ecc_pair->key->key;
+                out->chain = ecc_pair->certs->rest;
+        }
+        if (rsa_pair->cert_path != NULL || rsa_pair->key_path != NULL) {
+                TRY(gw_sites_pair_load(files, rsa_pair, err));
+                TRY(gw_sites_pair_check_alg(rsa_pair, rsa_algs, 3, "rsa", err));
+                TRY(gw_sites_pair_check_usage(rsa_pair, CERT_KEY_USAGE_DIGITAL_SIGNATURE, false, err));
+                out->rsa_cert = gw_sites_pair_leaf(rsa_pair);
+                out->rsa_key = rsa_pair->key->key;
+                if (out->chain == NULL)
+                        out->chain = rsa_pair->certs->rest;
+                else if (rsa_pair->certs->rest != NULL)
+                        TRY(gw_sites_files_merged(files, &out->chain, ecc_pair, rsa_pair, err));
+        }
+        return SMT_OK;
+}
+
+int gw_sites_files_tls(struct gw_sites_files *files, struct net_tls_credentials *out, const struct gw_cert_config *ecc,
+                       const struct gw_cert_config *rsa, struct err *err)
+{
         struct gw_sites_pair ecc_pair = { "ecc.cert", ecc->cert, "ecc.key", ecc->key, NULL, NULL };
         struct gw_sites_pair rsa_pair = { "rsa.cert", rsa->cert, "rsa.key", rsa->key, NULL, NULL };
-        memset(out, 0, sizeof *out);
-        if (ecc->cert != NULL || ecc->key != NULL) {
-                TRY(gw_sites_pair_load(files, &ecc_pair, err));
-                TRY(gw_sites_pair_check_alg(&ecc_pair, ecc_algs, 2, "ec-p256 or ec-p384", err));
-                TRY(gw_sites_pair_check_usage(&ecc_pair, CERT_KEY_USAGE_DIGITAL_SIGNATURE, false, err));
-                out->ecc_cert = gw_sites_pair_leaf(&ecc_pair);
-                out->ecc_key = ecc_pair.key->key;
-                out->chain = ecc_pair.certs->rest;
+        struct net_tls_credentials loaded;
+        struct gw_sites_file *file;
+        bool is_new;
+        TRY(gw_sites_files_tls_pairs(files, &loaded, &ecc_pair, &rsa_pair, err));
+        TRY(gw_sites_files_entry(files, &file, &is_new, err, "%c%s\n%s\n%s\n%s", GW_SITES_FILE_TLS,
+                                 ecc->cert != NULL ? ecc->cert : "", ecc->key != NULL ? ecc->key : "",
+                                 rsa->cert != NULL ? rsa->cert : "", rsa->key != NULL ? rsa->key : ""));
+        if (is_new) {
+                file->tls = loaded;
+                if (net_tls_credentials_prepare(&file->tls, err) < 0)
+                        return err_prefix(err, "TLS credentials");
         }
-        if (rsa->cert != NULL || rsa->key != NULL) {
-                TRY(gw_sites_pair_load(files, &rsa_pair, err));
-                TRY(gw_sites_pair_check_alg(&rsa_pair, rsa_algs, 3, "rsa", err));
-                TRY(gw_sites_pair_check_usage(&rsa_pair, CERT_KEY_USAGE_DIGITAL_SIGNATURE, false, err));
-                out->rsa_cert = gw_sites_pair_leaf(&rsa_pair);
-                out->rsa_key = rsa_pair.key->key;
-                if (out->chain == NULL)
-                        out->chain = rsa_pair.certs->rest;
-                else if (rsa_pair.certs->rest != NULL)
-                        TRY(gw_sites_files_merged(files, &out->chain, &ecc_pair, &rsa_pair, err));
-        }
+        *out = file->tls;
         return SMT_OK;
 }

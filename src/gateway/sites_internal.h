@@ -76,7 +76,8 @@ int gw_sites_files_tlcp(struct gw_sites_files *files, struct tlcp_credentials *o
 
 /* gw_sites_files_tls fills out from an ECC and/or an RSA certificate (NULL members: none): each key matches
  * its certificate, the algorithms are EC P-256/P-384 and RSA, the leaves allow digitalSignature (ECDHE
- * signs, RFC 8446 §4.4.2.2). The chain holds the certificates after either leaf. */
+ * signs, RFC 8446 §4.4.2.2). The chain holds the certificates after either leaf. out is prepared
+ * (net_tls_credentials_prepare) once per set of files, however many sites name it; files releases it. */
 int gw_sites_files_tls(struct gw_sites_files *files, struct net_tls_credentials *out, const struct gw_cert_config *ecc,
                        const struct gw_cert_config *rsa, struct err *err) SMT_MUST_USE;
 

@@ -165,6 +165,11 @@ static void test_credentials(void)
         CHECK(shop->tls.ecc_key == blog->tls.ecc_key);
         CHECK(shop->tls.ecc_cert == both->tls.ecc_cert);
         CHECK(both->tls.chain == gw_sites_get(sites, 4)->tls.chain);
+        /* TLS credentials are prepared once per set of files. */
+        CHECK(shop->tls.prepared != NULL && blog->tls.prepared != NULL && both->tls.prepared != NULL);
+        CHECK(shop->tls.prepared != blog->tls.prepared && shop->tls.prepared != both->tls.prepared);
+        CHECK(both->tls.prepared == gw_sites_get(sites, 4)->tls.prepared);
+        CHECK(fallback->tls.prepared == NULL);
         cert_free(sign);
         cert_free(enc);
         cert_free(ecc);

@@ -1,10 +1,13 @@
 /* tests/unit/gateway/test_sites_many.c: sites at scale and the machinery under the lookup: 10,000 generated
  * sites sharing certificate files, every one found by its names; SipHash-2-4 against the paper's vector and
  * OpenSSL's implementation; the table growing past its first size; and a TLCP handshake in memory whose
- * SNI picks the site (gw_sites_tlcp_select as the server's hook, the client verifying the pair it got). */
+ * SNI picks the site (gw_sites_tlcp_select as the server's hook, the client verifying the pair it got), and
+ * the same over TLS 1.3 with OpenSSL's client and gw_sites_tls_select (prepared credentials, chain sent). */
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/params.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,6 +71,7 @@ static void test_ten_thousand_sites(void)
                 /* The files were read once: every site holds the same objects. */
                 CHECK(want->tlcp.sign_cert == first->tlcp.sign_cert && want->tlcp.enc_key == first->tlcp.enc_key);
                 CHECK(want->tls.ecc_cert == first->tls.ecc_cert && want->tls.chain == first->tls.chain);
+                CHECK(want->tls.prepared != NULL && want->tls.prepared == first->tls.prepared);
         }
         CHECK(gw_sites_lookup(sites, "site10000.example.com") == NULL);
         CHECK(gw_sites_lookup(sites, "a.b.w1.example.com") == NULL);
@@ -225,5 +229,94 @@ static void test_tlcp_handshake_picks_site(void)
         gw_config_free(&config);
 }
 
+/* OpenSSL's TLS client in memory, trusting one root and checking the name it asks for. */
+struct tls_client {
+        SSL_CTX *ctx;
+        SSL *ssl;
+        BIO *in, *out;
+};
+
+static void tls_client_new(struct tls_client *c, const struct cert *root, const char *server_name)
+{
+        c->ctx = SSL_CTX_new(TLS_client_method());
+        CHECK(c->ctx != NULL);
+        CHECK(X509_STORE_add_cert(SSL_CTX_get_cert_store(c->ctx), cert_x509(root)) == 1);
+        SSL_CTX_set_verify(c->ctx, SSL_VERIFY_PEER, NULL);
+        c->ssl = SSL_new(c->ctx);
+        c->in = BIO_new(BIO_s_mem());
+        c->out = BIO_new(BIO_s_mem());
+        CHECK(c->ssl != NULL && c->in != NULL && c->out != NULL);
+        SSL_set_bio(c->ssl, c->in, c->out);
+        CHECK(SSL_set_tlsext_host_name(c->ssl, server_name) == 1);
+        CHECK(SSL_set1_host(c->ssl, server_name) == 1);
+        SSL_set_connect_state(c->ssl);
+}
+
+/* Runs the handshake; returns the server's status and sets *client_ok. */
+static int tls_handshake(struct tls_client *c, struct net_tls_conn *server, bool *client_ok)
+{
+        int server_status = SMT_EAGAIN;
+        struct err err = { 0 };
+        *client_ok = false;
+        for (int round = 0; round < 100; round++) {
+                int client_result = SSL_do_handshake(c->ssl);
+                *client_ok = client_result == 1;
+                char buf[1 << 14];
+                int n;
+                size_t consumed = 0;
+                while ((n = BIO_read(c->out, buf, sizeof buf)) > 0)
+                        CHECK(net_tls_conn_put_input(server, (const uint8_t *)buf, (size_t)n, &consumed, &err) == 0);
+                if (server_status == SMT_EAGAIN)
+                        server_status = net_tls_conn_handshake(server, &err);
+                const uint8_t *out = NULL;
+                size_t len = net_tls_conn_peek_output(server, &out);
+                if (len > 0) {
+                        CHECK(BIO_write(c->in, out, (int)len) == (int)len);
+                        net_tls_conn_consume_output(server, len);
+                } else if (server_status != SMT_EAGAIN && (*client_ok || client_result <= 0)) {
+                        return server_status;
+                }
+        }
+        return server_status;
+}
+
+static void test_tls_handshake_picks_site(void)
+{
+        struct gw_config config;
+        struct gw_sites *sites = sites_fixture_build(&config, "listeners:\n  - listen: \":443\"\nsites:\n"
+                                                              "  - names: shop.example.com\n"
+                                                              "    ecc: {cert: ecc.crt, key: ecc.key}\n"
+                                                              "    origin: http://127.0.0.1:8080\n");
+        struct net_tls_config tls = { .select = gw_sites_tls_select, .select_arg = sites };
+        struct cert *root = sites_fixture_cert("ecc_ca.crt");
+        struct err err = { 0 };
+        bool client_ok = false;
+        CHECK_OK(net_tls_config_prepare(&tls, &err), &err);
+        static const char *const names[] = { "shop.example.com", "other.example.com" };
+        for (size_t i = 0; i < 2; i++) {
+                struct tls_client c;
+                struct net_tls_conn *server = NULL;
+                CHECK_OK(net_tls_conn_new(&server, &tls, &err), &err);
+                tls_client_new(&c, root, names[i]);
+                int status = tls_handshake(&c, server, &client_ok);
+                if (i == 0) {
+                        /* The client verified the leaf through the intermediate sent after it. */
+                        CHECK_EQ(status, 0);
+                        CHECK(client_ok);
+                        CHECK_EQ(SSL_get_verify_result(c.ssl), X509_V_OK);
+                } else {
+                        CHECK_STATUS(status, TLCP_EHANDSHAKE_FAILURE);
+                        CHECK(!client_ok);
+                }
+                SSL_free(c.ssl);
+                SSL_CTX_free(c.ctx);
+                net_tls_conn_free(server);
+        }
+        net_tls_config_release(&tls);
+        cert_free(root);
+        gw_sites_free(sites);
+        gw_config_free(&config);
+}
+
 CHECK_MAIN(CHECK_TEST(test_ten_thousand_sites), CHECK_TEST(test_siphash), CHECK_TEST(test_table_grows),
-           CHECK_TEST(test_tlcp_handshake_picks_site))
+           CHECK_TEST(test_tlcp_handshake_picks_site), CHECK_TEST(test_tls_handshake_picks_site))
