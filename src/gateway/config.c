@@ -72,9 +72,9 @@ static int gw_config_site_normalise(struct gw_site_config *site, const char *dir
                 site->name = strdup(site->names.num > 0 ? site->names.items[0] : "default");
         if (site->name == NULL)
                 return SMT_ENOMEM;
-        char **paths[] = { &site->sm2.sign_cert, &site->sm2.sign_key, &site->sm2.enc_cert, &site->sm2.enc_key,
-                           &site->sm2.chain,     &site->ecc.cert,     &site->ecc.key,      &site->rsa.cert,
-                           &site->rsa.key,       &site->origin_tls.ca_file };
+        char **paths[] = {&site->sm2.sign_cert, &site->sm2.sign_key,      &site->sm2.enc_cert, &site->sm2.enc_key,
+                          &site->sm2.chain,     &site->ecc.cert,          &site->ecc.key,      &site->rsa.cert,
+                          &site->rsa.key,       &site->origin_tls.ca_file};
         for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++)
                 TRY(gw_config_path_resolve(paths[i], dir, NULL));
         return SMT_OK;
@@ -83,7 +83,7 @@ static int gw_config_site_normalise(struct gw_site_config *site, const char *dir
 static int gw_config_normalise(struct gw_config_file *file, const char *dir)
 {
         struct gw_config *config = &file->config;
-        static const char *const log_targets[] = { "-", "off", NULL };
+        static const char *const log_targets[] = {"-", "off", NULL};
         config->workers = strcmp(file->workers, "auto") == 0 ? 0 : strtol(file->workers, NULL, 10);
         free(file->workers);
         file->workers = NULL;
@@ -163,7 +163,7 @@ int gw_config_load(struct gw_config *out, const char *path, struct config_errors
         uint8_t *data = NULL;
         size_t len = 0;
         char *dir = NULL;
-        struct err err = { 0 };
+        struct err err = {0};
         int status = file_read_all(&data, &len, path, CONFIG_FILE_MAX, &err);
         if (status < 0) {
                 gw_config_errors_add(errors, 0, "%s", err.msg);
@@ -183,7 +183,7 @@ void gw_config_free(struct gw_config *config)
 {
         if (config == NULL)
                 return;
-        struct gw_config_file file = { .config = *config };
+        struct gw_config_file file = {.config = *config};
         gw_config_file_free(&file);
         memset(config, 0, sizeof *config);
 }

@@ -52,7 +52,8 @@ static yaml_node_t *gw_rules_key(struct gw_rules *r, yaml_node_t *mapping, const
 {
         if (mapping == NULL || mapping->type != YAML_MAPPING_NODE)
                 return NULL;
-        for (yaml_node_pair_t *pair = mapping->data.mapping.pairs.start; pair < mapping->data.mapping.pairs.top; pair++) {
+        for (yaml_node_pair_t *pair = mapping->data.mapping.pairs.start; pair < mapping->data.mapping.pairs.top;
+             pair++) {
                 yaml_node_t *node = yaml_document_get_node(&r->document, pair->key);
                 if (node != NULL && node->type == YAML_SCALAR_NODE && node->data.scalar.length == strlen(key) &&
                     memcmp(node->data.scalar.value, key, strlen(key)) == 0)
@@ -138,7 +139,7 @@ static size_t gw_rules_listen_line(struct gw_rules *r, size_t index)
 static void gw_rules_address_unique(struct gw_rules *r, const char *listen, size_t index, size_t num)
 {
         struct net_address address, other;
-        struct err err = { 0 };
+        struct err err = {0};
         char path[64] = "admin.listen";
         if (gw_config_listen_address(&address, listen, &err) < 0)
                 return; /* reported by the schema already */
@@ -191,18 +192,20 @@ static size_t gw_rules_name_line(struct gw_rules *r, const struct gw_rules_name 
 }
 
 static void gw_rules_name_duplicate(struct gw_rules *r, const struct gw_rules_name *first,
-                                   const struct gw_rules_name *again)
+                                    const struct gw_rules_name *again)
 {
         size_t line = gw_rules_name_line(r, again);
         if (again->item == SIZE_MAX)
-                gw_rules_error(r, line, "sites[%zu].name: \"%s\" is also the name of sites[%zu] (line %zu); a site's "
+                gw_rules_error(r, line,
+                               "sites[%zu].name: \"%s\" is also the name of sites[%zu] (line %zu); a site's "
                                "name tells it apart in logs and metrics",
                                again->site, again->text, first->site, gw_rules_name_line(r, first));
         else if (again->site == first->site)
                 gw_rules_error(r, line, "sites[%zu].names[%zu]: \"%s\" is listed twice (also names[%zu])", again->site,
                                again->item, again->text, first->item);
         else
-                gw_rules_error(r, line, "sites[%zu].names[%zu]: \"%s\" is also a name of sites[%zu] (\"%s\", line "
+                gw_rules_error(r, line,
+                               "sites[%zu].names[%zu]: \"%s\" is also a name of sites[%zu] (\"%s\", line "
                                "%zu); a name can lead to one site only",
                                again->site, again->item, again->text, first->site, gw_rules_site(r, first->site)->name,
                                gw_rules_name_line(r, first));
@@ -232,10 +235,10 @@ static int gw_rules_names(struct gw_rules *r)
         num = 0;
         for (size_t i = 0; i < num_sites; i++)
                 for (size_t j = 0; j < gw_rules_site(r, i)->names.num; j++)
-                        entries[num++] = (struct gw_rules_name){ gw_rules_site(r, i)->names.items[j], i, j };
+                        entries[num++] = (struct gw_rules_name){gw_rules_site(r, i)->names.items[j], i, j};
         gw_rules_unique(r, entries, num);
         for (size_t i = 0; i < num_sites; i++)
-                entries[i] = (struct gw_rules_name){ gw_rules_site(r, i)->name, i, SIZE_MAX };
+                entries[i] = (struct gw_rules_name){gw_rules_site(r, i)->name, i, SIZE_MAX};
         gw_rules_unique(r, entries, num_sites);
         free(entries);
         return SMT_OK;
@@ -265,7 +268,7 @@ struct gw_rules_https {
 
 static struct gw_rules_https gw_rules_https_find(const struct gw_rules *r)
 {
-        struct gw_rules_https https = { SIZE_MAX, SIZE_MAX, SIZE_MAX };
+        struct gw_rules_https https = {SIZE_MAX, SIZE_MAX, SIZE_MAX};
         for (size_t i = r->config->listeners.num; i-- > 0;) {
                 const struct gw_listener_config *listener = gw_rules_listener(r, i);
                 if (listener->kind != GW_LISTENER_HTTPS)
@@ -290,24 +293,29 @@ static void gw_rules_credentials(struct gw_rules *r)
                 bool has_sm2 = site->sm2.sign_cert != NULL;
                 bool has_tls = site->ecc.cert != NULL || site->rsa.cert != NULL;
                 if (!has_sm2 && !has_tls)
-                        gw_rules_error(r, gw_rules_line(r, "sites", i, NULL, 0), "sites[%zu]: no certificate, yet listeners[%zu] (line %zu) serves it "
-                                       "over https: give an sm2 pair (sign_cert, sign_key, enc_cert, enc_key) or an ecc "
-                                       "or rsa certificate",
-                                       i, any, gw_rules_line(r, "listeners", any, NULL, 0));
+                        gw_rules_error(
+                            r, gw_rules_line(r, "sites", i, NULL, 0),
+                            "sites[%zu]: no certificate, yet listeners[%zu] (line %zu) serves it "
+                            "over https: give an sm2 pair (sign_cert, sign_key, enc_cert, enc_key) or an ecc "
+                            "or rsa certificate",
+                            i, any, gw_rules_line(r, "listeners", any, NULL, 0));
                 else if (!has_sm2 && https.tlcp_only != SIZE_MAX)
-                        gw_rules_error(r, gw_rules_line(r, "sites", i, NULL, 0), "sites[%zu]: no sm2 pair, yet listeners[%zu] (line %zu) accepts TLCP "
-                                       "only", i, https.tlcp_only, gw_rules_line(r, "listeners", https.tlcp_only, NULL, 0));
+                        gw_rules_error(r, gw_rules_line(r, "sites", i, NULL, 0),
+                                       "sites[%zu]: no sm2 pair, yet listeners[%zu] (line %zu) accepts TLCP "
+                                       "only",
+                                       i, https.tlcp_only, gw_rules_line(r, "listeners", https.tlcp_only, NULL, 0));
                 else if (!has_tls && https.tls_only != SIZE_MAX)
-                        gw_rules_error(r, gw_rules_line(r, "sites", i, NULL, 0), "sites[%zu]: no ecc or rsa certificate, yet listeners[%zu] (line %zu) "
-                                       "accepts TLS only", i, https.tls_only,
-                                       gw_rules_line(r, "listeners", https.tls_only, NULL, 0));
+                        gw_rules_error(r, gw_rules_line(r, "sites", i, NULL, 0),
+                                       "sites[%zu]: no ecc or rsa certificate, yet listeners[%zu] (line %zu) "
+                                       "accepts TLS only",
+                                       i, https.tls_only, gw_rules_line(r, "listeners", https.tls_only, NULL, 0));
         }
 }
 
 int gw_config_rules_check(const struct gw_config *config, const char *name, const char *text, size_t len,
                           struct config_errors *errors)
 {
-        struct gw_rules r = { .config = config, .name = name, .text = text, .len = len, .errors = errors };
+        struct gw_rules r = {.config = config, .name = name, .text = text, .len = len, .errors = errors};
         gw_rules_listeners(&r);
         int status = gw_rules_names(&r);
         gw_rules_default(&r);

@@ -120,8 +120,8 @@ static int gw_check_complete(const char *what, const char *const *names, char *c
 static int gw_check_sm2(const void *value, struct err *err)
 {
         const struct gw_sm2_config *sm2 = value;
-        static const char *const names[] = { "sign_cert", "sign_key", "enc_cert", "enc_key" };
-        char *const values[] = { sm2->sign_cert, sm2->sign_key, sm2->enc_cert, sm2->enc_key };
+        static const char *const names[] = {"sign_cert", "sign_key", "enc_cert", "enc_key"};
+        char *const values[] = {sm2->sign_cert, sm2->sign_key, sm2->enc_cert, sm2->enc_key};
         TRY(gw_check_complete("SM2 pair", names, values, GW_NUM(names), err));
         if (sm2->chain != NULL && sm2->sign_cert == NULL)
                 return SMT_ERR(err, SMT_ECONFIG,
@@ -132,8 +132,8 @@ static int gw_check_sm2(const void *value, struct err *err)
 static int gw_check_cert(const void *value, struct err *err)
 {
         const struct gw_cert_config *cert = value;
-        static const char *const names[] = { "cert", "key" };
-        char *const values[] = { cert->cert, cert->key };
+        static const char *const names[] = {"cert", "key"};
+        char *const values[] = {cert->cert, cert->key};
         return gw_check_complete("certificate", names, values, GW_NUM(names), err);
 }
 
@@ -157,7 +157,8 @@ static int gw_check_hsts(const void *value, struct err *err)
                                (long long)hsts->max_age_ms);
         /* The preload list takes a site only with both (https://hstspreload.org, "Submission Requirements"). */
         if (hsts->preload && (!hsts->include_subdomains || hsts->max_age_ms < 365 * GW_DAY))
-                return SMT_ERR(err, SMT_ECONFIG, "preload needs include_subdomains: true and a max_age of 365d or more");
+                return SMT_ERR(err, SMT_ECONFIG,
+                               "preload needs include_subdomains: true and a max_age of 365d or more");
         return SMT_OK;
 }
 
@@ -179,7 +180,9 @@ static int gw_check_site(const void *value, struct err *err)
         return SMT_OK;
 }
 
-/* --- the tables --- */
+/* --- the tables: one row per key, aligned as a table --- */
+
+/* clang-format off */
 
 #define GW_SECTION(keys_, type_, check_)                                                           \
         { .keys = (keys_), .num_keys = GW_NUM(keys_), .struct_size = sizeof(type_), .check = (check_) }
@@ -317,3 +320,4 @@ static const struct config_key gw_root_keys[] = {
     { "sites",          CONFIG_SECTION_LIST, GW_ROOT(sites),            .section = &gw_site_schema },
 };
 const struct config_section_schema gw_config_file_schema = GW_SECTION(gw_root_keys, struct gw_config_file, NULL);
+/* clang-format on */

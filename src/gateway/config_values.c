@@ -123,7 +123,7 @@ struct gw_config_authority {
 static int gw_config_authority_split(struct gw_config_authority *out, const char *text, const char *authority,
                                      size_t len, struct err *err)
 {
-        *out = (struct gw_config_authority){ .host = authority, .host_len = len };
+        *out = (struct gw_config_authority){.host = authority, .host_len = len};
         const char *end = authority + len, *after_host = end;
         const char *colon = memchr(authority, ':', len);
         if (len > 0 && authority[0] == '[') {
@@ -153,7 +153,7 @@ static int gw_config_port_parse(uint16_t *out, const char *text, const struct gw
                                 bool allow_zero, struct err *err)
 {
         char port[8] = "";
-        struct err ignored = { 0 };
+        struct err ignored = {0};
         if (parts->port_len < sizeof port)
                 memcpy(port, parts->port, parts->port_len);
         if (allow_zero && strcmp(port, "0") == 0) {

@@ -107,8 +107,10 @@ static int gw_sites_names_insert(struct gw_sites *sites, struct gw_sites_entry *
                 const char *key = is_wildcard ? name + 2 : name;
                 void *existing = NULL;
                 if (!gw_sites_is_lowercase(name))
-                        return SMT_ERR(err, SMT_ECONFIG, "names[%zu] \"%s\" is not lowercase (gw_config_load makes "
-                                       "it so)", i, name);
+                        return SMT_ERR(err, SMT_ECONFIG,
+                                       "names[%zu] \"%s\" is not lowercase (gw_config_load makes "
+                                       "it so)",
+                                       i, name);
                 TRY(gw_sites_table_insert(is_wildcard ? &sites->wildcard : &sites->exact, key, strlen(key),
                                           &entry->site, &existing, err));
                 if (existing != NULL && existing != &entry->site)
@@ -134,10 +136,10 @@ static int gw_sites_build_site(struct gw_sites *sites, size_t index, struct err 
         site->index = index;
         site->name = config->name != NULL ? config->name : config->names.num > 0 ? config->names.items[0] : "default";
         const struct gw_sm2_config *sm2 = &config->sm2;
-        site->has_tlcp = sm2->sign_cert != NULL || sm2->sign_key != NULL || sm2->enc_cert != NULL ||
-                         sm2->enc_key != NULL;
-        site->has_tls = config->ecc.cert != NULL || config->ecc.key != NULL || config->rsa.cert != NULL ||
-                        config->rsa.key != NULL;
+        site->has_tlcp =
+            sm2->sign_cert != NULL || sm2->sign_key != NULL || sm2->enc_cert != NULL || sm2->enc_key != NULL;
+        site->has_tls =
+            config->ecc.cert != NULL || config->ecc.key != NULL || config->rsa.cert != NULL || config->rsa.key != NULL;
         if (site->has_tlcp)
                 TRY(gw_sites_files_tlcp(&sites->files, &site->tlcp, sm2, err));
         if (site->has_tls)
@@ -178,8 +180,9 @@ int gw_sites_build(struct gw_sites **out, const struct gw_config *config, struct
         sites->config = config;
         sites->num = config->sites.num;
         sites->entries = calloc(sites->num > 0 ? sites->num : 1, sizeof *sites->entries);
-        int status = sites->entries != NULL ? gw_sites_build_all(sites, err)
-                                            : SMT_ERR(err, SMT_ENOMEM, "sites: out of memory for %zu sites", sites->num);
+        int status = sites->entries != NULL
+                         ? gw_sites_build_all(sites, err)
+                         : SMT_ERR(err, SMT_ENOMEM, "sites: out of memory for %zu sites", sites->num);
         if (status < 0) {
                 gw_sites_free(sites);
                 return status;

@@ -17,14 +17,14 @@ enum gw_sites_file_kind {
 };
 
 struct gw_sites_file {
-        char *id; /* kind letter + path (two paths for a merged chain): the cache key */
-        struct cert_chain *chain;   /* certificates: all of the file; merged: both files' intermediates */
-        struct cert_chain *rest;    /* certificates: those after the leaf, NULL when there are none */
-        struct key *key;            /* key */
-        struct cert_store *store;   /* store */
+        char *id;                       /* kind letter + path (two paths for a merged chain): the cache key */
+        struct cert_chain *chain;       /* certificates: all of the file; merged: both files' intermediates */
+        struct cert_chain *rest;        /* certificates: those after the leaf, NULL when there are none */
+        struct key *key;                /* key */
+        struct cert_store *store;       /* store */
         struct net_tls_credentials tls; /* TLS: prepared (one SSL_CTX for every site naming the same files) */
-        enum key_alg alg;           /* certificates: of the leaf's public key; key: of the key */
-        uint8_t print[32];          /* SHA-256 of that public key (SubjectPublicKeyInfo) */
+        enum key_alg alg;               /* certificates: of the leaf's public key; key: of the key */
+        uint8_t print[32];              /* SHA-256 of that public key (SubjectPublicKeyInfo) */
         struct gw_sites_file *next;
 };
 
@@ -52,10 +52,10 @@ void gw_sites_files_cleanup(struct gw_sites_files *files)
 
 /* The cached entry whose id is the printf-style text (a kind letter, then paths), or a new empty one
  * (*is_new set) that the caller fills; it is freed with the cache whatever happens. */
-static int gw_sites_files_entry(struct gw_sites_files *files, struct gw_sites_file **out, bool *is_new,
-                                struct err *err, const char *fmt, ...) SMT_PRINTF(5, 6);
-static int gw_sites_files_entry(struct gw_sites_files *files, struct gw_sites_file **out, bool *is_new,
-                                struct err *err, const char *fmt, ...)
+static int gw_sites_files_entry(struct gw_sites_files *files, struct gw_sites_file **out, bool *is_new, struct err *err,
+                                const char *fmt, ...) SMT_PRINTF(5, 6);
+static int gw_sites_files_entry(struct gw_sites_files *files, struct gw_sites_file **out, bool *is_new, struct err *err,
+                                const char *fmt, ...)
 {
         char *id = NULL;
         va_list args;
@@ -135,8 +135,7 @@ static int gw_sites_files_key(struct gw_sites_files *files, const struct gw_site
         return gw_sites_public_print(file->key, &file->alg, file->print, err);
 }
 
-int gw_sites_files_store(struct gw_sites_files *files, const struct cert_store **out, const char *path,
-                         struct err *err)
+int gw_sites_files_store(struct gw_sites_files *files, const struct cert_store **out, const char *path, struct err *err)
 {
         struct gw_sites_file *file;
         bool is_new;
@@ -200,9 +199,9 @@ static int gw_sites_pair_check_usage(const struct gw_sites_pair *pair, unsigned 
 int gw_sites_files_tlcp(struct gw_sites_files *files, struct tlcp_credentials *out, const struct gw_sm2_config *sm2,
                         struct err *err)
 {
-        static const enum key_alg sm2_only[] = { KEY_ALG_SM2 };
-        struct gw_sites_pair sign = { "sm2.sign_cert", sm2->sign_cert, "sm2.sign_key", sm2->sign_key, NULL, NULL };
-        struct gw_sites_pair enc = { "sm2.enc_cert", sm2->enc_cert, "sm2.enc_key", sm2->enc_key, NULL, NULL };
+        static const enum key_alg sm2_only[] = {KEY_ALG_SM2};
+        struct gw_sites_pair sign = {"sm2.sign_cert", sm2->sign_cert, "sm2.sign_key", sm2->sign_key, NULL, NULL};
+        struct gw_sites_pair enc = {"sm2.enc_cert", sm2->enc_cert, "sm2.enc_key", sm2->enc_key, NULL, NULL};
         TRY(gw_sites_pair_load(files, &sign, err));
         TRY(gw_sites_pair_load(files, &enc, err));
         TRY(gw_sites_pair_check_alg(&sign, sm2_only, 1, "sm2", err));
@@ -266,8 +265,8 @@ static int gw_sites_files_merged(struct gw_sites_files *files, const struct cert
 static int gw_sites_files_tls_pairs(struct gw_sites_files *files, struct net_tls_credentials *out,
                                     struct gw_sites_pair *ecc_pair, struct gw_sites_pair *rsa_pair, struct err *err)
 {
-        static const enum key_alg ecc_algs[] = { KEY_ALG_EC_P256, KEY_ALG_EC_P384 };
-        static const enum key_alg rsa_algs[] = { KEY_ALG_RSA_2048, KEY_ALG_RSA_3072, KEY_ALG_RSA_OTHER };
+        static const enum key_alg ecc_algs[] = {KEY_ALG_EC_P256, KEY_ALG_EC_P384};
+        static const enum key_alg rsa_algs[] = {KEY_ALG_RSA_2048, KEY_ALG_RSA_3072, KEY_ALG_RSA_OTHER};
         memset(out, 0, sizeof *out);
         if (ecc_pair->cert_path != NULL || ecc_pair->key_path != NULL) {
                 TRY(gw_sites_pair_load(files, ecc_pair, err));
@@ -294,8 +293,8 @@ static int gw_sites_files_tls_pairs(struct gw_sites_files *files, struct net_tls
 int gw_sites_files_tls(struct gw_sites_files *files, struct net_tls_credentials *out, const struct gw_cert_config *ecc,
                        const struct gw_cert_config *rsa, struct err *err)
 {
-        struct gw_sites_pair ecc_pair = { "ecc.cert", ecc->cert, "ecc.key", ecc->key, NULL, NULL };
-        struct gw_sites_pair rsa_pair = { "rsa.cert", rsa->cert, "rsa.key", rsa->key, NULL, NULL };
+        struct gw_sites_pair ecc_pair = {"ecc.cert", ecc->cert, "ecc.key", ecc->key, NULL, NULL};
+        struct gw_sites_pair rsa_pair = {"rsa.cert", rsa->cert, "rsa.key", rsa->key, NULL, NULL};
         struct net_tls_credentials loaded;
         struct gw_sites_file *file;
         bool is_new;

@@ -44,8 +44,8 @@ uint64_t gw_sites_siphash(const uint8_t key[GW_SITES_HASH_KEY_LEN], const uint8_
 {
         uint64_t k0 = gw_sites_load_le(key, 8), k1 = gw_sites_load_le(key + 8, 8);
         /* "somepseudorandomlygeneratedbytes" */
-        uint64_t v[4] = { k0 ^ 0x736f6d6570736575ULL, k1 ^ 0x646f72616e646f6dULL, k0 ^ 0x6c7967656e657261ULL,
-                          k1 ^ 0x7465646279746573ULL };
+        uint64_t v[4] = {k0 ^ 0x736f6d6570736575ULL, k1 ^ 0x646f72616e646f6dULL, k0 ^ 0x6c7967656e657261ULL,
+                         k1 ^ 0x7465646279746573ULL};
         size_t whole = len - len % 8;
         for (size_t i = 0; i < whole; i += 8)
                 gw_sites_sipcompress(v, gw_sites_load_le(data + i, 8));
@@ -85,8 +85,8 @@ static struct gw_sites_slot *gw_sites_table_find(const struct gw_sites_table *ta
         size_t index = (size_t)hash & table->mask;
         for (;;) {
                 struct gw_sites_slot *slot = &table->slots[index];
-                if (slot->key == NULL || (slot->hash == hash && slot->key_len == key_len &&
-                                          memcmp(slot->key, key, key_len) == 0))
+                if (slot->key == NULL ||
+                    (slot->hash == hash && slot->key_len == key_len && memcmp(slot->key, key, key_len) == 0))
                         return slot;
                 index = (index + 1) & table->mask;
         }
@@ -122,7 +122,7 @@ int gw_sites_table_insert(struct gw_sites_table *table, const char *key, size_t 
                         *existing = slot->value;
                 return SMT_OK;
         }
-        *slot = (struct gw_sites_slot){ .hash = hash, .key = key, .key_len = key_len, .value = value };
+        *slot = (struct gw_sites_slot){.hash = hash, .key = key, .key_len = key_len, .value = value};
         table->num++;
         return SMT_OK;
 }

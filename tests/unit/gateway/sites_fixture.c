@@ -18,7 +18,7 @@ static void sites_fixture_copy(const char *shared, const char *name, mode_t mode
         char relative[128], path[4200];
         uint8_t *data = NULL;
         size_t len = 0;
-        struct err err = { 0 };
+        struct err err = {0};
         snprintf(relative, sizeof relative, "vectors/tlcp/pki/sm2/%s", shared);
         const char *from = check_shared_path(relative);
         if (from == NULL)
@@ -32,18 +32,18 @@ static void sites_fixture_copy(const char *shared, const char *name, mode_t mode
 static struct cert *sites_fixture_issue(const struct key *subject, const struct key *issuer_key,
                                         const struct cert *issuer, const char *name, bool is_ca)
 {
-        struct err err = { 0 };
+        struct err err = {0};
         struct cert *out = NULL;
-        const char *names[] = { name };
-        struct cert_issue_params p = { .subject_key = subject,
-                                       .issuer_key = issuer_key,
-                                       .issuer_cert = issuer,
-                                       .common_name = name,
-                                       .dns_names = is_ca ? NULL : names,
-                                       .num_dns_names = is_ca ? 0 : 1,
-                                       .not_after = time(NULL) + 86400,
-                                       .is_ca = is_ca,
-                                       .key_usage = CERT_KEY_USAGE_DIGITAL_SIGNATURE };
+        const char *names[] = {name};
+        struct cert_issue_params p = {.subject_key = subject,
+                                      .issuer_key = issuer_key,
+                                      .issuer_cert = issuer,
+                                      .common_name = name,
+                                      .dns_names = is_ca ? NULL : names,
+                                      .num_dns_names = is_ca ? 0 : 1,
+                                      .not_after = time(NULL) + 86400,
+                                      .is_ca = is_ca,
+                                      .key_usage = CERT_KEY_USAGE_DIGITAL_SIGNATURE};
         CHECK_OK(cert_issue(&out, &p, &err), &err);
         return out;
 }
@@ -54,7 +54,7 @@ static void sites_fixture_save(const char *cert_name, struct cert *const *certs,
 {
         char path[4200];
         struct cert_chain *chain = NULL;
-        struct err err = { 0 };
+        struct err err = {0};
         CHECK_OK(cert_chain_new(&chain, &err), &err);
         for (size_t i = 0; i < num; i++) {
                 struct cert *copy = NULL;
@@ -71,10 +71,10 @@ static void sites_fixture_save(const char *cert_name, struct cert *const *certs,
 
 static void sites_fixture_make_tls(void)
 {
-        struct key *keys[6] = { NULL };
-        static const enum key_alg algs[6] = { KEY_ALG_EC_P256, KEY_ALG_EC_P256, KEY_ALG_EC_P256,
-                                              KEY_ALG_EC_P256, KEY_ALG_RSA_2048, KEY_ALG_RSA_2048 };
-        struct err err = { 0 };
+        struct key *keys[6] = {NULL};
+        static const enum key_alg algs[6] = {KEY_ALG_EC_P256, KEY_ALG_EC_P256,  KEY_ALG_EC_P256,
+                                             KEY_ALG_EC_P256, KEY_ALG_RSA_2048, KEY_ALG_RSA_2048};
+        struct err err = {0};
         for (size_t i = 0; i < 6; i++)
                 CHECK_OK(key_generate(&keys[i], algs[i], &err), &err);
         struct cert *root = sites_fixture_issue(keys[0], NULL, NULL, "sites test ECC root", true);
@@ -82,10 +82,10 @@ static void sites_fixture_make_tls(void)
         struct cert *leaf = sites_fixture_issue(keys[2], keys[1], inter, "shop.example.com", false);
         struct cert *rsa_root = sites_fixture_issue(keys[4], NULL, NULL, "sites test RSA root", true);
         struct cert *rsa_leaf = sites_fixture_issue(keys[5], keys[4], rsa_root, "shop.example.com", false);
-        sites_fixture_save("ecc.crt", (struct cert *[]){ leaf, inter }, 2, "ecc.key", keys[2]);
+        sites_fixture_save("ecc.crt", (struct cert *[]){leaf, inter}, 2, "ecc.key", keys[2]);
         sites_fixture_save("ecc_leaf.crt", &leaf, 1, NULL, NULL);
         sites_fixture_save("ecc_ca.crt", &root, 1, "ecc_other.key", keys[3]);
-        sites_fixture_save("rsa.crt", (struct cert *[]){ rsa_leaf, rsa_root }, 2, "rsa.key", keys[5]);
+        sites_fixture_save("rsa.crt", (struct cert *[]){rsa_leaf, rsa_root}, 2, "rsa.key", keys[5]);
         cert_free(root);
         cert_free(inter);
         cert_free(leaf);
@@ -122,7 +122,7 @@ struct cert *sites_fixture_cert(const char *name)
         char path[4200];
         struct cert_chain *chain = NULL;
         struct cert *out = NULL;
-        struct err err = { 0 };
+        struct err err = {0};
         CHECK_OK(cert_chain_load_pem(&chain, sites_fixture_path(name, path, sizeof path), &err), &err);
         CHECK_OK(cert_dup(&out, cert_chain_get(chain, 0), &err), &err);
         cert_chain_free(chain);
@@ -143,7 +143,7 @@ void sites_fixture_load(struct gw_config *config, const char *yaml)
 struct gw_sites *sites_fixture_build(struct gw_config *config, const char *yaml)
 {
         struct gw_sites *sites = NULL;
-        struct err err = { 0 };
+        struct err err = {0};
         sites_fixture_load(config, yaml);
         CHECK_OK(gw_sites_build(&sites, config, &err), &err);
         return sites;

@@ -16,9 +16,8 @@
 static void test_defaults(void)
 {
         struct gw_config config;
-        LOAD_OK(&config, LISTENER
-                "sites:\n"
-                "  - names: [a.example.com]\n" SITE_ECC ORIGIN);
+        LOAD_OK(&config, LISTENER "sites:\n"
+                                  "  - names: [a.example.com]\n" SITE_ECC ORIGIN);
         CHECK_EQ(config.workers, 0);
         CHECK(gw_config_workers(&config) >= 1);
         CHECK(config.user == NULL);
@@ -73,25 +72,25 @@ static void test_values_read(void)
 {
         struct gw_config config;
         LOAD_OK(&config, "workers: 8\n"
-                "user: www-data\n"
-                "group: www\n"
-                "log: {access: \"off\", error: logs/error.log, level: warn}\n"
-                "admin: {listen: \"127.0.0.1:9145\"}\n"
-                "timeouts: {handshake: 2s, shutdown: 0, websocket_idle: 1h30m}\n"
-                "limits: {max_head_size: 64k, max_body_size: 10m, max_header_fields: 128}\n"
-                "listeners:\n"
-                "  - {listen: \"[::1]:8443\", protocol: https, tlcp: false}\n"
-                "  - {listen: \"*:80\", protocol: redirect, redirect_port: 8443, backlog: 64}\n"
-                "  - {listen: \"127.0.0.1:8080\", protocol: http}\n"
-                "sites:\n"
-                "  - name: shop\n"
-                "    names: WWW.Example.COM\n"
-                "    default: yes\n" SITE_ECC
-                "    origin: https://[2001:db8::1]:8443/\n"
-                "    origin_tls: {verify: pin, pins: [\"AB:cd:" "00112233445566778899aabbccddeeff00112233445566778899aabbccdd\"],"
-                " server_name: Backend.Internal}\n"
-                "    hsts: {enabled: true, max_age: 730d, include_subdomains: true, preload: true}\n"
-                "    forwarded_headers: off\n");
+                         "user: www-data\n"
+                         "group: www\n"
+                         "log: {access: \"off\", error: logs/error.log, level: warn}\n"
+                         "admin: {listen: \"127.0.0.1:9145\"}\n"
+                         "timeouts: {handshake: 2s, shutdown: 0, websocket_idle: 1h30m}\n"
+                         "limits: {max_head_size: 64k, max_body_size: 10m, max_header_fields: 128}\n"
+                         "listeners:\n"
+                         "  - {listen: \"[::1]:8443\", protocol: https, tlcp: false}\n"
+                         "  - {listen: \"*:80\", protocol: redirect, redirect_port: 8443, backlog: 64}\n"
+                         "  - {listen: \"127.0.0.1:8080\", protocol: http}\n"
+                         "sites:\n"
+                         "  - name: shop\n"
+                         "    names: WWW.Example.COM\n"
+                         "    default: yes\n" SITE_ECC "    origin: https://[2001:db8::1]:8443/\n"
+                         "    origin_tls: {verify: pin, pins: [\"AB:cd:"
+                         "00112233445566778899aabbccddeeff00112233445566778899aabbccdd\"],"
+                         " server_name: Backend.Internal}\n"
+                         "    hsts: {enabled: true, max_age: 730d, include_subdomains: true, preload: true}\n"
+                         "    forwarded_headers: off\n");
         CHECK_EQ(config.workers, 8);
         CHECK_EQ(gw_config_workers(&config), 8);
         CHECK_STR(config.user, "www-data");
@@ -132,16 +131,17 @@ static void test_relative_paths(void)
         struct gw_config config;
         char *cwd = getcwd(NULL, 0), want[4096];
         CHECK(cwd != NULL);
-        CHECK_OK(config_fixture_load_in(&config, "log: {access: logs/access.log, error: \"-\"}\n" LISTENER
-                         "sites:\n"
-                         "  - names: a.example.com\n"
-                         "    sm2: {sign_cert: s.crt, sign_key: ../keys/s.key, enc_cert: /abs/e.crt, enc_key: e.key,"
-                         " chain: chain/ca.crt}\n"
-                         "    rsa: {cert: r.crt, key: r.key}\n"
-                         "    origin: https://127.0.0.1\n"
-                         "    origin_tls: {ca_file: roots.pem}\n",
-                         "conf"),
-                 &(struct err){ 0 });
+        CHECK_OK(config_fixture_load_in(
+                     &config,
+                     "log: {access: logs/access.log, error: \"-\"}\n" LISTENER "sites:\n"
+                     "  - names: a.example.com\n"
+                     "    sm2: {sign_cert: s.crt, sign_key: ../keys/s.key, enc_cert: /abs/e.crt, enc_key: e.key,"
+                     " chain: chain/ca.crt}\n"
+                     "    rsa: {cert: r.crt, key: r.key}\n"
+                     "    origin: https://127.0.0.1\n"
+                     "    origin_tls: {ca_file: roots.pem}\n",
+                     "conf"),
+                 &(struct err){0});
         snprintf(want, sizeof want, "%s/conf", cwd);
         CHECK_STR(config.dir, want);
         snprintf(want, sizeof want, "%s/conf/logs/access.log", cwd);
@@ -169,18 +169,18 @@ static void test_workers(void)
         LOAD_OK(&config, "workers: 256\n" LISTENER);
         CHECK_EQ(config.workers, 256);
         gw_config_free(&config);
-        EXPECT_REFUSED("workers: 0\n" LISTENER, 1, "gw.yaml:1: workers: expected \"auto\" or an integer 1..256, got \"0\"");
+        EXPECT_REFUSED("workers: 0\n" LISTENER, 1,
+                       "gw.yaml:1: workers: expected \"auto\" or an integer 1..256, got \"0\"");
         EXPECT_REFUSED(LISTENER "workers: 257\n", 3,
                        "gw.yaml:3: workers: expected \"auto\" or an integer 1..256, got \"257\"");
         EXPECT_REFUSED(LISTENER "workers: many\n", 3,
                        "gw.yaml:3: workers: expected \"auto\" or an integer 1..256, got \"many\"");
 }
 
-
 static void test_listen_address(void)
 {
         struct net_address address;
-        struct err err = { 0 };
+        struct err err = {0};
         CHECK_OK(gw_config_listen_address(&address, ":443", &err), &err);
         CHECK_STR(address.host, "");
         CHECK_EQ(address.port, 443);
@@ -198,19 +198,11 @@ static void test_listen_address(void)
         CHECK_STATUS(gw_config_listen_address(&address, "a:b:c", &err), SMT_ECONFIG);
 }
 
-
-
-
-
-
-
-
-
 static void test_origin_parse(void)
 {
         bool is_https = false;
         struct net_address address;
-        struct err err = { 0 };
+        struct err err = {0};
         CHECK_OK(gw_config_origin_parse(&is_https, &address, "HTTPS://Backend.Example.COM/", &err), &err);
         CHECK(is_https);
         CHECK_STR(address.host, "backend.example.com");
@@ -224,15 +216,12 @@ static void test_origin_parse(void)
         CHECK_EQ(address.port, 80);
 }
 
-
-
-
 static void test_load_file(void)
 {
         struct gw_config config;
         char path[4096];
         const char *yaml = LISTENER "sites:\n  - names: a.example.com\n" SITE_ECC ORIGIN;
-        struct err err = { 0 };
+        struct err err = {0};
         snprintf(path, sizeof path, "%s/gateway.yaml", check_temp_dir());
         CHECK_OK(file_write_atomic(path, (const uint8_t *)yaml, strlen(yaml), 0600, FILE_WRITE_REPLACE, &err), &err);
         CHECK_OK(gw_config_load(&config, path, config_fixture_errors()), &err);
@@ -259,11 +248,12 @@ static void test_example(void)
 {
         struct gw_config config;
         const char *path = check_source_path("examples/gateway.yaml");
-        CHECK_OK(gw_config_load(&config, path, config_fixture_errors()), &(struct err){ 0 });
+        CHECK_OK(gw_config_load(&config, path, config_fixture_errors()), &(struct err){0});
         CHECK_EQ(config.sites.num, 3);
         CHECK_EQ(config.listeners.num, 3);
         CHECK(config_fixture_site(&config, 0)->is_default);
-        CHECK(config_fixture_site(&config, 0)->sm2.chain != NULL && config_fixture_site(&config, 0)->sm2.chain[0] == '/');
+        CHECK(config_fixture_site(&config, 0)->sm2.chain != NULL &&
+              config_fixture_site(&config, 0)->sm2.chain[0] == '/');
         gw_config_free(&config);
 }
 
@@ -274,7 +264,8 @@ static void check_schema_keys_in(const struct config_section_schema *schema, con
                 const struct config_key *key = &schema->keys[k];
                 snprintf(needle, sizeof needle, "%s:", key->name);
                 if (strstr(text, needle) == NULL)
-                        check_fail(__FILE__, __LINE__, "examples/gateway.yaml does not mention the key \"%s\"", key->name);
+                        check_fail(__FILE__, __LINE__, "examples/gateway.yaml does not mention the key \"%s\"",
+                                   key->name);
                 (*num_keys)++;
                 if (key->section != NULL)
                         check_schema_keys_in(key->section, text, num_keys);
@@ -285,7 +276,7 @@ static void test_example_names_every_key(void)
 {
         uint8_t *data = NULL;
         size_t len = 0, num_keys = 0;
-        struct err err = { 0 };
+        struct err err = {0};
         CHECK_OK(file_read_all(&data, &len, check_source_path("examples/gateway.yaml"), 1 << 20, &err), &err);
         char *text = strndup((const char *)data, len);
         check_schema_keys_in(&gw_config_file_schema, text, &num_keys);

@@ -11,7 +11,8 @@
 
 static void test_listen_invalid(void)
 {
-        EXPECT_REFUSED("listeners:\n  - listen: \"443\"\n", 2, "gw.yaml:2: listeners[0].listen: \"443\": expected host:port");
+        EXPECT_REFUSED("listeners:\n  - listen: \"443\"\n", 2,
+                       "gw.yaml:2: listeners[0].listen: \"443\": expected host:port");
         EXPECT_REFUSED("listeners:\n  - listen: \"[::1:443\"\n", 2,
                        "gw.yaml:2: listeners[0].listen: \"[::1:443\": '[' without ']'");
         EXPECT_REFUSED("listeners:\n  - listen: \"::1:443\"\n", 2,
@@ -43,8 +44,9 @@ static void test_listen_unique(void)
                        "  - listen: \"LocalHost:8080\"\n"
                        "  - listen: \"127.0.0.1:8443\"\n"
                        "  - listen: \"localhost:8080\"\n",
-                       4, "gw.yaml:4: listeners[2].listen: \"localhost:8080\" takes the port of listeners[0] "
-                          "(\"LocalHost:8080\", line 2); one address and port can have one listener");
+                       4,
+                       "gw.yaml:4: listeners[2].listen: \"localhost:8080\" takes the port of listeners[0] "
+                       "(\"LocalHost:8080\", line 2); one address and port can have one listener");
 }
 
 static void test_listen_collisions(void)
@@ -67,7 +69,8 @@ static void test_listen_collisions(void)
         EXPECT_ERROR(9, "gw.yaml:9: admin.listen: \"127.0.0.1:443\" takes the port of listeners[0] (\"127.0.0.1:443\", "
                         "line 2); one address and port can have one listener");
         CHECK_EQ(config_fixture_errors()->num, 3);
-        CHECK(config_fixture_errors()->list[0].line <= config_fixture_errors()->list[1].line && config_fixture_errors()->list[1].line <= config_fixture_errors()->list[2].line);
+        CHECK(config_fixture_errors()->list[0].line <= config_fixture_errors()->list[1].line &&
+              config_fixture_errors()->list[1].line <= config_fixture_errors()->list[2].line);
 }
 
 static void test_listeners_needed(void)
@@ -84,23 +87,23 @@ static void test_names_invalid(void)
                 const char *name;
                 const char *message;
         } cases[] = {
-                { "\"*.com\"", "\"*.com\": a wildcard needs two labels or more after \"*.\" (it would match every name "
-                               "under a top-level domain)" },
-                { "a.*.example.com", "\"a.*.example.com\": '*' is allowed only as the whole first label, as in "
-                                     "\"*.example.com\" (RFC 6125 §6.4.3)" },
-                { "\"*a.example.com\"", "\"*a.example.com\": '*' is allowed only as the whole first label, as in "
-                                        "\"*.example.com\" (RFC 6125 §6.4.3)" },
-                { "\"*.*.example.com\"", "\"*.example.com\": character '*' is not allowed in a host name (letters, "
-                                         "digits, '-' and '.')" },
-                { "-a.example.com", "\"-a.example.com\": the label \"-a\" starts or ends with '-'" },
-                { "a..example.com", "\"a..example.com\": empty label (a leading, trailing or double dot)" },
-                { "example.com.", "\"example.com.\": empty label (a leading, trailing or double dot)" },
-                { "exa_mple.com", "\"exa_mple.com\": character '_' is not allowed in a host name (letters, digits, "
-                                  "'-' and '.')" },
-                { "\"\"", "an empty host name" },
-                { "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.com",
-                  "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.com\": a label of 64 characters "
-                  "exceeds 63" },
+            {"\"*.com\"", "\"*.com\": a wildcard needs two labels or more after \"*.\" (it would match every name "
+                          "under a top-level domain)"},
+            {"a.*.example.com", "\"a.*.example.com\": '*' is allowed only as the whole first label, as in "
+                                "\"*.example.com\" (RFC 6125 §6.4.3)"},
+            {"\"*a.example.com\"", "\"*a.example.com\": '*' is allowed only as the whole first label, as in "
+                                   "\"*.example.com\" (RFC 6125 §6.4.3)"},
+            {"\"*.*.example.com\"", "\"*.example.com\": character '*' is not allowed in a host name (letters, "
+                                    "digits, '-' and '.')"},
+            {"-a.example.com", "\"-a.example.com\": the label \"-a\" starts or ends with '-'"},
+            {"a..example.com", "\"a..example.com\": empty label (a leading, trailing or double dot)"},
+            {"example.com.", "\"example.com.\": empty label (a leading, trailing or double dot)"},
+            {"exa_mple.com", "\"exa_mple.com\": character '_' is not allowed in a host name (letters, digits, "
+                             "'-' and '.')"},
+            {"\"\"", "an empty host name"},
+            {"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.com",
+             "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.com\": a label of 64 characters "
+             "exceeds 63"},
         };
         for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
                 snprintf(yaml, sizeof yaml, LISTENER "sites:\n  - names: [ok.example.com, %s]\n" SITE_ECC ORIGIN,
@@ -116,8 +119,8 @@ static void test_names_invalid(void)
         snprintf(longest + strlen(longest), sizeof longest - strlen(longest), "com");
         CHECK_EQ(strlen(longest), 258);
         snprintf(yaml, sizeof yaml, LISTENER "sites:\n  - names: [%s]\n" SITE_ECC ORIGIN, longest);
-        snprintf(want, sizeof want, "gw.yaml:4: sites[0].names[0]: \"%.80s...\": a host name of 258 characters exceeds 253",
-                 longest);
+        snprintf(want, sizeof want,
+                 "gw.yaml:4: sites[0].names[0]: \"%.80s...\": a host name of 258 characters exceeds 253", longest);
         EXPECT_REFUSED(yaml, 4, want);
 }
 
@@ -125,23 +128,22 @@ static void test_names_invalid(void)
 static void test_names_unique(void)
 {
         struct gw_config config;
-        const char *yaml = LISTENER
-                "sites:\n"                             /* 3 */
-                "  - name: shop\n"                     /* 4 */
-                "    names:\n"                         /* 5 */
-                "      - shop.example.com\n"           /* 6 */
-                "      - \"*.example.com\"\n"          /* 7 */
-                SITE_ECC ORIGIN                        /* 8, 9 */
-                "  - name: blog\n"                     /* 10 */
-                "    names:\n"                         /* 11 */
-                "      - blog.example.com\n"           /* 12 */
-                "      - SHOP.example.com\n"           /* 13 */
-                "      - Blog.Example.com\n"           /* 14 */
-                "      - \"*.EXAMPLE.com\"\n"          /* 15 */
-                SITE_ECC ORIGIN                        /* 16, 17 */
-                "  - name: shop\n"                     /* 18 */
-                "    names: example.com\n"             /* 19 */
-                SITE_ECC ORIGIN;                       /* 20, 21 */
+        const char *yaml = LISTENER "sites:\n"                    /* 3 */
+                                    "  - name: shop\n"            /* 4 */
+                                    "    names:\n"                /* 5 */
+                                    "      - shop.example.com\n"  /* 6 */
+                                    "      - \"*.example.com\"\n" /* 7 */
+            SITE_ECC ORIGIN                                       /* 8, 9 */
+                                    "  - name: blog\n"            /* 10 */
+                                    "    names:\n"                /* 11 */
+                                    "      - blog.example.com\n"  /* 12 */
+                                    "      - SHOP.example.com\n"  /* 13 */
+                                    "      - Blog.Example.com\n"  /* 14 */
+                                    "      - \"*.EXAMPLE.com\"\n" /* 15 */
+            SITE_ECC ORIGIN                                       /* 16, 17 */
+                                    "  - name: shop\n"            /* 18 */
+                                    "    names: example.com\n"    /* 19 */
+            SITE_ECC ORIGIN;                                      /* 20, 21 */
         CHECK_STATUS(config_fixture_load(&config, yaml), SMT_ECONFIG);
         EXPECT_ERROR(13, "gw.yaml:13: sites[1].names[1]: \"shop.example.com\" is also a name of sites[0] (\"shop\", "
                          "line 6); a name can lead to one site only");
@@ -158,18 +160,18 @@ static void test_names_unique(void)
 static void test_default_once(void)
 {
         struct gw_config config;
-        const char *yaml = LISTENER
-                "sites:\n"                      /* 3 */
-                "  - names: a.example.com\n"    /* 4 */
-                "    default: true\n"           /* 5 */
-                SITE_ECC ORIGIN                 /* 6, 7 */
-                "  - names: b.example.com\n"    /* 8 */
-                SITE_ECC ORIGIN                 /* 9, 10 */
-                "  - names: c.example.com\n"    /* 11 */
-                SITE_ECC ORIGIN                 /* 12, 13 */
-                "    default: on\n";            /* 14 */
-        EXPECT_REFUSED(yaml, 14, "gw.yaml:14: sites[2].default: sites[0] (\"a.example.com\", line 5) is the default site "
-                                 "already; there can be one");
+        const char *yaml = LISTENER "sites:\n"                   /* 3 */
+                                    "  - names: a.example.com\n" /* 4 */
+                                    "    default: true\n"        /* 5 */
+            SITE_ECC ORIGIN                                      /* 6, 7 */
+                                    "  - names: b.example.com\n" /* 8 */
+            SITE_ECC ORIGIN                                      /* 9, 10 */
+                                    "  - names: c.example.com\n" /* 11 */
+            SITE_ECC ORIGIN                                      /* 12, 13 */
+                                    "    default: on\n";         /* 14 */
+        EXPECT_REFUSED(yaml, 14,
+                       "gw.yaml:14: sites[2].default: sites[0] (\"a.example.com\", line 5) is the default site "
+                       "already; there can be one");
         /* The default site alone may have no names; its name is then "default". */
         LOAD_OK(&config, LISTENER "sites:\n  - default: true\n" SITE_ECC ORIGIN);
         CHECK_STR(config_fixture_site(&config, 0)->name, "default");
@@ -187,22 +189,25 @@ static void test_https_needs_certificate(void)
                        "gw.yaml:4: sites[0]: no certificate, yet listeners[0] (line 2) serves it over https: give an "
                        "sm2 pair (sign_cert, sign_key, enc_cert, enc_key) or an ecc or rsa certificate");
         /* Plain HTTP and redirect listeners need none. */
-        LOAD_OK(&config, "listeners:\n  - {listen: \":80\", protocol: http}\n  - {listen: \":81\", protocol: redirect}\n"
-                         "sites:\n  - names: a.example.com\n" ORIGIN);
+        LOAD_OK(&config,
+                "listeners:\n  - {listen: \":80\", protocol: http}\n  - {listen: \":81\", protocol: redirect}\n"
+                "sites:\n  - names: a.example.com\n" ORIGIN);
         gw_config_free(&config);
-        const char *tlcp_only = "listeners:\n"
-                                "  - {listen: \":443\", tls: false}\n"          /* 2 */
-                                "  - {listen: \":8443\", tlcp: false}\n"        /* 3 */
-                                "sites:\n"
-                                "  - names: a.example.com\n" SITE_ECC ORIGIN   /* 5 */
-                                "  - names: b.example.com\n"                     /* 8 */
-                                "    sm2: {sign_cert: s.crt, sign_key: s.key, enc_cert: e.crt, enc_key: e.key}\n" ORIGIN;
+        const char *tlcp_only =
+            "listeners:\n"
+            "  - {listen: \":443\", tls: false}\n"   /* 2 */
+            "  - {listen: \":8443\", tlcp: false}\n" /* 3 */
+            "sites:\n"
+            "  - names: a.example.com\n" SITE_ECC ORIGIN /* 5 */
+            "  - names: b.example.com\n"                 /* 8 */
+            "    sm2: {sign_cert: s.crt, sign_key: s.key, enc_cert: e.crt, enc_key: e.key}\n" ORIGIN;
         CHECK_STATUS(config_fixture_load(&config, tlcp_only), SMT_ECONFIG);
         EXPECT_ERROR(5, "gw.yaml:5: sites[0]: no sm2 pair, yet listeners[0] (line 2) accepts TLCP only");
         EXPECT_ERROR(8, "gw.yaml:8: sites[1]: no ecc or rsa certificate, yet listeners[1] (line 3) accepts TLS only");
         CHECK_EQ(config_fixture_errors()->num, 2);
         /* On a listener with both, either kind will do. */
-        LOAD_OK(&config, LISTENER "sites:\n"
+        LOAD_OK(&config,
+                LISTENER "sites:\n"
                          "  - names: b.example.com\n"
                          "    sm2: {sign_cert: s.crt, sign_key: s.key, enc_cert: e.crt, enc_key: e.key}\n" ORIGIN
                          "  - names: c.example.com\n"
@@ -213,7 +218,7 @@ static void test_https_needs_certificate(void)
 static void test_certificate_groups_complete(void)
 {
         EXPECT_REFUSED(LISTENER "sites:\n  - names: a.example.com\n"
-                                "    sm2:\n"                         /* 5 */
+                                "    sm2:\n" /* 5 */
                                 "      sign_cert: s.crt\n"
                                 "      sign_key: s.key\n"
                                 "      enc_cert: e.crt\n"
@@ -224,7 +229,8 @@ static void test_certificate_groups_complete(void)
                        5, "gw.yaml:5: sites[0].sm2: incomplete SM2 pair: missing sign_cert, enc_key");
         EXPECT_REFUSED(LISTENER "sites:\n  - names: a.example.com\n"
                                 "    sm2: {chain: c.crt}\n" SITE_ECC ORIGIN,
-                       5, "gw.yaml:5: sites[0].sm2: chain without a pair: missing sign_cert, sign_key, enc_cert, enc_key");
+                       5,
+                       "gw.yaml:5: sites[0].sm2: chain without a pair: missing sign_cert, sign_key, enc_cert, enc_key");
         EXPECT_REFUSED(LISTENER "sites:\n  - names: a.example.com\n"
                                 "    rsa: {cert: r.crt}\n" SITE_ECC ORIGIN,
                        5, "gw.yaml:5: sites[0].rsa: incomplete certificate: missing key");
@@ -239,23 +245,24 @@ static void test_origin_refused(void)
                 const char *origin;
                 const char *message;
         } refused[] = {
-                { "ftp://a.example.com", "\"ftp://a.example.com\": expected an http:// or https:// URL" },
-                { "a.example.com:80", "\"a.example.com:80\": expected an http:// or https:// URL" },
-                { "http://user:pw@a.example.com", "\"http://user:pw@a.example.com\": a user name or password is not "
-                                                  "allowed in an origin" },
-                { "http://a.example.com/app", "\"http://a.example.com/app\": a path is not allowed in an origin "
-                                              "(requests keep their own path)" },
-                { "http://a.example.com?x=1", "\"http://a.example.com?x=1\": a query or fragment is not allowed in an "
-                                              "origin" },
-                { "http://a.example.com:0", "\"http://a.example.com:0\": port \"0\": expected a number 1..65535" },
-                { "http://::1:8080", "\"http://::1:8080\": write an IPv6 address in brackets, as \"[::1]:443\"" },
-                { "http://", "\"http://\": no host" },
-                { "http://:8080", "\"http://:8080\": no host" },
+            {"ftp://a.example.com", "\"ftp://a.example.com\": expected an http:// or https:// URL"},
+            {"a.example.com:80", "\"a.example.com:80\": expected an http:// or https:// URL"},
+            {"http://user:pw@a.example.com", "\"http://user:pw@a.example.com\": a user name or password is not "
+                                             "allowed in an origin"},
+            {"http://a.example.com/app", "\"http://a.example.com/app\": a path is not allowed in an origin "
+                                         "(requests keep their own path)"},
+            {"http://a.example.com?x=1", "\"http://a.example.com?x=1\": a query or fragment is not allowed in an "
+                                         "origin"},
+            {"http://a.example.com:0", "\"http://a.example.com:0\": port \"0\": expected a number 1..65535"},
+            {"http://::1:8080", "\"http://::1:8080\": write an IPv6 address in brackets, as \"[::1]:443\""},
+            {"http://", "\"http://\": no host"},
+            {"http://:8080", "\"http://:8080\": no host"},
         };
         char yaml[512], want[512];
         for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
-                snprintf(yaml, sizeof yaml, LISTENER "sites:\n  - names: a.example.com\n" SITE_ECC
-                         "    origin: \"%s\"\n", refused[i].origin);
+                snprintf(yaml, sizeof yaml,
+                         LISTENER "sites:\n  - names: a.example.com\n" SITE_ECC "    origin: \"%s\"\n",
+                         refused[i].origin);
                 snprintf(want, sizeof want, "gw.yaml:6: sites[0].origin: %s", refused[i].message);
                 EXPECT_REFUSED(yaml, 6, want);
         }
@@ -267,18 +274,21 @@ static void test_origin_tls(void)
 {
         struct gw_config config;
         uint8_t pin[32], want[32];
-        struct err err = { 0 };
+        struct err err = {0};
         for (size_t i = 0; i < 32; i++)
                 want[i] = (uint8_t)(0xa0 + i);
-        CHECK_OK(gw_config_pin_parse(pin, "a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf", &err), &err);
+        CHECK_OK(gw_config_pin_parse(pin, "a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf", &err),
+                 &err);
         CHECK_MEM(pin, want, 32);
-        CHECK_OK(gw_config_pin_parse(pin, "A0:A1:A2:A3:A4:A5:A6:A7:A8:A9:AA:AB:AC:AD:AE:AF:B0:B1:B2:B3:B4:B5:B6:B7:B8:B9:"
-                                          "BA:BB:BC:BD:BE:BF", &err), &err);
+        CHECK_OK(gw_config_pin_parse(pin,
+                                     "A0:A1:A2:A3:A4:A5:A6:A7:A8:A9:AA:AB:AC:AD:AE:AF:B0:B1:B2:B3:B4:B5:B6:B7:B8:B9:"
+                                     "BA:BB:BC:BD:BE:BF",
+                                     &err),
+                 &err);
         CHECK_MEM(pin, want, 32);
-        LOAD_OK(&config, LISTENER "sites:\n  - names: a.example.com\n" SITE_ECC
-                         "    origin: https://10.0.0.1\n"
-                         "    origin_tls:\n"
-                         "      verify: off\n");
+        LOAD_OK(&config, LISTENER "sites:\n  - names: a.example.com\n" SITE_ECC "    origin: https://10.0.0.1\n"
+                                  "    origin_tls:\n"
+                                  "      verify: off\n");
         CHECK_EQ(config_fixture_site(&config, 0)->origin_tls.verify, GW_ORIGIN_VERIFY_OFF);
         gw_config_free(&config);
         const char *start = LISTENER "sites:\n  - names: a.example.com\n" SITE_ECC "    origin: https://10.0.0.1\n"
@@ -288,25 +298,29 @@ static void test_origin_tls(void)
                  "a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf");
         EXPECT_REFUSED(yaml, 8, "gw.yaml:8: sites[0].origin_tls: pins are used only with verify: pin");
         snprintf(yaml, sizeof yaml, "%s      verify: pin\n", start);
-        EXPECT_REFUSED(yaml, 8, "gw.yaml:8: sites[0].origin_tls: verify: pin needs pins (the SHA-256 of the origin's "
-                                "certificate)");
+        EXPECT_REFUSED(yaml, 8,
+                       "gw.yaml:8: sites[0].origin_tls: verify: pin needs pins (the SHA-256 of the origin's "
+                       "certificate)");
         snprintf(yaml, sizeof yaml, "%s      verify: pin\n      ca_file: roots.pem\n      pins: [\"%s\"]\n", start,
                  "a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf");
         EXPECT_REFUSED(yaml, 8, "gw.yaml:8: sites[0].origin_tls: ca_file is used only with verify: on");
         snprintf(yaml, sizeof yaml, "%s      verify: pin\n      pins:\n        - \"%s\"\n        - \"%s\"\n", start,
                  "a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf",
                  "a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbe");
-        EXPECT_REFUSED(yaml, 11, "gw.yaml:11: sites[0].origin_tls.pins[1]: \"a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6"
-                                 "b7b8b9babbbcbdbe\": expected the SHA-256 of a certificate in hex (64 digits, colons "
-                                 "allowed), got 62 digits");
+        EXPECT_REFUSED(yaml, 11,
+                       "gw.yaml:11: sites[0].origin_tls.pins[1]: \"a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6"
+                       "b7b8b9babbbcbdbe\": expected the SHA-256 of a certificate in hex (64 digits, colons "
+                       "allowed), got 62 digits");
         snprintf(yaml, sizeof yaml, "%s      verify: pin\n      pins: [\"sha256/abc\"]\n", start);
-        EXPECT_REFUSED(yaml, 9, "gw.yaml:9: sites[0].origin_tls.pins[0]: \"sha256/abc\": expected the SHA-256 of a "
-                                "certificate in hex (64 digits, colons allowed), got the character 's'");
+        EXPECT_REFUSED(yaml, 9,
+                       "gw.yaml:9: sites[0].origin_tls.pins[0]: \"sha256/abc\": expected the SHA-256 of a "
+                       "certificate in hex (64 digits, colons allowed), got the character 's'");
         snprintf(yaml, sizeof yaml, "%s      verify: maybe\n", start);
         EXPECT_REFUSED(yaml, 8, "gw.yaml:8: sites[0].origin_tls.verify: expected one of off, on, pin, got \"maybe\"");
         snprintf(yaml, sizeof yaml, "%s      server_name: \"back end\"\n", start);
-        EXPECT_REFUSED(yaml, 8, "gw.yaml:8: sites[0].origin_tls.server_name: \"back end\": character ' ' is not allowed "
-                                "in a host name (letters, digits, '-' and '.')");
+        EXPECT_REFUSED(yaml, 8,
+                       "gw.yaml:8: sites[0].origin_tls.server_name: \"back end\": character ' ' is not allowed "
+                       "in a host name (letters, digits, '-' and '.')");
 }
 
 static void test_hsts_and_limits(void)
@@ -314,10 +328,12 @@ static void test_hsts_and_limits(void)
         const char *start = LISTENER "sites:\n  - names: a.example.com\n" SITE_ECC ORIGIN; /* lines 1..6 */
         char yaml[1024];
         snprintf(yaml, sizeof yaml, "%s    hsts: {enabled: true, preload: true}\n", start);
-        EXPECT_REFUSED(yaml, 7, "gw.yaml:7: sites[0].hsts: preload needs include_subdomains: true and a max_age of 365d "
-                                "or more");
+        EXPECT_REFUSED(yaml, 7,
+                       "gw.yaml:7: sites[0].hsts: preload needs include_subdomains: true and a max_age of 365d "
+                       "or more");
         snprintf(yaml, sizeof yaml, "%s    hsts: {enabled: true, max_age: 1500ms}\n", start);
-        EXPECT_REFUSED(yaml, 7, "gw.yaml:7: sites[0].hsts: max_age must be whole seconds (RFC 6797 §6.1.1), got 1500ms");
+        EXPECT_REFUSED(yaml, 7,
+                       "gw.yaml:7: sites[0].hsts: max_age must be whole seconds (RFC 6797 §6.1.1), got 1500ms");
         snprintf(yaml, sizeof yaml, "%slimits:\n  max_head_size: 8k\n", start);
         EXPECT_REFUSED(yaml, 8, "gw.yaml:8: limits: max_head_size 8192 is below max_request_line 8192 + 4");
         snprintf(yaml, sizeof yaml, "%slimits:\n  max_header_fields: 129\n", start);
@@ -325,33 +341,37 @@ static void test_hsts_and_limits(void)
         snprintf(yaml, sizeof yaml, "%stimeouts:\n  handshake: 0\n", start);
         EXPECT_REFUSED(yaml, 8, "gw.yaml:8: timeouts.handshake: expected a duration 1ms..10m, got \"0\"");
         snprintf(yaml, sizeof yaml, "%s    name: \"my shop\"\n", start);
-        EXPECT_REFUSED(yaml, 7, "gw.yaml:7: sites[0].name: \"my shop\": a site name is written into log lines and "
-                                "metric labels: use visible ASCII without spaces, '\"' or '\\'");
+        EXPECT_REFUSED(yaml, 7,
+                       "gw.yaml:7: sites[0].name: \"my shop\": a site name is written into log lines and "
+                       "metric labels: use visible ASCII without spaces, '\"' or '\\'");
         snprintf(yaml, sizeof yaml, "%slog: {level: verbose}\n", start);
-        EXPECT_REFUSED(yaml, 7, "gw.yaml:7: log.level: expected one of error, warn, warning, info, debug, got \"verbose\"");
+        EXPECT_REFUSED(yaml, 7,
+                       "gw.yaml:7: log.level: expected one of error, warn, warning, info, debug, got \"verbose\"");
 }
 
 /* One load lists the problems of every section, each at its own line, in line order. */
 static void test_every_problem_listed(void)
 {
         struct gw_config config;
-        const char *yaml = "workers: lots\n"                                   /* 1 */
-                           "listeners:\n"                                       /* 2 */
-                           "  - listen: \"443\"\n"                              /* 3 */
-                           "  - listen: \":80\"\n"                              /* 4 */
-                           "    protocol: redirectt\n"                          /* 5 */
-                           "sites:\n"                                           /* 6 */
-                           "  - names: [a.example.com, b_c.example.com]\n"      /* 7 */
-                           "    sm2: {sign_cert: s.crt}\n"                      /* 8 */
-                           "    origin: http://a/b\n"                           /* 9 */
-                           "    hsts: {enabeld: true}\n";                       /* 10 */
+        const char *yaml = "workers: lots\n"                               /* 1 */
+                           "listeners:\n"                                  /* 2 */
+                           "  - listen: \"443\"\n"                         /* 3 */
+                           "  - listen: \":80\"\n"                         /* 4 */
+                           "    protocol: redirectt\n"                     /* 5 */
+                           "sites:\n"                                      /* 6 */
+                           "  - names: [a.example.com, b_c.example.com]\n" /* 7 */
+                           "    sm2: {sign_cert: s.crt}\n"                 /* 8 */
+                           "    origin: http://a/b\n"                      /* 9 */
+                           "    hsts: {enabeld: true}\n";                  /* 10 */
         CHECK_STATUS(config_fixture_load(&config, yaml), SMT_ECONFIG);
         EXPECT_ERROR(1, "gw.yaml:1: workers: expected \"auto\" or an integer 1..256, got \"lots\"");
         EXPECT_ERROR(3, "gw.yaml:3: listeners[0].listen: \"443\": expected host:port");
-        EXPECT_ERROR(5, "gw.yaml:5: listeners[1].protocol: expected one of https, http, redirect, got \"redirectt\"; did "
-                        "you mean \"redirect\"?");
-        EXPECT_ERROR(7, "gw.yaml:7: sites[0].names[1]: \"b_c.example.com\": character '_' is not allowed in a host name "
-                        "(letters, digits, '-' and '.')");
+        EXPECT_ERROR(5,
+                     "gw.yaml:5: listeners[1].protocol: expected one of https, http, redirect, got \"redirectt\"; did "
+                     "you mean \"redirect\"?");
+        EXPECT_ERROR(7,
+                     "gw.yaml:7: sites[0].names[1]: \"b_c.example.com\": character '_' is not allowed in a host name "
+                     "(letters, digits, '-' and '.')");
         EXPECT_ERROR(8, "gw.yaml:8: sites[0].sm2: incomplete SM2 pair: missing sign_key, enc_cert, enc_key");
         EXPECT_ERROR(9, "gw.yaml:9: sites[0].origin: \"http://a/b\": a path is not allowed in an origin (requests keep "
                         "their own path)");
@@ -361,4 +381,8 @@ static void test_every_problem_listed(void)
                 CHECK(config_fixture_errors()->list[i - 1].line <= config_fixture_errors()->list[i].line);
 }
 
-CHECK_MAIN(CHECK_TEST(test_listen_invalid), CHECK_TEST(test_listen_unique), CHECK_TEST(test_listen_collisions), CHECK_TEST(test_listeners_needed), CHECK_TEST(test_names_invalid), CHECK_TEST(test_names_unique), CHECK_TEST(test_default_once), CHECK_TEST(test_https_needs_certificate), CHECK_TEST(test_certificate_groups_complete), CHECK_TEST(test_origin_refused), CHECK_TEST(test_origin_tls), CHECK_TEST(test_hsts_and_limits), CHECK_TEST(test_every_problem_listed))
+CHECK_MAIN(CHECK_TEST(test_listen_invalid), CHECK_TEST(test_listen_unique), CHECK_TEST(test_listen_collisions),
+           CHECK_TEST(test_listeners_needed), CHECK_TEST(test_names_invalid), CHECK_TEST(test_names_unique),
+           CHECK_TEST(test_default_once), CHECK_TEST(test_https_needs_certificate),
+           CHECK_TEST(test_certificate_groups_complete), CHECK_TEST(test_origin_refused), CHECK_TEST(test_origin_tls),
+           CHECK_TEST(test_hsts_and_limits), CHECK_TEST(test_every_problem_listed))

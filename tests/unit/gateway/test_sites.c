@@ -13,40 +13,41 @@
 /* SM2 pair lines with relative paths (the fixture folder is the config's folder). */
 #define SM2_PAIR "    sm2: {sign_cert: sign.crt, sign_key: sign.key, enc_cert: enc.crt, enc_key: enc.key"
 
-static const char *const sites_yaml = "listeners:\n"
-                                      "  - listen: \":443\"\n"
-                                      "sites:\n"
-                                      "  - name: shop\n"
-                                      "    names: [shop.example.com, \"*.shop.example.com\"]\n" SM2_PAIR "}\n"
-                                      "    ecc: {cert: ecc.crt, key: ecc.key}\n"
-                                      "    origin: https://127.0.0.1:8443\n"
-                                      "    origin_tls: {ca_file: ecc_ca.crt, server_name: backend.internal}\n"
-                                      "    hsts: {enabled: true, include_subdomains: true}\n"
-                                      "  - name: blog\n"
-                                      "    names: [blog.example.com, www.blog.example.com]\n"
-                                      "    ecc: {cert: ecc_leaf.crt, key: ecc.key}\n"
-                                      "    rsa: {cert: rsa.crt, key: rsa.key}\n"
-                                      "    origin: http://[::1]:8080\n"
-                                      "  - name: fallback\n"
-                                      "    default: true\n" SM2_PAIR ", chain: sm2_ca.crt}\n"
-                                      "    origin: https://10.0.0.9\n"
-                                      "    origin_tls:\n"
-                                      "      verify: pin\n"
-                                      "      pins:\n"
-                                      "        - \"000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\"\n"
-                                      "        - \"FF:FE:FD:FC:FB:FA:F9:F8:F7:F6:F5:F4:F3:F2:F1:F0:EF:EE:ED:EC:EB:EA:E9:"
-                                      "E8:E7:E6:E5:E4:E3:E2:E1:E0\"\n"
-                                      "    hsts: {enabled: true, max_age: 400d, include_subdomains: true, preload: true}\n"
-                                      "  - name: both\n"
-                                      "    names: both.example.com\n"
-                                      "    ecc: {cert: ecc.crt, key: ecc.key}\n"
-                                      "    rsa: {cert: rsa.crt, key: rsa.key}\n"
-                                      "    origin: http://origin.internal\n"
-                                      "  - name: both-again\n"
-                                      "    names: both-again.example.com\n"
-                                      "    ecc: {cert: ecc.crt, key: ecc.key}\n"
-                                      "    rsa: {cert: rsa.crt, key: rsa.key}\n"
-                                      "    origin: http://origin.internal\n";
+static const char *const sites_yaml =
+    "listeners:\n"
+    "  - listen: \":443\"\n"
+    "sites:\n"
+    "  - name: shop\n"
+    "    names: [shop.example.com, \"*.shop.example.com\"]\n" SM2_PAIR "}\n"
+    "    ecc: {cert: ecc.crt, key: ecc.key}\n"
+    "    origin: https://127.0.0.1:8443\n"
+    "    origin_tls: {ca_file: ecc_ca.crt, server_name: backend.internal}\n"
+    "    hsts: {enabled: true, include_subdomains: true}\n"
+    "  - name: blog\n"
+    "    names: [blog.example.com, www.blog.example.com]\n"
+    "    ecc: {cert: ecc_leaf.crt, key: ecc.key}\n"
+    "    rsa: {cert: rsa.crt, key: rsa.key}\n"
+    "    origin: http://[::1]:8080\n"
+    "  - name: fallback\n"
+    "    default: true\n" SM2_PAIR ", chain: sm2_ca.crt}\n"
+    "    origin: https://10.0.0.9\n"
+    "    origin_tls:\n"
+    "      verify: pin\n"
+    "      pins:\n"
+    "        - \"000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\"\n"
+    "        - \"FF:FE:FD:FC:FB:FA:F9:F8:F7:F6:F5:F4:F3:F2:F1:F0:EF:EE:ED:EC:EB:EA:E9:"
+    "E8:E7:E6:E5:E4:E3:E2:E1:E0\"\n"
+    "    hsts: {enabled: true, max_age: 400d, include_subdomains: true, preload: true}\n"
+    "  - name: both\n"
+    "    names: both.example.com\n"
+    "    ecc: {cert: ecc.crt, key: ecc.key}\n"
+    "    rsa: {cert: rsa.crt, key: rsa.key}\n"
+    "    origin: http://origin.internal\n"
+    "  - name: both-again\n"
+    "    names: both-again.example.com\n"
+    "    ecc: {cert: ecc.crt, key: ecc.key}\n"
+    "    rsa: {cert: rsa.crt, key: rsa.key}\n"
+    "    origin: http://origin.internal\n";
 
 static void check_lookup(const struct gw_sites *sites, const char *name, const char *want)
 {
@@ -186,18 +187,18 @@ static void test_select(void)
         struct gw_sites *sites = sites_fixture_build(&config, sites_yaml);
         const struct tlcp_credentials *tlcp = NULL;
         const struct net_tls_credentials *tls = NULL;
-        CHECK_OK(gw_sites_tlcp_select(sites, "a.shop.example.com", &tlcp), &(struct err){ 0 });
+        CHECK_OK(gw_sites_tlcp_select(sites, "a.shop.example.com", &tlcp), &(struct err){0});
         CHECK(tlcp == &gw_sites_get(sites, 0)->tlcp);
-        CHECK_OK(gw_sites_tls_select(sites, "SHOP.example.com", &tls), &(struct err){ 0 });
+        CHECK_OK(gw_sites_tls_select(sites, "SHOP.example.com", &tls), &(struct err){0});
         CHECK(tls == &gw_sites_get(sites, 0)->tls);
-        CHECK_OK(gw_sites_tls_select(sites, "blog.example.com", &tls), &(struct err){ 0 });
+        CHECK_OK(gw_sites_tls_select(sites, "blog.example.com", &tls), &(struct err){0});
         CHECK(tls == &gw_sites_get(sites, 1)->tls);
         tlcp = NULL;
         CHECK_STATUS(gw_sites_tlcp_select(sites, "blog.example.com", &tlcp), TLCP_EUNSUPPORTED_SITE);
         CHECK(tlcp == NULL);
-        CHECK_OK(gw_sites_tlcp_select(sites, NULL, &tlcp), &(struct err){ 0 });
+        CHECK_OK(gw_sites_tlcp_select(sites, NULL, &tlcp), &(struct err){0});
         CHECK(tlcp == &gw_sites_get(sites, 2)->tlcp);
-        CHECK_OK(gw_sites_tlcp_select(sites, "nowhere.example.net", &tlcp), &(struct err){ 0 });
+        CHECK_OK(gw_sites_tlcp_select(sites, "nowhere.example.net", &tlcp), &(struct err){0});
         CHECK(tlcp == &gw_sites_get(sites, 2)->tlcp);
         CHECK_STATUS(gw_sites_tls_select(sites, "nowhere.example.net", &tls), TLCP_EUNSUPPORTED_SITE);
         gw_sites_free(sites);
@@ -250,10 +251,12 @@ static void expect_build_refused(int line, const char *site_lines, int status, c
         char yaml[2048];
         struct gw_config config;
         struct gw_sites *sites = (struct gw_sites *)&config; /* must become NULL */
-        struct err err = { 0 };
-        snprintf(yaml, sizeof yaml, "listeners:\n  - listen: \":443\"\nsites:\n  - name: first\n    names: a.example.com\n"
+        struct err err = {0};
+        snprintf(yaml, sizeof yaml,
+                 "listeners:\n  - listen: \":443\"\nsites:\n  - name: first\n    names: a.example.com\n"
                  "    ecc: {cert: ecc.crt, key: ecc.key}\n    origin: http://127.0.0.1\n  - name: x\n"
-                 "    names: x.example.com\n    origin: https://127.0.0.1\n%s", site_lines);
+                 "    names: x.example.com\n    origin: https://127.0.0.1\n%s",
+                 site_lines);
         sites_fixture_load(&config, yaml);
         int got = gw_sites_build(&sites, &config, &err);
         gw_config_free(&config);
@@ -273,19 +276,24 @@ static void test_refusals_name_site_and_file(void)
         snprintf(want, sizeof want, "sites[1] (\"x\"): sm2.sign_key %s is not the private key of sm2.sign_cert %s",
                  sites_fixture_path("client_sign.key", a, sizeof a), sites_fixture_path("sign.crt", b, sizeof b));
         EXPECT_BUILD_REFUSED("    sm2: {sign_cert: sign.crt, sign_key: client_sign.key, enc_cert: enc.crt, enc_key: "
-                             "enc.key}\n", CRYPTO_EKEY, want);
+                             "enc.key}\n",
+                             CRYPTO_EKEY, want);
         snprintf(want, sizeof want, "sites[1] (\"x\"): ecc.key %s is not the private key of ecc.cert %s",
                  sites_fixture_path("ecc_other.key", a, sizeof a), sites_fixture_path("ecc.crt", b, sizeof b));
         EXPECT_BUILD_REFUSED("    ecc: {cert: ecc.crt, key: ecc_other.key}\n", CRYPTO_EKEY, want);
         snprintf(want, sizeof want, "sites[1] (\"x\"): rsa.key %s is not the private key of rsa.cert %s",
                  sites_fixture_path("ecc.key", a, sizeof a), sites_fixture_path("rsa.crt", b, sizeof b));
         EXPECT_BUILD_REFUSED("    rsa: {cert: rsa.crt, key: ecc.key}\n", CRYPTO_EKEY, want);
-        snprintf(want, sizeof want, "sites[1] (\"x\"): sm2.sign_cert %s: the certificate's key is ec-p256; expected sm2",
+        snprintf(want, sizeof want,
+                 "sites[1] (\"x\"): sm2.sign_cert %s: the certificate's key is ec-p256; expected sm2",
                  sites_fixture_path("ecc_leaf.crt", a, sizeof a));
         EXPECT_BUILD_REFUSED("    sm2: {sign_cert: ecc_leaf.crt, sign_key: ecc.key, enc_cert: enc.crt, enc_key: "
-                             "enc.key}\n", CRYPTO_EWRONGALG, want);
-        snprintf(want, sizeof want, "sites[1] (\"x\"): ecc.cert %s: the certificate's key is sm2; expected ec-p256 or "
-                 "ec-p384", sites_fixture_path("sign.crt", a, sizeof a));
+                             "enc.key}\n",
+                             CRYPTO_EWRONGALG, want);
+        snprintf(want, sizeof want,
+                 "sites[1] (\"x\"): ecc.cert %s: the certificate's key is sm2; expected ec-p256 or "
+                 "ec-p384",
+                 sites_fixture_path("sign.crt", a, sizeof a));
         EXPECT_BUILD_REFUSED("    ecc: {cert: sign.crt, key: sign.key}\n", CRYPTO_EWRONGALG, want);
         snprintf(want, sizeof want, "sites[1] (\"x\"): rsa.cert %s: the certificate's key is ec-p256; expected rsa",
                  sites_fixture_path("ecc.crt", a, sizeof a));
@@ -293,14 +301,18 @@ static void test_refusals_name_site_and_file(void)
         /* GB/T 38636 dual certificates: the pair swapped has a signing certificate that may not sign. */
         snprintf(want, sizeof want, "sites[1] (\"x\"): sm2.sign_cert %s: ", sites_fixture_path("enc.crt", a, sizeof a));
         EXPECT_BUILD_REFUSED("    sm2: {sign_cert: enc.crt, sign_key: enc.key, enc_cert: sign.crt, enc_key: "
-                             "sign.key}\n", CRYPTO_ECERT_USAGE, want);
+                             "sign.key}\n",
+                             CRYPTO_ECERT_USAGE, want);
         EXPECT_BUILD_REFUSED("    sm2: {sign_cert: sign.crt, sign_key: sign.key, enc_cert: sign.crt, enc_key: "
-                             "sign.key}\n", CRYPTO_ECERT_USAGE, "sites[1] (\"x\"): sm2.enc_cert ");
+                             "sign.key}\n",
+                             CRYPTO_ECERT_USAGE, "sites[1] (\"x\"): sm2.enc_cert ");
         EXPECT_BUILD_REFUSED("    ecc: {cert: absent.crt, key: ecc.key}\n", SMT_EIO, "sites[1] (\"x\"): ecc.cert: ");
         EXPECT_BUILD_REFUSED("    sm2: {sign_cert: sign.crt, sign_key: sign_0644.key, enc_cert: enc.crt, enc_key: "
-                             "enc.key}\n", SMT_EPERM, "sites[1] (\"x\"): sm2.sign_key: ");
+                             "enc.key}\n",
+                             SMT_EPERM, "sites[1] (\"x\"): sm2.sign_key: ");
         EXPECT_BUILD_REFUSED("    sm2: {sign_cert: sign.crt, sign_key: sign.key, enc_cert: enc.crt, enc_key: enc.key, "
-                             "chain: absent.crt}\n", SMT_EIO, "sites[1] (\"x\"): sm2.chain: ");
+                             "chain: absent.crt}\n",
+                             SMT_EIO, "sites[1] (\"x\"): sm2.chain: ");
         EXPECT_BUILD_REFUSED("    ecc: {cert: ecc.crt, key: ecc.key}\n    origin_tls: {ca_file: absent.crt}\n", SMT_EIO,
                              "sites[1] (\"x\"): origin_tls.ca_file: ");
 }
@@ -310,7 +322,7 @@ static void test_hand_made_config(void)
 {
         struct gw_config config;
         struct gw_sites *sites = NULL;
-        struct err err = { 0 };
+        struct err err = {0};
         sites_fixture_load(&config, "listeners:\n  - listen: \":80\"\n    protocol: http\nsites:\n"
                                     "  - names: a.example.com\n    origin: http://127.0.0.1\n"
                                     "  - names: b.example.com\n    origin: http://127.0.0.1\n");

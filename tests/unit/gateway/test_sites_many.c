@@ -86,7 +86,7 @@ static uint64_t openssl_siphash(const uint8_t key[16], const uint8_t *data, size
         EVP_MAC_CTX *ctx = EVP_MAC_CTX_new(mac);
         size_t size = 8, out_len = 0;
         uint8_t out[8];
-        OSSL_PARAM params[] = { OSSL_PARAM_construct_size_t(OSSL_MAC_PARAM_SIZE, &size), OSSL_PARAM_construct_end() };
+        OSSL_PARAM params[] = {OSSL_PARAM_construct_size_t(OSSL_MAC_PARAM_SIZE, &size), OSSL_PARAM_construct_end()};
         CHECK(ctx != NULL && EVP_MAC_init(ctx, key, 16, params) == 1);
         CHECK(EVP_MAC_update(ctx, data, len) == 1);
         CHECK(EVP_MAC_final(ctx, out, &out_len, sizeof out) == 1);
@@ -120,9 +120,9 @@ static void test_siphash(void)
 static void test_table_grows(void)
 {
         static char keys[5000][16];
-        uint8_t hash_key[GW_SITES_HASH_KEY_LEN] = { 1, 2, 3 };
+        uint8_t hash_key[GW_SITES_HASH_KEY_LEN] = {1, 2, 3};
         struct gw_sites_table table;
-        struct err err = { 0 };
+        struct err err = {0};
         void *existing = NULL;
         CHECK_OK(gw_sites_table_init(&table, 1, hash_key, &err), &err);
         for (size_t i = 0; i < 5000; i++) {
@@ -153,7 +153,7 @@ static bool wire_pump(struct wire *wire, struct tlcp_conn *from, struct tlcp_con
 {
         const uint8_t *out = NULL;
         size_t n = tlcp_conn_peek_output(from, &out), consumed = 0;
-        struct err err = { 0 };
+        struct err err = {0};
         CHECK(n <= sizeof wire->data - wire->len);
         if (n > 0) {
                 memcpy(wire->data + wire->len, out, n);
@@ -174,7 +174,7 @@ static int tlcp_handshake(struct gw_sites *sites, const struct cert_store *trust
 {
         struct tlcp_config client_config, server_config;
         struct tlcp_conn *client = NULL, *server = NULL;
-        struct err client_err = { 0 }, server_err = { 0 };
+        struct err client_err = {0}, server_err = {0};
         static struct wire to_server, to_client;
         tlcp_config_init(&client_config, TLCP_ROLE_CLIENT);
         client_config.trust = trust;
@@ -213,7 +213,7 @@ static void test_tlcp_handshake_picks_site(void)
                                                               "    ecc: {cert: ecc.crt, key: ecc.key}\n"
                                                               "    origin: http://127.0.0.1:8080\n");
         struct cert_store *trust = NULL;
-        struct err err = { 0 };
+        struct err err = {0};
         char path[4200];
         int client_status = 0;
         CHECK_OK(cert_store_load(&trust, sites_fixture_path("sm2_ca.crt", path, sizeof path), &err), &err);
@@ -256,7 +256,7 @@ static void tls_client_new(struct tls_client *c, const struct cert *root, const 
 static int tls_handshake(struct tls_client *c, struct net_tls_conn *server, bool *client_ok)
 {
         int server_status = SMT_EAGAIN;
-        struct err err = { 0 };
+        struct err err = {0};
         *client_ok = false;
         for (int round = 0; round < 100; round++) {
                 int client_result = SSL_do_handshake(c->ssl);
@@ -287,12 +287,12 @@ static void test_tls_handshake_picks_site(void)
                                                               "  - names: shop.example.com\n"
                                                               "    ecc: {cert: ecc.crt, key: ecc.key}\n"
                                                               "    origin: http://127.0.0.1:8080\n");
-        struct net_tls_config tls = { .select = gw_sites_tls_select, .select_arg = sites };
+        struct net_tls_config tls = {.select = gw_sites_tls_select, .select_arg = sites};
         struct cert *root = sites_fixture_cert("ecc_ca.crt");
-        struct err err = { 0 };
+        struct err err = {0};
         bool client_ok = false;
         CHECK_OK(net_tls_config_prepare(&tls, &err), &err);
-        static const char *const names[] = { "shop.example.com", "other.example.com" };
+        static const char *const names[] = {"shop.example.com", "other.example.com"};
         for (size_t i = 0; i < 2; i++) {
                 struct tls_client c;
                 struct net_tls_conn *server = NULL;
