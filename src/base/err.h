@@ -12,6 +12,13 @@
 #include <stddef.h>
 
 #define SMT_MUST_USE __attribute__((warn_unused_result))
+/* SMT_IGNORE drops a status on purpose (a best-effort write of a last response to a peer that may be
+ * gone, say); the call site says why. (void) does not silence warn_unused_result in GCC. */
+#define SMT_IGNORE(expr)                                                                           \
+        do {                                                                                       \
+                int smt_ignored_ = (expr);                                                         \
+                (void)smt_ignored_;                                                                \
+        } while (0)
 #define SMT_PRINTF(fmt_index, first_arg) __attribute__((format(printf, fmt_index, first_arg)))
 
 /* ERR_STATUS_MAP lists every status: symbol, value, short description. */

@@ -1,6 +1,7 @@
 /* src/tlcp/session_cache.c: a ring of session slots with a chained hash index on the session ID. */
 #include "tlcp/session_cache.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,6 +23,7 @@ struct tlcp_session_cache {
         size_t *buckets; /* num_buckets heads (a power of two), TLCP_SESSION_CACHE_NONE when empty */
         size_t num_buckets;
         time_t lifetime;
+        pthread_mutex_t lock; /* worker threads share one cache: every public operation holds it */
 };
 
 void tlcp_session_wipe(struct tlcp_session *session)
@@ -73,6 +75,7 @@ int tlcp_session_cache_new(struct tlcp_session_cache **out, size_t max_entries, 
         cache->max_entries = max_entries;
         cache->num_buckets = num_buckets;
         cache->lifetime = lifetime;
+        pthread_mutex_init(&cache->lock, NULL);
         *out = cache;
         return SMT_OK;
 }
@@ -87,6 +90,8 @@ void tlcp_session_cache_free(struct tlcp_session_cache *cache)
                 explicit_bzero(cache->entries, cache->max_entries * sizeof *cache->entries);
         free(cache->entries);
         free(cache->buckets);
+        if (cache->max_entries > 0)
+                pthread_mutex_destroy(&cache->lock);
         free(cache);
 }
 
@@ -128,7 +133,7 @@ static void tlcp_session_cache_evict(struct tlcp_session_cache *cache, size_t in
         cache->count--;
 }
 
-int tlcp_session_cache_store(struct tlcp_session_cache *cache, const struct tlcp_session *session,
+static int tlcp_session_cache_store_locked(struct tlcp_session_cache *cache, const struct tlcp_session *session,
                              const struct tlcp_session_certificates *certificates, struct err *err)
 {
         if (session->id_len == 0 || session->id_len > TLCP_SESSION_ID_MAX)
@@ -158,7 +163,7 @@ int tlcp_session_cache_store(struct tlcp_session_cache *cache, const struct tlcp
         return SMT_OK;
 }
 
-int tlcp_session_cache_lookup(struct tlcp_session_cache *cache, struct tlcp_session *out,
+static int tlcp_session_cache_lookup_locked(struct tlcp_session_cache *cache, struct tlcp_session *out,
                               struct tlcp_session_certificates *certificates, const uint8_t *id, size_t id_len,
                               time_t now, struct err *err)
 {
@@ -177,14 +182,43 @@ int tlcp_session_cache_lookup(struct tlcp_session_cache *cache, struct tlcp_sess
         return 1;
 }
 
-void tlcp_session_cache_remove(struct tlcp_session_cache *cache, const uint8_t *id, size_t id_len)
+static void tlcp_session_cache_remove_locked(struct tlcp_session_cache *cache, const uint8_t *id, size_t id_len)
 {
         size_t index = tlcp_session_cache_find(cache, id, id_len);
         if (index != TLCP_SESSION_CACHE_NONE)
                 tlcp_session_cache_evict(cache, index);
 }
 
+int tlcp_session_cache_store(struct tlcp_session_cache *cache, const struct tlcp_session *session,
+                             const struct tlcp_session_certificates *certificates, struct err *err)
+{
+        pthread_mutex_lock(&cache->lock);
+        int status = tlcp_session_cache_store_locked(cache, session, certificates, err);
+        pthread_mutex_unlock(&cache->lock);
+        return status;
+}
+
+int tlcp_session_cache_lookup(struct tlcp_session_cache *cache, struct tlcp_session *out,
+                              struct tlcp_session_certificates *certificates, const uint8_t *id, size_t id_len,
+                              time_t now, struct err *err)
+{
+        pthread_mutex_lock(&cache->lock);
+        int status = tlcp_session_cache_lookup_locked(cache, out, certificates, id, id_len, now, err);
+        pthread_mutex_unlock(&cache->lock);
+        return status;
+}
+
+void tlcp_session_cache_remove(struct tlcp_session_cache *cache, const uint8_t *id, size_t id_len)
+{
+        pthread_mutex_lock(&cache->lock);
+        tlcp_session_cache_remove_locked(cache, id, id_len);
+        pthread_mutex_unlock(&cache->lock);
+}
+
 size_t tlcp_session_cache_count(const struct tlcp_session_cache *cache)
 {
-        return cache->count;
+        pthread_mutex_lock((pthread_mutex_t *)&cache->lock);
+        size_t count = cache->count;
+        pthread_mutex_unlock((pthread_mutex_t *)&cache->lock);
+        return count;
 }

@@ -6,7 +6,8 @@
  * session older than lifetime seconds is never found again. Every entry that leaves the cache is wiped, and
  * the client certificates kept with it are freed.
  * Time is passed in by the caller (the connection uses config->verify_time when set, so tests control
- * the clock). A cache is not thread-safe: share it between connections of one thread only. */
+ * the clock). A cache is thread-safe (one mutex): the gateway's worker threads share one, so a client resumes
+ * whichever thread takes its next connection. */
 #ifndef SMT_TLCP_SESSION_CACHE_H
 #define SMT_TLCP_SESSION_CACHE_H
 

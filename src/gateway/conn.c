@@ -1,0 +1,383 @@
+/* src/gateway/conn.c: a client connection from accept to close: sniffing the first bytes, the TLCP or
+ * TLS handshake, waiting for request heads, timeouts, and closing without losing the last response.
+ * The proxying of one request is in conn_proxy.c. */
+#include "gateway/worker.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/log.h"
+#include "net/sniff.h"
+
+/* After our last response, the client's late bytes are read and dropped this long before closing, so
+ * the kernel does not answer them with a reset that could destroy the response in flight (nginx's
+ * lingering close). */
+#define GW_CONN_LINGER_MS 2000
+
+int64_t gw_now_us(void)
+{
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        return (int64_t)now.tv_sec * 1000000 + now.tv_nsec / 1000;
+}
+
+static void gw_conn_timer_expired(struct net_loop *loop, struct net_timer *timer, void *arg);
+static void gw_conn_ready_cb(struct net_loop *loop, struct net_watcher *watcher, unsigned events, void *arg);
+
+static void gw_conn_arm(struct gw_conn *conn, int64_t ms)
+{
+        struct err err;
+        if (net_loop_timer_start(conn->worker->loop, &conn->timer, ms, gw_conn_timer_expired, conn, &err) < 0)
+                log_error("timer: %s", err.msg);
+}
+
+void gw_conn_close(struct gw_conn *conn)
+{
+        struct gw_worker *worker = conn->worker;
+        if (conn->is_dead)
+                return;
+        conn->is_dead = true;
+        net_loop_timer_stop(worker->loop, &conn->timer);
+        if (conn->origin != NULL) {
+                conn->origin->owner = NULL;
+                conn->origin->generation = 0;
+                gw_origin_close(conn->origin);
+                conn->origin = NULL;
+        }
+        gw_io_cleanup(&conn->client, worker->loop);
+        buf_writer_cleanup(&conn->cin);
+        buf_writer_cleanup(&conn->oin);
+        buf_writer_cleanup(&conn->oout);
+        buf_writer_cleanup(&conn->replay);
+        free(conn->req);
+        free(conn->resp);
+        if (conn->prev != NULL)
+                conn->prev->next = conn->next;
+        else
+                worker->conns = conn->next;
+        if (conn->next != NULL)
+                conn->next->prev = conn->prev;
+        gw_metrics_connection_closed(worker->metrics);
+        atomic_fetch_sub(&worker->shared->num_connections, 1);
+        gw_runtime_unref(conn->rt);
+        conn->rt = NULL;
+        if (conn->pump_depth == 0)
+                free(conn); /* else the pump that is running frees it when it returns */
+}
+
+void gw_conn_accept(struct gw_worker *worker, struct gw_listener *listener, int fd, const char *peer)
+{
+        struct gw_conn *conn = calloc(1, sizeof *conn);
+        if (conn == NULL) {
+                close(fd);
+                return;
+        }
+        conn->worker = worker;
+        conn->rt = worker->rt;
+        gw_runtime_ref(conn->rt);
+        conn->listener = listener;
+        gw_io_init(&conn->client, fd, gw_conn_ready_cb, conn);
+        snprintf(conn->client_ip, sizeof conn->client_ip, "%s", peer);
+        char *colon = strrchr(conn->client_ip, ':'); /* "ip:port" / "[v6]:port" -> the address alone */
+        if (colon != NULL)
+                *colon = '\0';
+        if (conn->client_ip[0] == '[') {
+                memmove(conn->client_ip, conn->client_ip + 1, strlen(conn->client_ip));
+                conn->client_ip[strcspn(conn->client_ip, "]")] = '\0';
+        }
+        buf_writer_init_heap(&conn->cin, (size_t)conn->rt->config.limits.max_head_size + GW_CONN_HIGH_WATER);
+        buf_writer_init_heap(&conn->oin, (size_t)conn->rt->config.limits.max_head_size + GW_CONN_HIGH_WATER);
+        buf_writer_init_heap(&conn->oout, (size_t)64 << 20);
+        buf_writer_init_heap(&conn->replay, (size_t)conn->rt->config.limits.max_head_size * 2 + 4096);
+        conn->next = worker->conns;
+        if (worker->conns != NULL)
+                worker->conns->prev = conn;
+        worker->conns = conn;
+        gw_metrics_connection_opened(worker->metrics);
+        atomic_fetch_add(&worker->shared->num_connections, 1);
+        if (listener->kind == GW_LISTENER_HTTPS) {
+                conn->state = GW_CONN_SNIFF;
+                gw_conn_arm(conn, conn->rt->config.timeouts.handshake_ms);
+        } else {
+                conn->state = GW_CONN_HEAD;
+                conn->protocol = "HTTP";
+                conn->metrics_protocol = GW_METRICS_HTTP;
+                gw_conn_arm(conn, conn->rt->config.timeouts.header_ms);
+        }
+        gw_conn_pump(conn);
+}
+
+/* gw_conn_plain_on_https answers a plain HTTP request sent to the https port (a user typing http://host:443)
+ * with a 400 page in clear text, as nginx does, instead of a silent close. */
+static void gw_conn_plain_on_https(struct gw_conn *conn)
+{
+        conn->state = GW_CONN_HEAD; /* so the page is written in clear */
+        conn->protocol = "HTTP";
+        conn->metrics_protocol = GW_METRICS_HTTP;
+        gw_conn_fail(conn, 400, "This port speaks HTTPS (TLS or TLCP): use an https:// address.");
+}
+
+static void gw_conn_sniff(struct gw_conn *conn)
+{
+        uint8_t first[NET_SNIFF_METHOD_MAX];
+        ssize_t n = recv(conn->client.fd, first, sizeof first, MSG_PEEK);
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+                return;
+        if (n <= 0) {
+                gw_conn_close(conn);
+                return;
+        }
+        enum net_sniff_kind kind = net_sniff_classify(first, (size_t)n);
+        if (kind == NET_SNIFF_NEED_MORE && (size_t)n < sizeof first)
+                return;
+        if (kind == NET_SNIFF_HTTP) {
+                gw_conn_plain_on_https(conn);
+                return;
+        }
+        struct err err;
+        const struct tlcp_config *tlcp = conn->listener->tlcp ? &conn->rt->tlcp : NULL;
+        const struct net_tls_config *tls = conn->listener->tls ? &conn->rt->tls : NULL;
+        if (net_secure_stream_new_for_client_hello(&conn->client.secure, first, (size_t)n, tlcp, tls, &err) < 0) {
+                gw_metrics_handshake_failed(conn->worker->metrics);
+                gw_conn_close(conn);
+                return;
+        }
+        conn->client.kind = GW_IO_SECURE_SERVER;
+        conn->state = GW_CONN_HANDSHAKE;
+}
+
+static void gw_conn_handshake(struct gw_conn *conn)
+{
+        struct err err;
+        int status = gw_io_handshake(&conn->client, &err);
+        if (status == SMT_EAGAIN)
+                return;
+        if (status < 0) {
+                gw_metrics_handshake_failed(conn->worker->metrics);
+                log_debug("%s: handshake failed: %s", conn->client_ip, err.msg);
+                conn->state = GW_CONN_DRAIN;
+                conn->is_closing = true;
+                gw_conn_arm(conn, GW_CONN_LINGER_MS);
+                return;
+        }
+        struct net_secure_stream *s = conn->client.secure;
+        conn->protocol = net_secure_stream_get_protocol(s);
+        conn->cipher = net_secure_stream_get_cipher(s);
+        conn->cert_alg = net_secure_stream_get_certificate_alg(s);
+        conn->tls_site = gw_sites_lookup(conn->rt->sites, net_secure_stream_get_server_name(s));
+        conn->metrics_protocol = net_secure_stream_get_kind(s) == NET_SECURE_STREAM_TLCP ? GW_METRICS_TLCP
+                                 : strcmp(conn->protocol, "TLSv1.3") == 0               ? GW_METRICS_TLS13
+                                                                                        : GW_METRICS_TLS12;
+        gw_metrics_handshake_done(conn->worker->metrics, conn->metrics_protocol, net_secure_stream_is_resumed(s));
+        conn->state = GW_CONN_HEAD;
+        gw_conn_arm(conn, conn->rt->config.timeouts.header_ms);
+}
+
+/* gw_conn_head waits for a whole request head, then starts proxying it. */
+static void gw_conn_head(struct gw_conn *conn)
+{
+        struct err err;
+        if (conn->worker->is_stopping && conn->cin.len == 0) {
+                gw_conn_close(conn);
+                return;
+        }
+        if (!conn->is_parsing_request) {
+                if (http_parser_init_request(&conn->parser, &conn->rt->limits, &err) < 0) {
+                        gw_conn_close(conn);
+                        return;
+                }
+                conn->is_parsing_request = true;
+        }
+        for (;;) {
+                if (conn->cin.len > 0) {
+                        if (conn->req == NULL && (conn->req = malloc(sizeof *conn->req)) == NULL) {
+                                gw_conn_close(conn);
+                                return;
+                        }
+                        int status = http_parser_parse(&conn->parser, conn->req, conn->cin.data, conn->cin.len, &err);
+                        if (status == 0) {
+                                conn->is_parsing_request = false; /* the parser goes on to the response */
+                                gw_conn_start_request(conn);
+                                return;
+                        }
+                        if (status != SMT_EAGAIN) {
+                                conn->is_parsing_request = false;
+                                gw_conn_fail(conn, status == HTTP_ETOO_LARGE         ? 431
+                                                   : status == HTTP_ETARGET_TOO_LONG ? 414
+                                                   : status == HTTP_EUNSUPPORTED     ? 501
+                                                   : status == HTTP_EVERSION         ? 505
+                                                   : status == HTTP_EEXPECTATION     ? 417
+                                                                                     : 400,
+                                             err.msg);
+                                return;
+                        }
+                }
+                size_t before = conn->cin.len;
+                int status = gw_io_receive(&conn->client, &conn->cin, conn->rt->limits.max_head_len + 1, &err);
+                if (status < 0 || conn->client.is_eof) {
+                        if (status >= 0 && conn->cin.len > before)
+                                continue; /* parse what came with the end */
+                        gw_conn_close(conn); /* the client went away between or inside a head */
+                        return;
+                }
+                if (status == SMT_EAGAIN || conn->cin.len == before)
+                        return;
+                if (before == 0)
+                        gw_conn_arm(conn, conn->rt->config.timeouts.header_ms); /* a head began */
+        }
+}
+
+/* gw_conn_drain flushes the last response, half-closes and reads until the client closes or the linger
+ * time is over. */
+static void gw_conn_drain(struct gw_conn *conn)
+{
+        struct err err;
+        int status = gw_io_flush(&conn->client, &err);
+        if (status < 0 && status != SMT_EAGAIN) {
+                gw_conn_close(conn);
+                return;
+        }
+        if (status == SMT_EAGAIN)
+                return;
+        if (!conn->client.is_write_closed) {
+                gw_io_close_write(&conn->client);
+                if (conn->client.is_write_closed)
+                        gw_conn_arm(conn, GW_CONN_LINGER_MS);
+                return;
+        }
+        uint8_t sink[4096];
+        for (;;) {
+                ssize_t n = recv(conn->client.fd, sink, sizeof sink, 0);
+                if (n > 0)
+                        continue;
+                if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+                        return;
+                gw_conn_close(conn);
+                return;
+        }
+}
+
+static bool gw_conn_wants_client_read(const struct gw_conn *conn)
+{
+        switch (conn->state) {
+        case GW_CONN_SNIFF:
+        case GW_CONN_HANDSHAKE:
+        case GW_CONN_DRAIN:
+                return true;
+        case GW_CONN_HEAD:
+                return conn->cin.len <= conn->rt->limits.max_head_len;
+        case GW_CONN_PROXY:
+                return !conn->is_req_done && conn->cin.len < GW_CONN_HIGH_WATER &&
+                       conn->oout.len + (conn->origin != NULL ? gw_io_pending_output(&conn->origin->io) : 0) <
+                           GW_CONN_HIGH_WATER;
+        case GW_CONN_TUNNEL:
+                return !conn->client.is_eof && conn->origin != NULL &&
+                       gw_io_pending_output(&conn->origin->io) < GW_CONN_HIGH_WATER;
+        }
+        return false;
+}
+
+static bool gw_conn_wants_origin_read(struct gw_conn *conn)
+{
+        if (conn->origin == NULL || conn->origin->is_connecting)
+                return false;
+        if (!conn->origin->is_ready)
+                return true; /* handshake */
+        if (conn->state == GW_CONN_PROXY)
+                return !conn->is_resp_done && gw_io_pending_output(&conn->client) < GW_CONN_HIGH_WATER &&
+                       conn->oin.len < GW_CONN_HIGH_WATER;
+        if (conn->state == GW_CONN_TUNNEL)
+                return !conn->origin->io.is_eof && gw_io_pending_output(&conn->client) < GW_CONN_HIGH_WATER;
+        return false;
+}
+
+/* gw_conn_watch sets both sockets' interest after a pump. */
+static void gw_conn_watch(struct gw_conn *conn)
+{
+        struct err err;
+        int status = gw_io_watch(&conn->client, conn->worker->loop, gw_conn_wants_client_read(conn), &err);
+        if (status == 0 && conn->origin != NULL) {
+                struct gw_io *io = &conn->origin->io;
+                bool want_write = conn->origin->is_connecting;
+                status = gw_io_watch(io, conn->worker->loop, gw_conn_wants_origin_read(conn), &err);
+                if (status == 0 && want_write)
+                        status = net_loop_modify(conn->worker->loop, &io->watcher, io->watcher.interest | NET_LOOP_WRITE,
+                                                 &err);
+        }
+        if (status < 0) {
+                log_error("%s: %s", conn->client_ip, err.msg);
+                gw_conn_close(conn);
+        }
+}
+
+/* gw_conn_step runs the current state once. */
+static void gw_conn_step(struct gw_conn *conn)
+{
+        switch (conn->state) {
+        case GW_CONN_SNIFF: gw_conn_sniff(conn); break;
+        case GW_CONN_HANDSHAKE: gw_conn_handshake(conn); break;
+        case GW_CONN_HEAD: gw_conn_head(conn); break;
+        case GW_CONN_PROXY: gw_conn_proxy(conn); break;
+        case GW_CONN_TUNNEL: gw_conn_tunnel(conn); break;
+        case GW_CONN_DRAIN: gw_conn_drain(conn); break;
+        }
+}
+
+void gw_conn_pump(struct gw_conn *conn)
+{
+        conn->pump_depth++;
+        /* States hand over to each other within one pump (a head arrives with the handshake's last
+         * record, a response ends and the next request is already buffered): run until none changes. */
+        for (int rounds = 0; rounds < 64 && !conn->is_dead; rounds++) {
+                enum gw_conn_state before = conn->state;
+                gw_conn_step(conn);
+                if (conn->state == before)
+                        break;
+        }
+        if (!conn->is_dead)
+                gw_conn_watch(conn);
+        if (--conn->pump_depth == 0 && conn->is_dead)
+                free(conn);
+}
+
+void gw_conn_close_if_idle(struct gw_conn *conn)
+{
+        if (conn->state == GW_CONN_HEAD && conn->cin.len == 0)
+                gw_conn_close(conn);
+}
+
+static void gw_conn_timer_expired(struct net_loop *loop, struct net_timer *timer, void *arg)
+{
+        (void)loop;
+        (void)timer;
+        struct gw_conn *conn = arg;
+        conn->pump_depth++;
+        if (conn->state == GW_CONN_HEAD && conn->cin.len > 0)
+                gw_conn_fail(conn, 408, "The request head did not arrive in time.");
+        else if (conn->state == GW_CONN_PROXY)
+                gw_conn_origin_timeout(conn);
+        else
+                gw_conn_close(conn); /* handshake, keep-alive idle, tunnel idle, linger: just close */
+        if (!conn->is_dead)
+                gw_conn_pump(conn);
+        if (--conn->pump_depth == 0 && conn->is_dead)
+                free(conn);
+}
+
+static void gw_conn_ready_cb(struct net_loop *loop, struct net_watcher *watcher, unsigned events, void *arg)
+{
+        (void)loop;
+        (void)watcher;
+        struct gw_conn *conn = arg;
+        if ((events & (NET_LOOP_ERROR | NET_LOOP_HANGUP)) != 0 && conn->state != GW_CONN_PROXY &&
+            conn->state != GW_CONN_DRAIN && (events & NET_LOOP_READ) == 0) {
+                gw_conn_close(conn);
+                return;
+        }
+        gw_conn_pump(conn);
+}

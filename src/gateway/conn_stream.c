@@ -1,0 +1,387 @@
+/* src/gateway/conn_stream.c: the bytes of a request in flight: the request body to the origin, the
+ * response head and body back to the client, re-framed per hop, and WebSocket tunnels after a 101. */
+#include "gateway/worker.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/log.h"
+
+/* gw_conn_body_out writes decoded body data or a trailer toward a peer, framed as out says. */
+static int gw_conn_body_out(struct buf_writer *w, enum http_writer_framing out, const struct http_body_part *part,
+                            bool *has_last_chunk, struct err *err)
+{
+        if (part->data.len > 0) {
+                if (out == HTTP_WRITER_CHUNKED)
+                        TRY(http_writer_chunk_size(w, part->data.len, err));
+                TRY(buf_write_bytes(w, part->data.data, part->data.len));
+                if (out == HTTP_WRITER_CHUNKED)
+                        TRY(http_writer_chunk_end(w, err));
+        }
+        if (out != HTTP_WRITER_CHUNKED || (!part->has_trailer && !part->is_end))
+                return SMT_OK;
+        if (!*has_last_chunk) {
+                TRY(http_writer_last_chunk(w, err));
+                *has_last_chunk = true;
+        }
+        if (part->has_trailer)
+                TRY(http_writer_field(w, part->trailer.name, part->trailer.value, err));
+        if (part->is_end)
+                TRY(http_writer_end_of_fields(w, err));
+        return SMT_OK;
+}
+
+static size_t gw_conn_origin_queue(struct gw_conn *conn)
+{
+        return conn->oout.len + (conn->origin != NULL ? gw_io_pending_output(&conn->origin->io) : 0);
+}
+
+/* gw_conn_forward_request moves request body bytes from cin to oout while the origin's queue has room.
+ * Returns 0, or a status after which the connection was failed. */
+static int gw_conn_forward_request(struct gw_conn *conn, struct err *err)
+{
+        int64_t max_body = conn->rt->config.limits.max_body_size;
+        while (!conn->is_req_done && gw_conn_origin_queue(conn) < GW_CONN_HIGH_WATER) {
+                if (conn->cin.len > 0) {
+                        struct http_body_part part;
+                        size_t consumed = 0;
+                        int status = http_parser_body_decode(&conn->req_body, &part, &consumed, conn->cin.data,
+                                                             conn->cin.len, err);
+                        if (status == 0) {
+                                conn->log.request_bytes += part.data.len;
+                                if (max_body > 0 && conn->log.request_bytes > (uint64_t)max_body) {
+                                        gw_conn_fail(conn, 413, "The request body is larger than this site accepts.");
+                                        return SMT_EINVAL;
+                                }
+                                if (gw_conn_body_out(&conn->oout, conn->req_out_framing, &part, &conn->has_last_chunk,
+                                                     err) < 0) {
+                                        gw_conn_fail(conn, 500, "Internal error.");
+                                        return SMT_ENOSPACE;
+                                }
+                                buf_writer_drop_front(&conn->cin, consumed);
+                                conn->is_req_done = part.is_end;
+                                continue;
+                        }
+                        if (status != SMT_EAGAIN) {
+                                gw_conn_fail(conn, 400, err->msg);
+                                return status;
+                        }
+                }
+                size_t before = conn->cin.len;
+                int status = gw_io_receive(&conn->client, &conn->cin, GW_CONN_HIGH_WATER, err);
+                if (status < 0 && status != SMT_EAGAIN) {
+                        gw_conn_close(conn);
+                        return status;
+                }
+                if (conn->cin.len == before) {
+                        if (conn->client.is_eof) {
+                                gw_conn_close(conn); /* the client gave up in the middle of its body */
+                                return SMT_ETRUNCATED;
+                        }
+                        break;
+                }
+        }
+        return SMT_OK;
+}
+
+/* gw_conn_retry resends a body-less request on a new connection when a reused one was closed by the
+ * origin before any answer (the race every keep-alive client has; RFC 9112 §9.3.1 allows the retry). */
+static bool gw_conn_retry(struct gw_conn *conn)
+{
+        struct err err;
+        if (conn->origin == NULL || !conn->origin->is_reused || conn->has_retried || conn->replay.len == 0 ||
+            conn->oin.len > 0)
+                return false;
+        conn->has_retried = true;
+        conn->origin->generation = 0;
+        gw_origin_release(conn->origin, false);
+        conn->origin = NULL;
+        buf_writer_truncate(&conn->oout, 0);
+        if (buf_write_bytes(&conn->oout, conn->replay.data, conn->replay.len) < 0 ||
+            gw_origin_get(conn, &conn->origin, &err) < 0)
+                return false;
+        return true;
+}
+
+static void gw_conn_origin_failed(struct gw_conn *conn, const char *what)
+{
+        if (gw_conn_retry(conn))
+                return;
+        gw_metrics_origin_error(conn->worker->metrics, false);
+        log_warning("site %s: origin %s: %s", conn->site->name, conn->site->origin.authority, what);
+        gw_conn_fail(conn, 502, "The site's server did not give a valid answer.");
+}
+
+static enum http_writer_framing gw_conn_response_framing(struct gw_conn *conn, const struct http_head *resp)
+{
+        switch (resp->framing) {
+        case HTTP_FRAMING_LENGTH: return HTTP_WRITER_LENGTH;
+        case HTTP_FRAMING_CHUNKED: return HTTP_WRITER_CHUNKED;
+        case HTTP_FRAMING_UNTIL_CLOSE:
+                if (conn->log.http_minor == 1)
+                        return HTTP_WRITER_CHUNKED; /* the client keeps its connection */
+                conn->is_closing = true;
+                return HTTP_WRITER_UNTIL_CLOSE;
+        case HTTP_FRAMING_NONE: break;
+        }
+        /* No body follows, but a HEAD or 304 answer still tells the length the body would have. */
+        return resp->has_content_length ? HTTP_WRITER_LENGTH : HTTP_WRITER_NO_BODY;
+}
+
+/* gw_conn_response_head handles one parsed response head; returns false when the pump must stop. */
+static bool gw_conn_response_head(struct gw_conn *conn, struct err *err)
+{
+        const struct http_head *resp = conn->resp;
+        if (resp->status >= 100 && resp->status < 200 && resp->status != 101) {
+                struct http_response_rewrite rw = { .framing = HTTP_WRITER_NO_BODY, .keep_alive = true };
+                struct buf_writer w;
+                buf_writer_init_heap(&w, conn->rt->limits.max_head_len * 2);
+                if (http_writer_response_head(&w, resp, &rw, err) == 0)
+                        SMT_IGNORE(gw_io_send(&conn->client, w.data, w.len, err));
+                buf_writer_cleanup(&w);
+                buf_writer_drop_front(&conn->oin, resp->head_len);
+                return http_parser_init_response(&conn->parser, &conn->rt->limits,
+                                                 buf_reader_make((const uint8_t *)conn->log.method,
+                                                                 strlen(conn->log.method)),
+                                                 err) == 0;
+        }
+        bool is_tunnel = resp->status == 101 && conn->is_websocket && resp->is_websocket_upgrade;
+        if (resp->status == 101 && !is_tunnel) {
+                gw_conn_origin_failed(conn, "101 Switching Protocols to something other than the WebSocket asked for");
+                return false;
+        }
+        conn->resp_out_framing = is_tunnel ? HTTP_WRITER_NO_BODY : gw_conn_response_framing(conn, resp);
+        conn->resp_in_framing = resp->framing;
+        conn->is_origin_keep_alive = resp->is_keep_alive && resp->framing != HTTP_FRAMING_UNTIL_CLOSE;
+        struct http_response_rewrite rw = {
+                .framing = conn->resp_out_framing,
+                .content_length = resp->content_length,
+                .keep_alive = conn->is_keep_alive && !conn->is_closing,
+                .is_websocket = is_tunnel,
+                .hsts = conn->client.kind == GW_IO_SECURE_SERVER ? conn->site->hsts_value : NULL,
+        };
+        struct buf_writer w;
+        buf_writer_init_heap(&w, conn->rt->limits.max_head_len * 2);
+        int status = http_writer_response_head(&w, resp, &rw, err);
+        if (status == 0)
+                status = gw_io_send(&conn->client, w.data, w.len, err);
+        buf_writer_cleanup(&w);
+        if (status < 0) {
+                gw_conn_close(conn);
+                return false;
+        }
+        conn->status = resp->status;
+        conn->log.origin_status = resp->status;
+        conn->is_resp_head_done = true;
+        conn->has_resp_last_chunk = false;
+        buf_writer_drop_front(&conn->oin, resp->head_len);
+        if (is_tunnel) {
+                gw_conn_request_done(conn);
+                conn->state = GW_CONN_TUNNEL;
+                SMT_IGNORE(net_loop_timer_restart(conn->worker->loop, &conn->timer, conn->rt->config.timeouts.websocket_idle_ms,
+                                             err));
+                return false;
+        }
+        enum http_framing body = resp->framing;
+        if (http_parser_body_init(&conn->resp_body, body, resp->content_length, &conn->rt->limits, err) < 0) {
+                gw_conn_close(conn);
+                return false;
+        }
+        conn->is_resp_done = body == HTTP_FRAMING_NONE;
+        return true;
+}
+
+/* gw_conn_forward_response parses the response head, then moves body bytes from oin to the client. */
+static void gw_conn_forward_response(struct gw_conn *conn, struct err *err)
+{
+        while (!conn->is_resp_done && conn->state == GW_CONN_PROXY && !conn->is_dead) {
+                if (!conn->is_resp_head_done && conn->oin.len > 0) {
+                        if (conn->resp == NULL && (conn->resp = malloc(sizeof *conn->resp)) == NULL) {
+                                gw_conn_close(conn);
+                                return;
+                        }
+                        int status = http_parser_parse(&conn->parser, conn->resp, conn->oin.data, conn->oin.len, err);
+                        if (status == 0) {
+                                if (conn->log.upstream_us < 0)
+                                        conn->log.upstream_us = gw_now_us() - conn->log.upstream_start_us;
+                                if (!gw_conn_response_head(conn, err))
+                                        return;
+                                continue;
+                        }
+                        if (status != SMT_EAGAIN) {
+                                gw_conn_origin_failed(conn, err->msg);
+                                return;
+                        }
+                } else if (conn->is_resp_head_done && conn->oin.len > 0) {
+                        struct http_body_part part;
+                        size_t consumed = 0;
+                        int status = http_parser_body_decode(&conn->resp_body, &part, &consumed, conn->oin.data,
+                                                             conn->oin.len, err);
+                        if (status == 0) {
+                                struct buf_writer w;
+                                buf_writer_init_heap(&w, GW_CONN_HIGH_WATER * 2);
+                                status = gw_conn_body_out(&w, conn->resp_out_framing, &part, &conn->has_resp_last_chunk,
+                                                          err);
+                                if (status == 0)
+                                        status = gw_io_send(&conn->client, w.data, w.len, err);
+                                buf_writer_cleanup(&w);
+                                if (status < 0) {
+                                        gw_conn_close(conn);
+                                        return;
+                                }
+                                conn->log.body_bytes_sent += part.data.len;
+                                buf_writer_drop_front(&conn->oin, consumed);
+                                conn->is_resp_done = part.is_end;
+                                if (gw_io_pending_output(&conn->client) >= GW_CONN_HIGH_WATER)
+                                        return;
+                                continue;
+                        }
+                        if (status != SMT_EAGAIN) {
+                                log_warning("site %s: origin %s: %s", conn->site->name, conn->site->origin.authority,
+                                            err->msg);
+                                gw_conn_close(conn); /* the head is out: the client sees a cut response */
+                                return;
+                        }
+                }
+                if (gw_io_pending_output(&conn->client) >= GW_CONN_HIGH_WATER || conn->origin == NULL ||
+                    !conn->origin->is_ready)
+                        return;
+                size_t before = conn->oin.len;
+                int status = gw_io_receive(&conn->origin->io, &conn->oin, conn->oin.len + GW_CONN_HIGH_WATER, err);
+                if (status < 0 && status != SMT_EAGAIN) {
+                        if (conn->is_resp_head_done)
+                                gw_conn_close(conn);
+                        else
+                                gw_conn_origin_failed(conn, err->msg);
+                        return;
+                }
+                if (conn->oin.len > before) {
+                        SMT_IGNORE(net_loop_timer_restart(conn->worker->loop, &conn->timer,
+                                                     conn->rt->config.timeouts.origin_read_ms, err));
+                        continue;
+                }
+                if (!conn->origin->io.is_eof)
+                        return;
+                if (!conn->is_resp_head_done) {
+                        gw_conn_origin_failed(conn, "closed the connection without an answer");
+                        return;
+                }
+                if (http_parser_body_finish(&conn->resp_body, err) < 0) {
+                        log_warning("site %s: origin %s: %s", conn->site->name, conn->site->origin.authority, err->msg);
+                        gw_conn_close(conn);
+                        return;
+                }
+                struct http_body_part end = { .is_end = true };
+                struct buf_writer w;
+                buf_writer_init_heap(&w, 64);
+                if (gw_conn_body_out(&w, conn->resp_out_framing, &end, &conn->has_resp_last_chunk, err) == 0)
+                        SMT_IGNORE(gw_io_send(&conn->client, w.data, w.len, err));
+                buf_writer_cleanup(&w);
+                conn->is_resp_done = true;
+                conn->is_origin_keep_alive = false;
+        }
+}
+
+/* gw_conn_response_finished logs the request, returns the origin connection to the pool and waits for
+ * the client's next request, or closes. */
+static void gw_conn_response_finished(struct gw_conn *conn)
+{
+        gw_conn_request_done(conn);
+        bool reusable = conn->is_origin_keep_alive && conn->is_req_done && conn->oin.len == 0;
+        gw_origin_release(conn->origin, reusable);
+        conn->origin = NULL;
+        buf_writer_truncate(&conn->oin, 0);
+        buf_writer_truncate(&conn->oout, 0);
+        if (!conn->is_req_done || !conn->is_keep_alive || conn->is_closing) {
+                conn->state = GW_CONN_DRAIN;
+                buf_writer_truncate(&conn->cin, 0);
+                return;
+        }
+        conn->state = GW_CONN_HEAD;
+        if (conn->cin.len == 0) {
+                /* Idle: give back what only a request in flight needs. */
+                free(conn->req);
+                free(conn->resp);
+                conn->req = conn->resp = NULL;
+                buf_writer_cleanup(&conn->cin);
+                buf_writer_cleanup(&conn->oin);
+                buf_writer_cleanup(&conn->oout);
+                buf_writer_cleanup(&conn->replay);
+        }
+        struct err err;
+        SMT_IGNORE(net_loop_timer_restart(conn->worker->loop, &conn->timer,
+                                     conn->cin.len > 0 ? conn->rt->config.timeouts.header_ms
+                                                       : conn->rt->config.timeouts.idle_ms,
+                                     &err));
+}
+
+void gw_conn_proxy(struct gw_conn *conn)
+{
+        struct err err;
+        if (conn->origin != NULL && !conn->origin->is_ready) {
+                int status = gw_origin_progress(conn->origin, &err);
+                if (status < 0 && status != SMT_EAGAIN) {
+                        gw_conn_origin_failed(conn, err.msg);
+                        return;
+                }
+                if (status == 0)
+                        SMT_IGNORE(net_loop_timer_restart(conn->worker->loop, &conn->timer,
+                                                     conn->rt->config.timeouts.origin_read_ms, &err));
+        }
+        if (gw_conn_forward_request(conn, &err) < 0)
+                return;
+        if (conn->origin != NULL && conn->origin->is_ready && conn->oout.len > 0) {
+                if (gw_io_send(&conn->origin->io, conn->oout.data, conn->oout.len, &err) < 0) {
+                        gw_conn_origin_failed(conn, err.msg);
+                        return;
+                }
+                buf_writer_truncate(&conn->oout, 0);
+        }
+        gw_conn_forward_response(conn, &err);
+        if (!conn->is_dead && conn->state == GW_CONN_PROXY && conn->is_resp_done)
+                gw_conn_response_finished(conn);
+}
+
+/* gw_conn_tunnel_move sends what one side's buffer holds to the other and reads more. */
+static int gw_conn_tunnel_move(struct gw_io *from, struct buf_writer *buf, struct gw_io *to, bool *moved,
+                               struct err *err)
+{
+        for (;;) {
+                if (buf->len > 0) {
+                        TRY(gw_io_send(to, buf->data, buf->len, err));
+                        buf_writer_truncate(buf, 0);
+                        *moved = true;
+                }
+                if (gw_io_pending_output(to) >= GW_CONN_HIGH_WATER || from->is_eof)
+                        return SMT_OK;
+                int status = gw_io_receive(from, buf, GW_CONN_HIGH_WATER, err);
+                if (status == SMT_EAGAIN)
+                        return SMT_OK;
+                if (status < 0)
+                        return status;
+        }
+}
+
+void gw_conn_tunnel(struct gw_conn *conn)
+{
+        struct err err;
+        bool moved = false;
+        struct gw_io *origin = &conn->origin->io;
+        if (gw_conn_tunnel_move(&conn->client, &conn->cin, origin, &moved, &err) < 0 ||
+            gw_conn_tunnel_move(origin, &conn->oin, &conn->client, &moved, &err) < 0) {
+                gw_conn_close(conn);
+                return;
+        }
+        if (conn->client.is_eof)
+                gw_io_close_write(origin);
+        if (origin->is_eof)
+                gw_io_close_write(&conn->client);
+        if (conn->client.is_eof && origin->is_eof && gw_io_pending_output(&conn->client) == 0 &&
+            gw_io_pending_output(origin) == 0) {
+                gw_conn_close(conn);
+                return;
+        }
+        if (moved)
+                SMT_IGNORE(net_loop_timer_restart(conn->worker->loop, &conn->timer, conn->rt->config.timeouts.websocket_idle_ms,
+                                             &err));
+}

@@ -1,0 +1,163 @@
+/* src/gateway/runtime.c: builds one generation of the gateway from its configuration file. */
+#include "gateway/runtime.h"
+
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "net/socket.h"
+
+static atomic_uint_fast64_t gw_runtime_generations;
+
+static void gw_runtime_free(struct gw_runtime *rt)
+{
+        for (size_t i = 0; i < rt->num_listeners; i++) {
+                if (rt->listeners[i] != NULL && rt->listeners[i]->fd >= 0)
+                        close(rt->listeners[i]->fd);
+                free(rt->listeners[i]);
+        }
+        free(rt->listeners);
+        if (rt->origins != NULL && rt->sites != NULL) {
+                for (size_t i = 0; i < gw_sites_count(rt->sites); i++)
+                        net_tls_client_ctx_free(rt->origins[i].tls_ctx);
+        }
+        free(rt->origins);
+        net_tls_config_release(&rt->tls);
+        gw_sites_free(rt->sites);
+        gw_config_free(&rt->config);
+        free(rt);
+}
+
+void gw_runtime_ref(struct gw_runtime *rt)
+{
+        atomic_fetch_add_explicit(&rt->refs, 1, memory_order_relaxed);
+}
+
+void gw_runtime_unref(struct gw_runtime *rt)
+{
+        if (rt != NULL && atomic_fetch_sub_explicit(&rt->refs, 1, memory_order_acq_rel) == 1)
+                gw_runtime_free(rt);
+}
+
+/* gw_runtime_listener makes the runtime's socket for one configured listener: a dup of old's socket
+ * on the same address, else a new bound one. */
+static int gw_runtime_listener(struct gw_listener **out, const struct gw_listener_config *lc,
+                               const struct gw_runtime *old, struct err *err)
+{
+        struct gw_listener *listener = calloc(1, sizeof *listener);
+        if (listener == NULL)
+                return SMT_ERR(err, SMT_ENOMEM, "out of memory");
+        listener->fd = -1;
+        listener->kind = lc->kind;
+        listener->tlcp = lc->tlcp;
+        listener->tls = lc->tls;
+        listener->redirect_port = lc->redirect_port;
+        snprintf(listener->text, sizeof listener->text, "%s", lc->listen);
+        *out = listener;
+        for (size_t i = 0; old != NULL && i < old->num_listeners; i++) {
+                if (strcmp(old->listeners[i]->text, lc->listen) != 0)
+                        continue;
+                listener->fd = dup(old->listeners[i]->fd);
+                if (listener->fd < 0)
+                        return SMT_ERR(err, SMT_EIO, "listener %s: dup: %m", lc->listen);
+                return SMT_OK;
+        }
+        struct net_address address;
+        TRY(gw_config_listen_address(&address, lc->listen, err));
+        return net_socket_listen(&listener->fd, &address, (int)lc->backlog, err);
+}
+
+/* gw_runtime_origin resolves a site's origin (once per load: a name that moves needs a reload, as with
+ * nginx's proxy_pass to a fixed name) and makes its TLS client context. */
+static int gw_runtime_origin(struct gw_runtime_origin *out, const struct gw_site *site, struct err *err)
+{
+        struct net_address address;
+        struct addrinfo *list = NULL;
+        snprintf(address.host, sizeof address.host, "%s", site->origin.host);
+        address.port = site->origin.port;
+        int status = net_address_resolve(&list, &address, false, err);
+        if (status < 0)
+                return SMT_ERR(err, status, "site %s: origin %s: %s", site->name, site->origin.authority, err->msg);
+        memcpy(&out->addr, list->ai_addr, list->ai_addrlen);
+        out->addr_len = list->ai_addrlen;
+        net_address_free_list(list);
+        if (!site->origin.is_https)
+                return SMT_OK;
+        struct net_tls_client_config tc = {
+                .verify = site->origin.verify == GW_ORIGIN_VERIFY_OFF   ? NET_TLS_CLIENT_VERIFY_OFF
+                          : site->origin.verify == GW_ORIGIN_VERIFY_PIN ? NET_TLS_CLIENT_VERIFY_PIN
+                                                                        : NET_TLS_CLIENT_VERIFY_ON,
+                .trust = site->origin.trust,
+                .pins = site->origin.pins,
+                .num_pins = site->origin.num_pins,
+                .server_name = site->origin.server_name,
+        };
+        status = net_tls_client_ctx_new(&out->tls_ctx, &tc, err);
+        if (status < 0)
+                return SMT_ERR(err, status, "site %s: origin %s: %s", site->name, site->origin.authority, err->msg);
+        return SMT_OK;
+}
+
+static void gw_runtime_limits(struct gw_runtime *rt)
+{
+        const struct gw_limits_config *lim = &rt->config.limits;
+        http_parser_limits_default(&rt->limits);
+        rt->limits.max_head_len = (size_t)lim->max_head_size;
+        rt->limits.max_start_line_len = (size_t)lim->max_request_line;
+        rt->limits.max_fields = (size_t)lim->max_header_fields;
+        if (rt->limits.max_start_line_len + 4 > rt->limits.max_head_len)
+                rt->limits.max_start_line_len = rt->limits.max_head_len - 4;
+}
+
+static int gw_runtime_build_parts(struct gw_runtime *rt, const struct gw_runtime *old,
+                                  struct tlcp_session_cache *session_cache, struct err *err)
+{
+        TRY(gw_sites_build(&rt->sites, &rt->config, err));
+        size_t num_sites = gw_sites_count(rt->sites);
+        rt->origins = calloc(num_sites > 0 ? num_sites : 1, sizeof *rt->origins);
+        if (rt->origins == NULL)
+                return SMT_ERR(err, SMT_ENOMEM, "out of memory for %zu origins", num_sites);
+        for (size_t i = 0; i < num_sites; i++)
+                TRY(gw_runtime_origin(&rt->origins[i], gw_sites_get(rt->sites, i), err));
+        tlcp_config_init(&rt->tlcp, TLCP_ROLE_SERVER);
+        rt->tlcp.select = gw_sites_tlcp_select;
+        rt->tlcp.select_arg = rt->sites;
+        rt->tlcp.session_cache = session_cache;
+        rt->tlcp.client_auth = TLCP_CLIENT_AUTH_NONE;
+        rt->tls.select = gw_sites_tls_select;
+        rt->tls.select_arg = rt->sites;
+        TRY(net_tls_config_prepare(&rt->tls, err)); /* rt->tls stays where it is: the hook points at it */
+        gw_runtime_limits(rt);
+        rt->num_listeners = rt->config.listeners.num;
+        rt->listeners = calloc(rt->num_listeners, sizeof *rt->listeners);
+        if (rt->listeners == NULL)
+                return SMT_ERR(err, SMT_ENOMEM, "out of memory");
+        const struct gw_listener_config *lcs = rt->config.listeners.items;
+        for (size_t i = 0; i < rt->num_listeners; i++)
+                TRY(gw_runtime_listener(&rt->listeners[i], &lcs[i], old, err));
+        return SMT_OK;
+}
+
+int gw_runtime_build(struct gw_runtime **out, const char *config_path, const struct gw_runtime *old,
+                     struct tlcp_session_cache *session_cache, struct config_errors *errors, struct err *err)
+{
+        struct gw_runtime *rt = calloc(1, sizeof *rt);
+        if (rt == NULL)
+                return SMT_ERR(err, SMT_ENOMEM, "out of memory");
+        atomic_init(&rt->refs, 1);
+        int status = gw_config_load(&rt->config, config_path, errors);
+        if (status < 0) {
+                free(rt);
+                return SMT_ERR(err, status, "%s: %zu problem(s)", config_path, errors->num + errors->num_more);
+        }
+        status = gw_runtime_build_parts(rt, old, session_cache, err);
+        if (status < 0) {
+                gw_runtime_free(rt);
+                return status;
+        }
+        rt->generation = atomic_fetch_add(&gw_runtime_generations, 1) + 1;
+        *out = rt;
+        return SMT_OK;
+}

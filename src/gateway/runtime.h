@@ -1,0 +1,70 @@
+/* src/gateway/runtime.h: one generation of the running gateway: a loaded configuration with everything
+ * built from it (sites and their certificates, the TLCP and TLS server configs, the origins' addresses
+ * and TLS client contexts) and the listening sockets it serves.
+ *
+ * Reload (SIGHUP) builds a new runtime beside the old one; only when the build succeeded whole does the
+ * server publish it, so a bad file or a missing certificate changes nothing. Connections keep a reference
+ * to the runtime they were accepted under and finish on it; the last reference frees it. Listening
+ * sockets are shared between generations: an address still configured keeps its socket (no connection
+ * waiting in its backlog is lost), a new one is bound, a removed one closes when its last runtime goes.
+ * Workers must stop watching a runtime's listeners before they drop their reference to it. */
+#ifndef SMT_GATEWAY_RUNTIME_H
+#define SMT_GATEWAY_RUNTIME_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "base/err.h"
+#include "gateway/config.h"
+#include "gateway/sites.h"
+#include "http/parser.h"
+#include "net/address.h"
+#include "net/tls_client.h"
+#include "net/tls_conn.h"
+#include "tlcp/conn.h"
+#include "tlcp/session_cache.h"
+
+/* A listening socket as one runtime serves it. A socket kept across a reload is dup()ed into the new
+ * runtime's gw_listener, so each runtime closes its own descriptors and the socket lives while one does. */
+struct gw_listener {
+        int fd;
+        int kind;               /* enum gw_listener_kind */
+        bool tlcp, tls;         /* https: which handshakes this port takes */
+        int64_t redirect_port;
+        char text[NET_ADDRESS_TEXT_MAX]; /* as configured */
+};
+
+/* Per site: where its origin is and how to reach it. */
+struct gw_runtime_origin {
+        struct sockaddr_storage addr;
+        socklen_t addr_len;
+        struct net_tls_client_ctx *tls_ctx; /* https origins */
+};
+
+struct gw_runtime {
+        atomic_int refs;
+        uint64_t generation; /* 1 for the first, +1 per reload */
+        struct gw_config config;
+        struct gw_sites *sites;
+        struct gw_runtime_origin *origins; /* by site index */
+        struct tlcp_config tlcp;
+        struct net_tls_config tls;
+        struct http_limits limits;
+        struct gw_listener **listeners;
+        size_t num_listeners;
+};
+
+/* gw_runtime_build loads config_path and builds a runtime (refs 1). Listeners whose address is in old
+ * (may be NULL) are shared with it; others are bound now. session_cache is shared by every generation
+ * (borrowed). Errors: SMT_ECONFIG with each problem in errors, or another status with err. */
+int gw_runtime_build(struct gw_runtime **out, const char *config_path, const struct gw_runtime *old,
+                     struct tlcp_session_cache *session_cache, struct config_errors *errors,
+                     struct err *err) SMT_MUST_USE;
+
+void gw_runtime_ref(struct gw_runtime *rt);
+void gw_runtime_unref(struct gw_runtime *rt);
+
+#endif

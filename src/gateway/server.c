@@ -1,0 +1,234 @@
+/* src/gateway/server.c: the gateway process around its workers: start, reload, privilege drop, stop. */
+#include "gateway/server.h"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/log.h"
+#include "gateway/admin.h"
+#include "gateway/worker.h"
+#include "net/signals.h"
+
+/* TLCP sessions kept for resumption, shared by all workers and every generation. */
+#define GW_SERVER_SESSIONS         20000
+#define GW_SERVER_SESSION_LIFETIME 3600
+
+struct gw_server {
+        const char *config_path;
+        struct net_loop *loop; /* the main thread's: signals and admin */
+        struct net_signals signals;
+        struct gw_runtime *rt;
+        struct tlcp_session_cache *sessions;
+        struct gw_shared shared;
+        struct gw_worker *workers;
+        int num_workers;
+        struct gw_admin *admin;
+        int error_log_fd; /* -1: standard error as inherited */
+};
+
+static const char *gw_server_kind_name(const struct gw_listener *l)
+{
+        if (l->kind == GW_LISTENER_HTTP)
+                return "http";
+        if (l->kind == GW_LISTENER_REDIRECT)
+                return "redirect to https";
+        return l->tlcp && l->tls ? "https: tlcp+tls" : l->tlcp ? "https: tlcp" : "https: tls";
+}
+
+int gw_server_check(const char *config_path, char *summary, size_t summary_cap, struct config_errors *errors,
+                    struct err *err)
+{
+        struct gw_config config;
+        TRY(gw_config_load(&config, config_path, errors));
+        struct gw_sites *sites = NULL;
+        int status = gw_sites_build(&sites, &config, err);
+        if (status == 0)
+                snprintf(summary, summary_cap, "%zu listener(s), %zu site(s)", config.listeners.num,
+                         gw_sites_count(sites));
+        gw_sites_free(sites);
+        gw_config_free(&config);
+        return status;
+}
+
+/* gw_server_open_error_log points standard error (where base/log.h writes) at the configured file. */
+static int gw_server_open_error_log(struct gw_server *server, struct err *err)
+{
+        const char *path = server->rt->config.log.error;
+        if (path == NULL || strcmp(path, "-") == 0 || strcmp(path, "stderr") == 0)
+                return SMT_OK;
+        int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+        if (fd < 0)
+                return SMT_ERR(err, SMT_EIO, "error log %s: %m", path);
+        dup2(fd, STDERR_FILENO);
+        close(fd);
+        return SMT_OK;
+}
+
+static int gw_server_drop_privileges(const struct gw_config *config, struct err *err)
+{
+        if (config->user == NULL)
+                return SMT_OK;
+        if (geteuid() != 0)
+                return SMT_ERR(err, SMT_EPERM, "user %s: only a gateway started as root can switch user", config->user);
+        struct passwd *pw = getpwnam(config->user);
+        if (pw == NULL)
+                return SMT_ERR(err, SMT_ECONFIG, "user %s: no such user", config->user);
+        gid_t gid = pw->pw_gid;
+        if (config->group != NULL) {
+                struct group *gr = getgrnam(config->group);
+                if (gr == NULL)
+                        return SMT_ERR(err, SMT_ECONFIG, "group %s: no such group", config->group);
+                gid = gr->gr_gid;
+        }
+        if (setgroups(1, &gid) != 0 || setgid(gid) != 0 || setuid(pw->pw_uid) != 0)
+                return SMT_ERR(err, SMT_EPERM, "switching to user %s: %m", config->user);
+        if (setuid(0) == 0)
+                return SMT_ERR(err, SMT_EPERM, "switching to user %s: root could be regained", config->user);
+        log_info("smtrust gateway: running as user %s", config->user);
+        return SMT_OK;
+}
+
+static void gw_server_log_problems(const char *what, const struct config_errors *errors, const struct err *err)
+{
+        if (errors->num == 0) {
+                log_error("%s: %s", what, err->msg);
+                return;
+        }
+        for (size_t i = 0; i < errors->num; i++)
+                log_error("%s: %s", what, errors->list[i].text);
+        if (errors->num_more > 0)
+                log_error("%s: and %zu more problem(s)", what, errors->num_more);
+}
+
+static void gw_server_publish_sites(struct gw_server *server)
+{
+        struct err err;
+        size_t n = gw_sites_count(server->rt->sites);
+        const char **names = calloc(n > 0 ? n : 1, sizeof *names);
+        if (names == NULL)
+                return;
+        for (size_t i = 0; i < n; i++)
+                names[i] = gw_sites_get(server->rt->sites, i)->name;
+        if (gw_metrics_set_sites(server->shared.metrics, names, n, &err) < 0)
+                log_warning("metrics: %s", err.msg);
+        free(names);
+}
+
+static void gw_server_reload(struct gw_server *server)
+{
+        static struct config_errors errors; /* main thread only; large */
+        struct err err = { 0 };
+        struct gw_runtime *rt = NULL;
+        int status = gw_runtime_build(&rt, server->config_path, server->rt, server->sessions, &errors, &err);
+        if (status < 0) {
+                gw_server_log_problems("smtrust gateway: reload refused (the running configuration stays)", &errors, &err);
+                gw_metrics_reload(server->shared.metrics, false);
+                return;
+        }
+        struct gw_runtime *old = server->rt;
+        server->rt = rt;
+        gw_server_publish_sites(server);
+        for (int i = 0; i < server->num_workers; i++)
+                if (gw_worker_switch(&server->workers[i], rt, &err) < 0)
+                        log_error("worker %d: %s", i, err.msg);
+        gw_runtime_unref(old);
+        gw_metrics_reload(server->shared.metrics, true);
+        log_info("smtrust gateway: reloaded %s (%zu sites)", server->config_path, gw_sites_count(rt->sites));
+}
+
+static void gw_server_signal(struct net_loop *loop, int signal_number, void *arg)
+{
+        struct gw_server *server = arg;
+        struct err err;
+        if (signal_number == SIGHUP) {
+                gw_server_reload(server);
+        } else if (signal_number == SIGUSR1) {
+                if (gw_log_file_reopen(server->shared.access_log, &err) < 0 || gw_server_open_error_log(server, &err) < 0)
+                        log_error("smtrust gateway: reopening logs: %s", err.msg);
+                else
+                        log_info("smtrust gateway: logs reopened");
+        } else {
+                log_info("smtrust gateway: stopping (connections may finish for %lld ms)",
+                         (long long)server->rt->config.timeouts.shutdown_ms);
+                net_loop_stop(loop);
+        }
+}
+
+static int gw_server_start_workers(struct gw_server *server, struct err *err)
+{
+        server->num_workers = gw_config_workers(&server->rt->config);
+        server->workers = calloc((size_t)server->num_workers, sizeof *server->workers);
+        if (server->workers == NULL)
+                return SMT_ERR(err, SMT_ENOMEM, "out of memory");
+        TRY(gw_metrics_new(&server->shared.metrics, server->num_workers, err));
+        gw_server_publish_sites(server);
+        for (int i = 0; i < server->num_workers; i++)
+                TRY(gw_worker_start(&server->workers[i], i, &server->shared, server->rt, err));
+        return SMT_OK;
+}
+
+static int gw_server_start(struct gw_server *server, struct config_errors *errors, struct err *err)
+{
+        static const int signals[] = { SIGHUP, SIGTERM, SIGINT, SIGUSR1 };
+        TRY(net_loop_new(&server->loop, err));
+        /* Before any thread exists: the workers inherit the blocked mask. */
+        TRY(net_signals_init(&server->signals, server->loop, signals, sizeof signals / sizeof signals[0],
+                             gw_server_signal, server, err));
+        signal(SIGPIPE, SIG_IGN);
+        TRY(tlcp_session_cache_new(&server->sessions, GW_SERVER_SESSIONS, GW_SERVER_SESSION_LIFETIME, err));
+        TRY(gw_runtime_build(&server->rt, server->config_path, NULL, server->sessions, errors, err));
+        enum log_level level = (enum log_level)server->rt->config.log.level;
+        log_set_level(level);
+        TRY(gw_server_open_error_log(server, err));
+        TRY(gw_log_file_open(&server->shared.access_log, server->rt->config.log.access, err));
+        for (size_t i = 0; i < server->rt->num_listeners; i++)
+                log_info("smtrust gateway: listening on %s (%s)", server->rt->listeners[i]->text,
+                         gw_server_kind_name(server->rt->listeners[i]));
+        TRY(gw_server_start_workers(server, err));
+        if (server->rt->config.admin.listen != NULL) {
+                TRY(gw_admin_start(&server->admin, server->loop, server->rt->config.admin.listen, server->shared.metrics,
+                                   err));
+                log_info("smtrust gateway: admin on %s (/metrics, /healthz)", server->rt->config.admin.listen);
+        }
+        TRY(gw_server_drop_privileges(&server->rt->config, err));
+        log_info("smtrust gateway: ready (%d workers, %zu sites)", server->num_workers,
+                 gw_sites_count(server->rt->sites));
+        return SMT_OK;
+}
+
+static void gw_server_cleanup(struct gw_server *server)
+{
+        for (int i = 0; server->workers != NULL && i < server->num_workers; i++)
+                if (server->workers[i].loop != NULL)
+                        gw_worker_stop(&server->workers[i]);
+        for (int i = 0; server->workers != NULL && i < server->num_workers; i++)
+                gw_worker_join(&server->workers[i]);
+        free(server->workers);
+        gw_admin_stop(server->admin);
+        gw_runtime_unref(server->rt);
+        gw_metrics_free(server->shared.metrics);
+        gw_log_file_close(server->shared.access_log);
+        tlcp_session_cache_free(server->sessions);
+        net_signals_cleanup(&server->signals);
+        if (server->loop != NULL)
+                net_loop_free(server->loop);
+}
+
+int gw_server_run(const char *config_path, struct config_errors *errors, struct err *err)
+{
+        struct gw_server server = { .config_path = config_path, .error_log_fd = -1 };
+        errors->num = errors->num_more = 0;
+        int status = gw_server_start(&server, errors, err);
+        if (status == 0)
+                status = net_loop_run(server.loop, err);
+        gw_server_cleanup(&server);
+        if (status == 0)
+                log_info("smtrust gateway: stopped");
+        return status;
+}
