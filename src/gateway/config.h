@@ -133,7 +133,8 @@ struct gw_config {
  * statuses of config_load_file. Free with gw_config_free. */
 int gw_config_load(struct gw_config *out, const char *path, struct config_errors *errors) SMT_MUST_USE;
 
-/* gw_config_load_string is gw_config_load on text named name, relative paths against dir. For tests. */
+/* gw_config_load_string is gw_config_load on text named name, relative paths against dir (made absolute;
+ * NULL: the working folder). For tests. */
 int gw_config_load_string(struct gw_config *out, const char *name, const char *text, size_t len, const char *dir,
                           struct config_errors *errors) SMT_MUST_USE;
 
