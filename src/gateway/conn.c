@@ -219,14 +219,15 @@ static void gw_conn_head(struct gw_conn *conn)
                 }
                 size_t before = conn->cin.len;
                 int status = gw_io_receive(&conn->client, &conn->cin, conn->rt->limits.max_head_len + 1, &err);
-                if (status < 0 || conn->client.is_eof) {
-                        if (status >= 0 && conn->cin.len > before)
-                                continue; /* parse what came with the end */
-                        gw_conn_close(conn); /* the client went away between or inside a head */
+                if (status < 0 && status != SMT_EAGAIN) {
+                        gw_conn_close(conn);
                         return;
                 }
-                if (status == SMT_EAGAIN || conn->cin.len == before)
+                if (conn->cin.len == before) {
+                        if (conn->client.is_eof)
+                                gw_conn_close(conn); /* the client went away between or inside a head */
                         return;
+                }
                 if (before == 0)
                         gw_conn_arm(conn, conn->rt->config.timeouts.header_ms); /* a head began */
         }
@@ -328,9 +329,27 @@ static void gw_conn_step(struct gw_conn *conn)
         }
 }
 
+/* gw_conn_flush sends what both sides have queued, whatever the event was: a writable socket is
+ * also how a side that was over the high-water mark gets drained. False when a socket failed. */
+static bool gw_conn_flush(struct gw_conn *conn)
+{
+        struct err err;
+        int status = gw_io_flush(&conn->client, &err);
+        if (status < 0 && status != SMT_EAGAIN)
+                return false;
+        if (conn->origin != NULL && conn->origin->is_ready) {
+                status = gw_io_flush(&conn->origin->io, &err);
+                if (status < 0 && status != SMT_EAGAIN && conn->state == GW_CONN_TUNNEL)
+                        return false; /* in PROXY the read side reports the failure, with the right answer */
+        }
+        return true;
+}
+
 void gw_conn_pump(struct gw_conn *conn)
 {
         conn->pump_depth++;
+        if (conn->state != GW_CONN_SNIFF && !gw_conn_flush(conn))
+                gw_conn_close(conn);
         /* States hand over to each other within one pump (a head arrives with the handshake's last
          * record, a response ends and the next request is already buffered): run until none changes. */
         for (int rounds = 0; rounds < 64 && !conn->is_dead; rounds++) {

@@ -7,6 +7,7 @@
 #include "gateway/worker.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -151,7 +152,11 @@ int gw_origin_progress(struct gw_origin_conn *origin, struct err *err)
         if (origin->is_ready)
                 return SMT_OK;
         if (origin->is_connecting) {
-                /* Writable means the connect finished, one way or the other. */
+                /* Writable means the connect finished, one way or the other; the pump also runs for the
+                 * client's events, so look before asking. */
+                struct pollfd pfd = { .fd = origin->io.fd, .events = POLLOUT };
+                if (poll(&pfd, 1, 0) == 0)
+                        return SMT_EAGAIN;
                 TRY(net_socket_connect_result(origin->io.fd, err));
                 origin->is_connecting = false;
         }
