@@ -175,7 +175,7 @@ static void load_conn_fail(struct load_conn *conn, const struct err *err)
         struct err timer_err = {0};
         if (net_loop_timer_start(run->loop, &conn->pause, LOAD_RETRY_MS, load_conn_paused, conn, &timer_err) < 0)
                 net_loop_stop(run->loop);
-        load_conn_ramped(conn);
+        /* A connection that never got through stays ramping, so failures do not open more at once. */
 }
 
 /* load_conn_want waits for what the channel asked for. */
