@@ -250,7 +250,7 @@ void gw_conn_start_request(struct gw_conn *conn)
                 gw_conn_fail(conn, 500, "Internal error.");
                 return;
         }
-        conn->is_req_done = framing == HTTP_FRAMING_NONE;
+        conn->is_req_done = framing == HTTP_FRAMING_NONE || (framing == HTTP_FRAMING_LENGTH && content_length == 0);
         if (gw_conn_connect_origin(conn, &err) < 0) {
                 log_warning("site %s: origin %s: %s", conn->site->name, conn->site->origin.authority, err.msg);
                 gw_metrics_origin_error(conn->worker->metrics, false);

@@ -187,7 +187,7 @@ static bool gw_conn_response_head(struct gw_conn *conn, struct err *err)
                 gw_conn_close(conn);
                 return false;
         }
-        conn->is_resp_done = body == HTTP_FRAMING_NONE;
+        conn->is_resp_done = body == HTTP_FRAMING_NONE || (body == HTTP_FRAMING_LENGTH && resp->content_length == 0);
         return true;
 }
 
