@@ -54,6 +54,7 @@ void gw_conn_close(struct gw_conn *conn)
         buf_writer_cleanup(&conn->oin);
         buf_writer_cleanup(&conn->oout);
         buf_writer_cleanup(&conn->replay);
+        buf_writer_cleanup(&conn->stage);
         free(conn->req);
         free(conn->resp);
         if (conn->prev != NULL)
@@ -94,6 +95,7 @@ void gw_conn_accept(struct gw_worker *worker, struct gw_listener *listener, int 
         buf_writer_init_heap(&conn->oin, (size_t)conn->rt->config.limits.max_head_size + GW_CONN_HIGH_WATER);
         buf_writer_init_heap(&conn->oout, (size_t)64 << 20);
         buf_writer_init_heap(&conn->replay, (size_t)conn->rt->config.limits.max_head_size * 2 + 4096);
+        buf_writer_init_heap(&conn->stage, (size_t)conn->rt->config.limits.max_head_size * 2 + 2 * GW_CONN_HIGH_WATER);
         conn->next = worker->conns;
         if (worker->conns != NULL)
                 worker->conns->prev = conn;

@@ -31,6 +31,25 @@ static int gw_conn_body_out(struct buf_writer *w, enum http_writer_framing out, 
         return SMT_OK;
 }
 
+/* gw_conn_stage returns the connection's scratch writer, emptied: heads and chunk framing are put
+ * together there so each goes out in one write (one TLS record) without an allocation per message. */
+static struct buf_writer *gw_conn_stage(struct gw_conn *conn)
+{
+        buf_writer_truncate(&conn->stage, 0);
+        return &conn->stage;
+}
+
+/* gw_conn_body_to_client sends response body data (and chunked framing) to the client. Unframed data
+ * goes straight from the origin's buffer: no copy. */
+static int gw_conn_body_to_client(struct gw_conn *conn, const struct http_body_part *part, struct err *err)
+{
+        if (conn->resp_out_framing != HTTP_WRITER_CHUNKED)
+                return gw_io_send(&conn->client, part->data.data, part->data.len, err);
+        struct buf_writer *w = gw_conn_stage(conn);
+        TRY(gw_conn_body_out(w, conn->resp_out_framing, part, &conn->has_resp_last_chunk, err));
+        return gw_io_send(&conn->client, w->data, w->len, err);
+}
+
 static size_t gw_conn_origin_queue(struct gw_conn *conn)
 {
         return conn->oout.len + (conn->origin != NULL ? gw_io_pending_output(&conn->origin->io) : 0);
@@ -134,11 +153,10 @@ static bool gw_conn_response_head(struct gw_conn *conn, struct err *err)
         const struct http_head *resp = conn->resp;
         if (resp->status >= 100 && resp->status < 200 && resp->status != 101) {
                 struct http_response_rewrite rw = { .framing = HTTP_WRITER_NO_BODY, .keep_alive = true };
-                struct buf_writer w;
-                buf_writer_init_heap(&w, conn->rt->limits.max_head_len * 2);
-                if (http_writer_response_head(&w, resp, &rw, err) == 0)
-                        SMT_IGNORE(gw_io_send(&conn->client, w.data, w.len, err));
-                buf_writer_cleanup(&w);
+                struct buf_writer *w = gw_conn_stage(conn);
+                /* An interim response that cannot be relayed is dropped: the final one still comes. */
+                if (http_writer_response_head(w, resp, &rw, err) == 0)
+                        SMT_IGNORE(gw_io_send(&conn->client, w->data, w->len, err));
                 buf_writer_drop_front(&conn->oin, resp->head_len);
                 return http_parser_init_response(&conn->parser, &conn->rt->limits,
                                                  buf_reader_make((const uint8_t *)conn->log.method,
@@ -160,12 +178,10 @@ static bool gw_conn_response_head(struct gw_conn *conn, struct err *err)
                 .is_websocket = is_tunnel,
                 .hsts = conn->client.kind == GW_IO_SECURE_SERVER ? conn->site->hsts_value : NULL,
         };
-        struct buf_writer w;
-        buf_writer_init_heap(&w, conn->rt->limits.max_head_len * 2);
-        int status = http_writer_response_head(&w, resp, &rw, err);
+        struct buf_writer *w = gw_conn_stage(conn);
+        int status = http_writer_response_head(w, resp, &rw, err);
         if (status == 0)
-                status = gw_io_send(&conn->client, w.data, w.len, err);
-        buf_writer_cleanup(&w);
+                status = gw_io_send(&conn->client, w->data, w->len, err);
         if (status < 0) {
                 gw_conn_close(conn);
                 return false;
@@ -218,13 +234,7 @@ static void gw_conn_forward_response(struct gw_conn *conn, struct err *err)
                         int status = http_parser_body_decode(&conn->resp_body, &part, &consumed, conn->oin.data,
                                                              conn->oin.len, err);
                         if (status == 0) {
-                                struct buf_writer w;
-                                buf_writer_init_heap(&w, GW_CONN_HIGH_WATER * 2);
-                                status = gw_conn_body_out(&w, conn->resp_out_framing, &part, &conn->has_resp_last_chunk,
-                                                          err);
-                                if (status == 0)
-                                        status = gw_io_send(&conn->client, w.data, w.len, err);
-                                buf_writer_cleanup(&w);
+                                status = gw_conn_body_to_client(conn, &part, err);
                                 if (status < 0) {
                                         gw_conn_close(conn);
                                         return;
@@ -272,11 +282,10 @@ static void gw_conn_forward_response(struct gw_conn *conn, struct err *err)
                         return;
                 }
                 struct http_body_part end = { .is_end = true };
-                struct buf_writer w;
-                buf_writer_init_heap(&w, 64);
-                if (gw_conn_body_out(&w, conn->resp_out_framing, &end, &conn->has_resp_last_chunk, err) == 0)
-                        SMT_IGNORE(gw_io_send(&conn->client, w.data, w.len, err));
-                buf_writer_cleanup(&w);
+                if (gw_conn_body_to_client(conn, &end, err) < 0) {
+                        gw_conn_close(conn);
+                        return;
+                }
                 conn->is_resp_done = true;
                 conn->is_origin_keep_alive = false;
         }
@@ -299,14 +308,12 @@ static void gw_conn_response_finished(struct gw_conn *conn)
         }
         conn->state = GW_CONN_HEAD;
         if (conn->cin.len == 0) {
-                /* Idle: give back what only a request in flight needs. */
-                free(conn->req);
-                free(conn->resp);
-                conn->req = conn->resp = NULL;
-                buf_writer_cleanup(&conn->cin);
-                buf_writer_cleanup(&conn->oin);
-                buf_writer_cleanup(&conn->oout);
-                buf_writer_cleanup(&conn->replay);
+                /* Buffers stay for the next request (no allocation per request), unless a large body
+                 * grew them: an idle connection should not hold a bulk transfer's memory. */
+                struct buf_writer *big[] = { &conn->cin, &conn->oin, &conn->oout, &conn->stage };
+                for (size_t i = 0; i < sizeof big / sizeof big[0]; i++)
+                        if (big[i]->cap > GW_CONN_KEEP_BUFFER)
+                                buf_writer_cleanup(big[i]);
         }
         struct err err;
         SMT_IGNORE(net_loop_timer_restart(conn->worker->loop, &conn->timer,

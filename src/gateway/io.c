@@ -129,34 +129,45 @@ static ssize_t gw_io_recv_socket(struct gw_io *io, uint8_t *dst, size_t cap, int
         }
 }
 
-/* gw_io_fill_raw reads socket bytes into raw_in and hands the secure layer what it takes: 0 when the
- * socket gave bytes, SMT_EAGAIN when it had none (or raw_in is full), a failure otherwise. */
+/* gw_io_put_raw hands the secure layer what it takes of data and keeps the rest in raw_in. */
+static int gw_io_put_raw(struct gw_io *io, const uint8_t *data, size_t len, size_t *taken, struct err *err)
+{
+        size_t consumed = 0;
+        int status = gw_io_layer_put(io, data, len, &consumed, err);
+        if (status < 0 && status != SMT_EAGAIN)
+                return status;
+        *taken = consumed;
+        return SMT_OK;
+}
+
+/* gw_io_fill_raw feeds the secure layer: first what raw_in kept, then socket bytes read into a stack
+ * buffer (a TLS layer takes them all, so raw_in, and its memory, is only used by TLCP's one-record
+ * lookahead): 0 when the layer got bytes, SMT_EAGAIN when there were none, a failure otherwise. */
 static int gw_io_fill_raw(struct gw_io *io, struct err *err)
 {
-        int status = 0;
-        bool got = false;
-        if (io->raw_in.len < GW_IO_RAW_IN_MAX && !io->is_eof) {
-                uint8_t *dst;
-                size_t room = GW_IO_RAW_IN_MAX - io->raw_in.len;
-                size_t want = room < GW_IO_READ_CHUNK ? room : GW_IO_READ_CHUNK;
-                TRY(buf_write_reserve(&io->raw_in, &dst, want));
-                ssize_t n = gw_io_recv_socket(io, dst, want, &status, err);
-                buf_writer_truncate(&io->raw_in, io->raw_in.len - want + (n > 0 ? (size_t)n : 0));
-                if (n == 0)
-                        io->is_eof = true;
-                if (n < 0 && status != SMT_EAGAIN)
-                        return status;
-                got = n > 0;
-        }
+        size_t taken = 0;
         if (io->raw_in.len > 0) {
-                size_t consumed = 0;
-                int put = gw_io_layer_put(io, io->raw_in.data, io->raw_in.len, &consumed, err);
-                if (put < 0 && put != SMT_EAGAIN)
-                        return put;
-                buf_writer_drop_front(&io->raw_in, consumed);
-                got = got || consumed > 0;
+                TRY(gw_io_put_raw(io, io->raw_in.data, io->raw_in.len, &taken, err));
+                buf_writer_drop_front(&io->raw_in, taken);
+                if (io->raw_in.len == 0)
+                        buf_writer_cleanup(&io->raw_in);
+                return taken > 0 ? 0 : SMT_EAGAIN;
         }
-        return got ? 0 : SMT_EAGAIN;
+        if (io->is_eof)
+                return SMT_EAGAIN;
+        uint8_t chunk[GW_IO_READ_CHUNK];
+        int status = 0;
+        ssize_t n = gw_io_recv_socket(io, chunk, sizeof chunk, &status, err);
+        if (n == 0)
+                io->is_eof = true;
+        if (n < 0)
+                return status;
+        if (n == 0)
+                return SMT_EAGAIN;
+        TRY(gw_io_put_raw(io, chunk, (size_t)n, &taken, err));
+        if (taken < (size_t)n)
+                TRY(buf_write_bytes(&io->raw_in, chunk + taken, (size_t)n - taken));
+        return SMT_OK;
 }
 
 int gw_io_handshake(struct gw_io *io, struct err *err)

@@ -31,6 +31,8 @@
 
 /* Bytes buffered toward one side before the other side is no longer read. */
 #define GW_CONN_HIGH_WATER (256 * 1024)
+/* A buffer larger than this is freed when its connection goes idle. */
+#define GW_CONN_KEEP_BUFFER (64 * 1024)
 
 /* What all workers share; owned by the server. */
 struct gw_shared {
@@ -100,6 +102,7 @@ struct gw_conn {
         struct buf_writer oin;  /* origin plaintext not yet used */
         struct buf_writer oout; /* plaintext for the origin while it is not ready */
         struct buf_writer replay; /* a body-less request's head, resent once if a reused origin dropped it */
+        struct buf_writer stage;  /* scratch for heads and chunk framing sent to the client */
         struct http_parser parser; /* the request head's, then the response's */
         bool is_parsing_request;   /* parser holds a request head's scanning state */
         struct http_head *req;  /* heap; freed while idle */

@@ -229,6 +229,7 @@ int net_tls_client_new(struct net_tls_client **out, struct net_tls_client_ctx *c
         BIO_set_mem_eof_return(conn->in, -1);
         BIO_set_mem_eof_return(conn->out, -1);
         SSL_set_bio(conn->ssl, conn->in, conn->out);
+        SSL_set_mode(conn->ssl, SSL_MODE_RELEASE_BUFFERS); /* pooled idle origin connections stay small */
         SSL_set_connect_state(conn->ssl);
         int status = net_tls_client_name_setup(conn, err);
         if (status != 0) {

@@ -246,6 +246,8 @@ static int net_tls_ssl_setup(struct net_tls_conn *conn, SSL_CTX *ctx, struct err
         BIO_set_mem_eof_return(conn->in, -1);
         BIO_set_mem_eof_return(conn->out, -1);
         SSL_set_bio(conn->ssl, conn->in, conn->out);
+        /* An idle connection keeps no record buffers (about 34 KiB each), as nginx sets too. */
+        SSL_set_mode(conn->ssl, SSL_MODE_RELEASE_BUFFERS);
         SSL_set_accept_state(conn->ssl);
         return 0;
 }
