@@ -187,22 +187,23 @@ int gw_io_handshake(struct gw_io *io, struct err *err)
         }
 }
 
+/* Reads go to the stack first and only what arrived is appended: an idle connection's buffer then holds
+ * what it was sent, not a whole read chunk reserved ahead (memory per idle connection). */
 static int gw_io_receive_plain(struct gw_io *io, struct buf_writer *in, size_t max, struct err *err)
 {
         bool got = false;
+        uint8_t chunk[GW_IO_READ_CHUNK];
         while (in->len < max && !io->is_eof) {
-                uint8_t *dst;
-                size_t want = max - in->len < GW_IO_READ_CHUNK ? max - in->len : GW_IO_READ_CHUNK;
+                size_t want = max - in->len < sizeof chunk ? max - in->len : sizeof chunk;
                 int status = 0;
-                TRY(buf_write_reserve(in, &dst, want));
-                ssize_t n = gw_io_recv_socket(io, dst, want, &status, err);
-                buf_writer_truncate(in, in->len - want + (n > 0 ? (size_t)n : 0));
+                ssize_t n = gw_io_recv_socket(io, chunk, want, &status, err);
                 if (n == 0)
                         io->is_eof = true;
                 if (n < 0 && status == SMT_EAGAIN)
                         break;
                 if (n < 0)
                         return status;
+                TRY(buf_write_bytes(in, chunk, (size_t)n));
                 got = got || n > 0;
                 if ((size_t)n < want)
                         break; /* the socket is drained for now: save a recv that would say EAGAIN */
@@ -213,13 +214,11 @@ static int gw_io_receive_plain(struct gw_io *io, struct buf_writer *in, size_t m
 /* gw_io_read_layer copies what plaintext the secure layer has into in (up to max). */
 static int gw_io_read_layer(struct gw_io *io, struct buf_writer *in, size_t max, bool *got, struct err *err)
 {
+        uint8_t chunk[GW_IO_READ_CHUNK];
         while (in->len < max) {
-                uint8_t *dst;
-                size_t want = max - in->len < GW_IO_READ_CHUNK ? max - in->len : GW_IO_READ_CHUNK;
+                size_t want = max - in->len < sizeof chunk ? max - in->len : sizeof chunk;
                 size_t n = 0;
-                TRY(buf_write_reserve(in, &dst, want));
-                int status = gw_io_layer_read(io, dst, want, &n, err);
-                buf_writer_truncate(in, in->len - want + n);
+                int status = gw_io_layer_read(io, chunk, want, &n, err);
                 if (status == SMT_EAGAIN)
                         return 0;
                 if (status == TLCP_ECLOSED) {
@@ -228,6 +227,7 @@ static int gw_io_read_layer(struct gw_io *io, struct buf_writer *in, size_t max,
                 }
                 if (status < 0)
                         return status;
+                TRY(buf_write_bytes(in, chunk, n));
                 *got = *got || n > 0;
         }
         return 0;
