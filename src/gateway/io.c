@@ -164,6 +164,7 @@ static int gw_io_fill_raw(struct gw_io *io, struct err *err)
                 return status;
         if (n == 0)
                 return SMT_EAGAIN;
+        io->is_drained = (size_t)n < sizeof chunk;
         TRY(gw_io_put_raw(io, chunk, (size_t)n, &taken, err));
         if (taken < (size_t)n)
                 TRY(buf_write_bytes(&io->raw_in, chunk + taken, (size_t)n - taken));
@@ -238,9 +239,12 @@ int gw_io_receive(struct gw_io *io, struct buf_writer *in, size_t max, struct er
         if (io->kind == GW_IO_PLAIN)
                 return gw_io_receive_plain(io, in, max, err);
         bool got = false;
+        io->is_drained = false;
         for (;;) {
                 TRY(gw_io_read_layer(io, in, max, &got, err));
-                if (in->len >= max || io->is_eof)
+                /* A short read emptied the socket: another recv now would only say EAGAIN (the loop is
+                 * level-triggered, so bytes arriving later wake us again). */
+                if (in->len >= max || io->is_eof || (io->is_drained && io->raw_in.len == 0))
                         break;
                 int status = gw_io_fill_raw(io, err);
                 if (status == SMT_EAGAIN)

@@ -36,6 +36,7 @@ struct gw_io {
         struct buf_writer out;            /* PLAIN: bytes not yet sent */
         bool is_eof;                      /* the peer ended its side (TCP FIN or close_notify) */
         bool is_write_closed;             /* we shut our side after flushing (or the socket failed) */
+        bool is_drained;                  /* the last recv was short: the socket had no more for now */
         uint64_t bytes_received;          /* socket bytes, for metrics */
         uint64_t bytes_sent;
 };
