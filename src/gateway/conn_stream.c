@@ -124,11 +124,15 @@ static bool gw_conn_retry(struct gw_conn *conn)
 
 static void gw_conn_origin_failed(struct gw_conn *conn, const char *what)
 {
+        /* Before the connection (and its TLS handshake) was up, the server could not be reached; after,
+         * it answered wrongly or not at all. */
+        bool reached = conn->origin != NULL && conn->origin->is_ready;
         if (gw_conn_retry(conn))
                 return;
         gw_metrics_origin_error(conn->worker->metrics, false);
         log_warning("site %s: origin %s: %s", conn->site->name, conn->site->origin.authority, what);
-        gw_conn_fail(conn, 502, "The site's server did not give a valid answer.");
+        gw_conn_fail(conn, 502,
+                     reached ? "The site's server did not give a valid answer." : "The site's server could not be reached.");
 }
 
 static enum http_writer_framing gw_conn_response_framing(struct gw_conn *conn, const struct http_head *resp)
