@@ -124,18 +124,23 @@ static void gw_conn_plain_on_https(struct gw_conn *conn)
         gw_conn_fail(conn, 400, "This port speaks HTTPS (TLS or TLCP): use an https:// address.");
 }
 
+/* gw_conn_sniff reads the client's first bytes into raw_in (consumed, not peeked: a client that sends one
+ * byte and waits must not keep a level-triggered socket readable) until they tell TLCP, TLS and HTTP apart;
+ * the chosen secure layer then takes them from raw_in before anything else. */
 static void gw_conn_sniff(struct gw_conn *conn)
 {
+        struct gw_io *io = &conn->client;
         uint8_t first[NET_SNIFF_METHOD_MAX];
-        ssize_t n = recv(conn->client.fd, first, sizeof first, MSG_PEEK);
+        size_t have = io->raw_in.len;
+        ssize_t n = recv(io->fd, first, sizeof first - have, 0);
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
                 return;
-        if (n <= 0) {
+        if (n <= 0 || buf_write_bytes(&io->raw_in, first, (size_t)n) < 0) {
                 gw_conn_close(conn);
                 return;
         }
-        enum net_sniff_kind kind = net_sniff_classify(first, (size_t)n);
-        if (kind == NET_SNIFF_NEED_MORE && (size_t)n < sizeof first)
+        enum net_sniff_kind kind = net_sniff_classify(io->raw_in.data, io->raw_in.len);
+        if (kind == NET_SNIFF_NEED_MORE && io->raw_in.len < sizeof first)
                 return;
         if (kind == NET_SNIFF_HTTP) {
                 gw_conn_plain_on_https(conn);
@@ -144,12 +149,12 @@ static void gw_conn_sniff(struct gw_conn *conn)
         struct err err;
         const struct tlcp_config *tlcp = conn->listener->tlcp ? &conn->rt->tlcp : NULL;
         const struct net_tls_config *tls = conn->listener->tls ? &conn->rt->tls : NULL;
-        if (net_secure_stream_new_for_client_hello(&conn->client.secure, first, (size_t)n, tlcp, tls, &err) < 0) {
+        if (net_secure_stream_new_for_client_hello(&io->secure, io->raw_in.data, io->raw_in.len, tlcp, tls, &err) < 0) {
                 gw_metrics_handshake_failed(conn->worker->metrics);
                 gw_conn_close(conn);
                 return;
         }
-        conn->client.kind = GW_IO_SECURE_SERVER;
+        io->kind = GW_IO_SECURE_SERVER;
         conn->state = GW_CONN_HANDSHAKE;
 }
 
