@@ -400,8 +400,9 @@ static void gw_conn_ready_cb(struct net_loop *loop, struct net_watcher *watcher,
         (void)loop;
         (void)watcher;
         struct gw_conn *conn = arg;
-        if ((events & (NET_LOOP_ERROR | NET_LOOP_HANGUP)) != 0 && conn->state != GW_CONN_PROXY &&
-            conn->state != GW_CONN_DRAIN && (events & NET_LOOP_READ) == 0) {
+        /* ERROR or HANGUP on a client socket means a reset (or both directions closed, after our last
+         * response): nothing more can be sent, and the level-triggered loop would report it forever. */
+        if ((events & (NET_LOOP_ERROR | NET_LOOP_HANGUP)) != 0) {
                 gw_conn_close(conn);
                 return;
         }

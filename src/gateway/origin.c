@@ -196,10 +196,16 @@ static void gw_origin_ready_cb(struct net_loop *loop, struct net_watcher *watche
 {
         (void)loop;
         (void)watcher;
-        (void)events;
         struct gw_origin_conn *origin = arg;
         if (origin->owner == NULL) {
                 gw_origin_close(origin); /* a pooled origin spoke or closed: either way it is done */
+                return;
+        }
+        if ((events & (NET_LOOP_ERROR | NET_LOOP_HANGUP)) != 0 && (events & NET_LOOP_READ) == 0 && origin->is_ready) {
+                /* A reset while we were not reading (the client is slow): the rest of the response is
+                 * lost, and the loop would report the hang-up forever. The connect case (not ready) is
+                 * the pump's: it reads the socket error and answers 502. */
+                gw_conn_close(origin->owner);
                 return;
         }
         gw_conn_pump(origin->owner);
