@@ -42,6 +42,13 @@ void gw_conn_close(struct gw_conn *conn)
         if (conn->is_dead)
                 return;
         conn->is_dead = true;
+        if (conn->state == GW_CONN_PROXY) {
+                /* A request cut short still gets its log line: with the status already sent, or nginx's
+                 * 499 when the client went away before any answer. */
+                if (!conn->is_resp_head_done)
+                        conn->status = 499;
+                gw_conn_request_done(conn);
+        }
         net_loop_timer_stop(worker->loop, &conn->timer);
         if (conn->origin != NULL) {
                 conn->origin->owner = NULL;
