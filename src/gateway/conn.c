@@ -372,6 +372,8 @@ void gw_conn_pump(struct gw_conn *conn)
                 if (conn->state == before)
                         break;
         }
+        if (!conn->is_dead && !gw_conn_flush(conn))
+                gw_conn_close(conn);
         if (!conn->is_dead)
                 gw_conn_watch(conn);
         if (--conn->pump_depth == 0 && conn->is_dead)

@@ -271,8 +271,7 @@ int gw_io_send(struct gw_io *io, const uint8_t *data, size_t len, struct err *er
                 TRY(net_tls_client_write(io->tls, data, len, err));
         else
                 TRY(buf_write_bytes(&io->out, data, len));
-        int status = gw_io_flush(io, err);
-        return status == SMT_EAGAIN ? 0 : status;
+        return SMT_OK;
 }
 
 void gw_io_close_write(struct gw_io *io)

@@ -56,7 +56,8 @@ int gw_io_handshake(struct gw_io *io, struct err *err) SMT_MUST_USE;
  * another status when the connection failed. */
 int gw_io_receive(struct gw_io *io, struct buf_writer *in, size_t max, struct err *err) SMT_MUST_USE;
 
-/* gw_io_send queues len bytes of plaintext (sealed by the secure layer) and tries to flush. */
+/* gw_io_send queues len bytes of plaintext (sealed by the secure layer); gw_io_flush sends them. The
+ * connection flushes once per event, so a response head and its body leave in one send(). */
 int gw_io_send(struct gw_io *io, const uint8_t *data, size_t len, struct err *err) SMT_MUST_USE;
 
 /* gw_io_flush writes queued bytes to the socket: 0 when all are out, SMT_EAGAIN when the socket is
