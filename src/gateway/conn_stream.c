@@ -31,23 +31,42 @@ static int gw_conn_body_out(struct buf_writer *w, enum http_writer_framing out, 
         return SMT_OK;
 }
 
-/* gw_conn_stage returns the connection's scratch writer, emptied: heads and chunk framing are put
- * together there so each goes out in one write (one TLS record) without an allocation per message. */
+/* gw_conn_stage returns the connection's scratch writer, emptied: a head is put together there without an
+ * allocation per message. */
 static struct buf_writer *gw_conn_stage(struct gw_conn *conn)
 {
         buf_writer_truncate(&conn->stage, 0);
         return &conn->stage;
 }
 
-/* gw_conn_body_to_client sends response body data (and chunked framing) to the client. Unframed data
- * goes straight from the origin's buffer: no copy. */
+/* gw_conn_stage_send hands what the stage holds to the client's secure layer. A response head waits in
+ * the stage for the body bytes that came with it, so a small response is one TLS record, not two. */
+static int gw_conn_stage_send(struct gw_conn *conn, struct err *err)
+{
+        if (conn->stage.len == 0)
+                return SMT_OK;
+        int status = gw_io_send(&conn->client, conn->stage.data, conn->stage.len, err);
+        buf_writer_truncate(&conn->stage, 0);
+        return status;
+}
+
+/* Staged bytes beyond this go out at once (one TLS record's worth). */
+#define GW_CONN_STAGE_MAX (16 * 1024)
+
+/* gw_conn_body_to_client sends response body data (and chunked framing) to the client: appended to the
+ * stage while it holds the head or framing and stays small, else straight from the origin's buffer. */
 static int gw_conn_body_to_client(struct gw_conn *conn, const struct http_body_part *part, struct err *err)
 {
-        if (conn->resp_out_framing != HTTP_WRITER_CHUNKED)
+        bool is_chunked = conn->resp_out_framing == HTTP_WRITER_CHUNKED;
+        if (!is_chunked && conn->stage.len + part->data.len > GW_CONN_STAGE_MAX) {
+                TRY(gw_conn_stage_send(conn, err));
                 return gw_io_send(&conn->client, part->data.data, part->data.len, err);
-        struct buf_writer *w = gw_conn_stage(conn);
-        TRY(gw_conn_body_out(w, conn->resp_out_framing, part, &conn->has_resp_last_chunk, err));
-        return gw_io_send(&conn->client, w->data, w->len, err);
+        }
+        if (is_chunked)
+                TRY(gw_conn_body_out(&conn->stage, conn->resp_out_framing, part, &conn->has_resp_last_chunk, err));
+        else
+                TRY(buf_write_bytes(&conn->stage, part->data.data, part->data.len));
+        return conn->stage.len >= GW_CONN_STAGE_MAX ? gw_conn_stage_send(conn, err) : SMT_OK;
 }
 
 static size_t gw_conn_origin_queue(struct gw_conn *conn)
@@ -160,7 +179,8 @@ static bool gw_conn_response_head(struct gw_conn *conn, struct err *err)
                 struct buf_writer *w = gw_conn_stage(conn);
                 /* An interim response that cannot be relayed is dropped: the final one still comes. */
                 if (http_writer_response_head(w, resp, &rw, err) == 0)
-                        SMT_IGNORE(gw_io_send(&conn->client, w->data, w->len, err));
+                        SMT_IGNORE(gw_conn_stage_send(conn, err));
+                buf_writer_truncate(w, 0);
                 buf_writer_drop_front(&conn->oin, resp->head_len);
                 return http_parser_init_response(&conn->parser, &conn->rt->limits,
                                                  buf_reader_make((const uint8_t *)conn->log.method,
@@ -183,9 +203,9 @@ static bool gw_conn_response_head(struct gw_conn *conn, struct err *err)
                 .hsts = conn->client.kind == GW_IO_SECURE_SERVER ? conn->site->hsts_value : NULL,
         };
         struct buf_writer *w = gw_conn_stage(conn);
-        int status = http_writer_response_head(w, resp, &rw, err);
-        if (status == 0)
-                status = gw_io_send(&conn->client, w->data, w->len, err);
+        int status = http_writer_response_head(w, resp, &rw, err); /* sent with the first body bytes */
+        if (status == 0 && is_tunnel)
+                status = gw_conn_stage_send(conn, err);
         if (status < 0) {
                 gw_conn_close(conn);
                 return false;
@@ -349,6 +369,10 @@ void gw_conn_proxy(struct gw_conn *conn)
                 buf_writer_truncate(&conn->oout, 0);
         }
         gw_conn_forward_response(conn, &err);
+        if (!conn->is_dead && gw_conn_stage_send(conn, &err) < 0) {
+                gw_conn_close(conn);
+                return;
+        }
         if (!conn->is_dead && conn->state == GW_CONN_PROXY && conn->is_resp_done)
                 gw_conn_response_finished(conn);
 }
