@@ -129,6 +129,8 @@ static int gw_runtime_build_parts(struct gw_runtime *rt, const struct gw_runtime
         rt->tls.select = gw_sites_tls_select;
         rt->tls.select_arg = rt->sites;
         TRY(net_tls_config_prepare(&rt->tls, err)); /* rt->tls stays where it is: the hook points at it */
+        if (old != NULL) /* returning TLS clients keep resuming across a reload */
+                TRY(net_tls_config_share_ticket_key(&rt->tls, &old->tls, err));
         gw_runtime_limits(rt);
         rt->num_listeners = rt->config.listeners.num;
         rt->listeners = calloc(rt->num_listeners, sizeof *rt->listeners);

@@ -399,3 +399,18 @@ const char *net_tls_conn_get_certificate_alg(const struct net_tls_conn *conn)
                 return NET_TLS_TICKET_RSA;
         return "";
 }
+
+int net_tls_config_share_ticket_key(struct net_tls_config *to, const struct net_tls_config *from, struct err *err)
+{
+        /* OpenSSL 3.0's ticket key material: name (16), HMAC secret (32) and AES key (32). */
+        unsigned char keys[80];
+        if (to->prepared == NULL || from->prepared == NULL)
+                return SMT_ERR(err, SMT_EINVAL, "sharing a TLS ticket key needs two prepared configs");
+        if (SSL_CTX_get_tlsext_ticket_keys(from->prepared, keys, sizeof keys) != 1 ||
+            SSL_CTX_set_tlsext_ticket_keys(to->prepared, keys, sizeof keys) != 1) {
+                OPENSSL_cleanse(keys, sizeof keys);
+                return crypto_error_set(err, CRYPTO_EOPENSSL, "TLS ticket key");
+        }
+        OPENSSL_cleanse(keys, sizeof keys);
+        return SMT_OK;
+}

@@ -76,6 +76,12 @@ void net_tls_credentials_release(struct net_tls_credentials *credentials);
 int net_tls_config_prepare(struct net_tls_config *config, struct err *err) SMT_MUST_USE;
 void net_tls_config_release(struct net_tls_config *config);
 
+/* net_tls_config_share_ticket_key gives the prepared config to the ticket key of the prepared config from,
+ * so tickets issued under from resume under to (the gateway's reload: returning clients keep resuming).
+ * SMT_EINVAL when either is not prepared. */
+int net_tls_config_share_ticket_key(struct net_tls_config *to, const struct net_tls_config *from,
+                                    struct err *err) SMT_MUST_USE;
+
 struct net_tls_conn;
 
 /* net_tls_conn_new makes a server connection following config (borrowed: it must outlive the connection);

@@ -102,3 +102,15 @@ def test_workers_run_as_the_configured_user(start_gateway, demo_pki, origin):
     proc = curl("-s", "--cacert", demo_pki / "ecc-root.pem", *resolve(gateway.https_port),
                 f"https://localhost:{gateway.https_port}/echo")
     assert b'"method": "GET"' in proc.stdout
+
+
+def test_tls_session_resumes_across_a_reload(tmp_path, start_gateway, demo_pki, origin, openssl):
+    gateway = start_gateway([site_config(demo_pki, origin.url, default=True)])
+    session = tmp_path / "session.pem"
+    common = ["s_client", "-connect", f"127.0.0.1:{gateway.https_port}", "-servername", "localhost", "-tls1_2",
+              "-CAfile", demo_pki / "ecc-root.pem"]
+    first = openssl(*common, "-sess_out", session, input=b"", ok=None).stdout.decode()
+    assert "New, TLSv1.2" in first, first
+    assert "reloaded" in gateway.reload()
+    again = openssl(*common, "-sess_in", session, input=b"", ok=None).stdout.decode()
+    assert "Reused, TLSv1.2" in again, again

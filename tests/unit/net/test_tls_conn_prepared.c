@@ -150,6 +150,30 @@ static void test_no_resumption_without_key(void)
         tls_fixture_pki_free(&pki);
 }
 
+/* A config given the ticket key of another (a reload) resumes that one's tickets. */
+static void test_ticket_key_carried_over(void)
+{
+        struct tls_fixture_pki pki;
+        tls_fixture_pki_make(&pki);
+        rsa_root = pki.rsa_ca;
+        struct net_tls_config old = {.select = tls_fixture_select, .select_arg = &pki};
+        struct net_tls_config new = old;
+        test_prepare_all(&old, &pki);
+        struct err err = {0};
+        CHECK_OK(net_tls_config_prepare(&new, &err), &err);
+        CHECK_OK(net_tls_config_share_ticket_key(&new, &old, &err), &err);
+        SSL_SESSION *ticket = test_connect(&old, pki.ca, TLS1_3_VERSION, "localhost", NULL, NULL,
+                                           (struct test_expect){false, "ECDSA", pki.a});
+        SSL_SESSION_free(test_connect(&new, pki.ca, TLS1_3_VERSION, "localhost", NULL, ticket,
+                                      (struct test_expect){true, "ECDSA", NULL}));
+        struct net_tls_config unprepared = {.select = tls_fixture_select, .select_arg = &pki};
+        CHECK_STATUS(net_tls_config_share_ticket_key(&unprepared, &old, &err), SMT_EINVAL);
+        SSL_SESSION_free(ticket);
+        net_tls_config_release(&old);
+        net_tls_config_release(&new);
+        tls_fixture_pki_free(&pki);
+}
+
 /* Prepared credentials send their chain: the client trusts only the root, the leaf's issuer is an
  * intermediate. */
 static void test_chain_sent(void)
@@ -325,4 +349,4 @@ static void test_ticket_key_shared_by_threads(void)
 CHECK_MAIN(CHECK_TEST(test_resume_tls13), CHECK_TEST(test_resume_tls12), CHECK_TEST(test_sigalgs_pick_pair),
            CHECK_TEST(test_no_resumption_without_key), CHECK_TEST(test_chain_sent),
            CHECK_TEST(test_release_while_connected), CHECK_TEST(test_prepare_refusals),
-           CHECK_TEST(test_ticket_key_shared_by_threads))
+           CHECK_TEST(test_ticket_key_shared_by_threads), CHECK_TEST(test_ticket_key_carried_over))
