@@ -5,7 +5,7 @@
  * code never prints; src/cmd/ decides what the user sees.
  *
  * Each module owns one range of codes, all listed here so that err_name() can
- * name any of them: base -1..-49, crypto -50..-99, tlcp -100..-199, http -200..-249. */
+ * name any of them: base -1..-49, crypto -50..-99, tlcp -100..-199, http -200..-249, gateway -250..-299. */
 #ifndef SMT_BASE_ERR_H
 #define SMT_BASE_ERR_H
 
@@ -72,7 +72,8 @@
         X(HTTP_EUNSUPPORTED, -203, "unsupported transfer coding")                                  \
         X(HTTP_EVERSION, -204, "HTTP version not supported")                                       \
         X(HTTP_EEXPECTATION, -205, "unsupported expectation")                                      \
-        X(HTTP_EHTTP2_PREFACE, -206, "HTTP/2 connection preface on an HTTP/1.1 connection")
+        X(HTTP_EHTTP2_PREFACE, -206, "HTTP/2 connection preface on an HTTP/1.1 connection")       \
+        X(GW_ENO_SERVER, -250, "no upstream server is available")
 
 enum smt_status {
 #define ERR_STATUS_ENUM(name, value, text) name = (value),
