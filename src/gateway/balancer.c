@@ -156,8 +156,7 @@ int64_t gw_balancer_effective_weight(const struct gw_balancer_slot *slot, bool i
         return weight < 1 ? 1 : weight;
 }
 
-static int balancer_check_request(const struct gw_balancer *b, const struct gw_balancer_request *req,
-                                  struct err *err)
+static int balancer_check_request(const struct gw_balancer *b, const struct gw_balancer_request *req, struct err *err)
 {
         for (size_t i = 0; i < req->num_excluded; i++) {
                 if (req->excluded[i] >= b->num)
@@ -190,8 +189,8 @@ static int balancer_no_server(const struct gw_balancer *b, const struct gw_balan
         size_t num_up = 0;
         for (size_t i = 0; i < b->num; i++)
                 num_up += balancer_is_up(&b->slots[i]) ? 1 : 0;
-        return SMT_ERR(err, GW_ENO_SERVER, "no server available: %zu of %zu up, %zu excluded by this request",
-                       num_up, b->num, req->num_excluded);
+        return SMT_ERR(err, GW_ENO_SERVER, "no server available: %zu of %zu up, %zu excluded by this request", num_up,
+                       b->num, req->num_excluded);
 }
 
 /* balancer_pick_locked is gw_balancer_pick with the lock held and the request checked. */
@@ -222,8 +221,7 @@ static int balancer_pick_locked(struct gw_balancer *b, const struct gw_balancer_
         return SMT_OK;
 }
 
-int gw_balancer_pick(struct gw_balancer *b, const struct gw_balancer_request *req, size_t *server,
-                     struct err *err)
+int gw_balancer_pick(struct gw_balancer *b, const struct gw_balancer_request *req, size_t *server, struct err *err)
 {
         *server = SIZE_MAX;
         TRY(balancer_check_request(b, req, err));
@@ -334,9 +332,9 @@ int gw_balancer_get_state(struct gw_balancer *b, size_t server, int64_t now_ms, 
         out->failures = slot->failures;
         out->consecutive_failures = slot->consecutive_failures;
         out->latency_us = slot->has_latency ? (int64_t)(slot->latency_us + 0.5) : -1;
-        out->effective_weight = balancer_is_up(slot) ? (double)gw_balancer_effective_weight(slot, false, now_ms) /
-                                                               GW_BALANCER_WEIGHT_SCALE
-                                                     : 0.0;
+        out->effective_weight =
+            balancer_is_up(slot) ? (double)gw_balancer_effective_weight(slot, false, now_ms) / GW_BALANCER_WEIGHT_SCALE
+                                 : 0.0;
         pthread_mutex_unlock(&b->lock);
         return SMT_OK;
 }

@@ -3,7 +3,7 @@
  * monotonic clock in milliseconds) and results go out as indexes into the caller's server list.
  *
  * Algorithms (enum gw_balance_algorithm):
- *   ROUND_ROBIN        each usable server in turn, weights ignored.
+ *   ROUND_ROBIN        each usable server in turn, weights ignored (slow start still ramps a share).
  *   WEIGHTED           smooth weighted round robin as nginx has it: every pick adds each server's
  *                      effective weight to its current weight, takes the largest current weight (the
  *                      first on a tie) and subtracts the total from it; {5,1,1} gives a a b a c a a.
@@ -33,9 +33,10 @@
  * persisted server gets that server while it is up and not excluded (and, for a backup, while no primary
  * is usable); a persisted index beyond the list (a cookie from an older configuration) is ignored.
  *
- * Thread safety: one mutex per balancer; every function taking a struct gw_balancer holds it for its
- * whole run (a pick is O(servers), or O(log points) for IP_HASH), so worker threads may call pick,
- * started, finished, set_up and get_state concurrently. */
+ * Thread safety: one mutex per balancer, held for the whole of pick, started, finished, set_up and
+ * get_state (a pick is O(servers), or O(log points) for IP_HASH), so worker threads, a health checker
+ * and the admin API may call them at once.
+ * gw_balancer_count reads what never changes; new and free are not concurrent with anything. */
 #ifndef SMT_GATEWAY_BALANCER_H
 #define SMT_GATEWAY_BALANCER_H
 
@@ -46,8 +47,8 @@
 #include "base/err.h"
 
 #define GW_BALANCER_SERVERS_MAX 1024
-#define GW_BALANCER_WEIGHT_MAX 1000
-#define GW_BALANCER_NAME_MAX 256              /* bytes of a server name, with its NUL */
+#define GW_BALANCER_WEIGHT_MAX  1000
+#define GW_BALANCER_NAME_MAX    256            /* bytes of a server name, with its NUL */
 #define GW_BALANCER_TIME_MAX_MS (86400 * 1000) /* fail_timeout_ms and slow_start_ms: one day at most */
 
 enum gw_balance_algorithm {
@@ -60,8 +61,8 @@ enum gw_balance_algorithm {
 
 /* struct gw_balancer_server: one server as configured. */
 struct gw_balancer_server {
-        const char *name;        /* unique in the group ("10.0.0.7:8080"); places its ring points; copied */
-        unsigned weight;         /* 1..GW_BALANCER_WEIGHT_MAX */
+        const char *name; /* unique in the group ("10.0.0.7:8080"); places its ring points; copied */
+        unsigned weight;  /* 1..GW_BALANCER_WEIGHT_MAX */
         bool is_backup;
         unsigned max_fails;      /* consecutive failures that mark it down; 0: passive checks off */
         int64_t fail_timeout_ms; /* how long it stays down then; 1..GW_BALANCER_TIME_MAX_MS if max_fails */
@@ -70,31 +71,31 @@ struct gw_balancer_server {
 
 /* struct gw_balancer_request: what one pick knows of its request. */
 struct gw_balancer_request {
-        const uint8_t *address;  /* the client's IP address, network order: 4 or 16 bytes (IP_HASH only) */
+        const uint8_t *address; /* the client's IP address, network order: 4 or 16 bytes (IP_HASH only) */
         size_t address_len;
-        size_t persisted;        /* the server a cookie or table names, SIZE_MAX: none */
-        const size_t *excluded;  /* servers already tried for this request (retries), each < num servers */
+        size_t persisted;       /* the server a cookie or table names, SIZE_MAX: none */
+        const size_t *excluded; /* servers already tried for this request (retries), each < num servers */
         size_t num_excluded;
         int64_t now_ms;
 };
 
 enum gw_balancer_health {
         GW_BALANCER_UP = 1,
-        GW_BALANCER_SLOW_START = 2,     /* up, effective weight still ramping */
-        GW_BALANCER_DOWN_FAILURES = 3,  /* passive: until down_until_ms */
-        GW_BALANCER_DOWN_CHECKS = 4,    /* active checks said down (reported even when failures did too) */
+        GW_BALANCER_SLOW_START = 2,    /* up, effective weight still ramping */
+        GW_BALANCER_DOWN_FAILURES = 3, /* passive: until down_until_ms */
+        GW_BALANCER_DOWN_CHECKS = 4,   /* active checks said down (reported even when failures did too) */
 };
 
 /* struct gw_balancer_state: one server now, for metrics and the admin API. */
 struct gw_balancer_state {
         enum gw_balancer_health health;
-        int64_t down_until_ms;           /* DOWN_FAILURES: when it is tried again; else 0 */
-        uint64_t active;                 /* started and not finished */
-        uint64_t picks;                  /* times pick chose it */
-        uint64_t failures;               /* failed requests reported, in all */
+        int64_t down_until_ms; /* DOWN_FAILURES: when it is tried again; else 0 */
+        uint64_t active;       /* started and not finished */
+        uint64_t picks;        /* times pick chose it */
+        uint64_t failures;     /* failed requests reported, in all */
         unsigned consecutive_failures;
-        int64_t latency_us;              /* EWMA of successful requests; -1: no sample since (re)start */
-        double effective_weight;         /* 0 while down; weight x slow-start ramp */
+        int64_t latency_us;      /* EWMA of successful requests; -1: no sample since (re)start */
+        double effective_weight; /* 0 while down; weight x slow-start ramp */
 };
 
 struct gw_balancer;
@@ -135,11 +136,12 @@ size_t gw_balancer_count(const struct gw_balancer *b);
 
 /* Session persistence cookie value: "<index>.<tag>", index in decimal without leading zeros, tag 32
  * lowercase hex digits: HMAC-SHA256(key, "smtrust balancer cookie v1" || 0x00 || index as 4 bytes big
- * endian) cut to its first 16 bytes (RFC 2104 §5 allows keeping the leftmost half). A client can replay
- * a value but not make one for another server. Use one random key per upstream group, and a new key
- * when its server list changes, so old cookies stop naming servers that moved. Example: "3.9f1c…" */
+ * endian) cut to its first 16 bytes (RFC 2104 §5 allows keeping the leftmost half), for example
+ * "3.0123456789abcdef0123456789abcdef". A client can replay a value but not make one for another
+ * server. Use one random key per upstream group, and a new key when its server list changes, so old
+ * cookies stop naming servers that moved. */
 #define GW_BALANCER_COOKIE_KEY_LEN 32
-#define GW_BALANCER_COOKIE_MAX 40 /* 4 digits, '.', 32 hex digits, NUL, with room */
+#define GW_BALANCER_COOKIE_MAX     40 /* 4 digits, '.', 32 hex digits, NUL, with room */
 
 /* gw_balancer_cookie_make writes the NUL-terminated value naming server (< GW_BALANCER_SERVERS_MAX). */
 int gw_balancer_cookie_make(const uint8_t key[GW_BALANCER_COOKIE_KEY_LEN], size_t server,

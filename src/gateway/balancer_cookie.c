@@ -12,7 +12,7 @@
 #include "base/buf.h"
 #include "crypto/crypto_error.h"
 
-#define COOKIE_TAG_LEN 16 /* bytes of HMAC-SHA256 kept: 128 bits (RFC 2104 §5: at least half, >= 80 bits) */
+#define COOKIE_TAG_LEN          16 /* bytes of HMAC-SHA256 kept: 128 bits (RFC 2104 §5: at least half, >= 80 bits) */
 #define COOKIE_INDEX_DIGITS_MAX 4
 static const char cookie_label[] = "smtrust balancer cookie v1"; /* with its NUL: the separator */
 

@@ -16,14 +16,14 @@ struct gw_balancer_slot {
         char name[GW_BALANCER_NAME_MAX];
         bool is_down_by_checks;
         bool is_down_by_failures;
-        int64_t down_until_ms;            /* while is_down_by_failures */
+        int64_t down_until_ms; /* while is_down_by_failures */
         bool is_slow_starting;
         int64_t slow_start_since_ms;
         unsigned consecutive_failures;
         uint64_t active, picks, failures;
         bool has_latency;
-        double latency_us;                /* EWMA, while has_latency */
-        int64_t current_weight;           /* smooth weighted round robin */
+        double latency_us;      /* EWMA, while has_latency */
+        int64_t current_weight; /* smooth weighted round robin */
 };
 
 struct gw_balancer_point {

@@ -13,8 +13,8 @@
 #include <string.h>
 
 #define RING_POINTS_PER_SERVER 160
-#define FNV_OFFSET_BASIS 0xcbf29ce484222325ULL /* the 64-bit FNV offset basis and prime (draft-eastlake-fnv) */
-#define FNV_PRIME 0x100000001b3ULL
+#define FNV_OFFSET_BASIS       0xcbf29ce484222325ULL /* the 64-bit FNV offset basis and prime (draft-eastlake-fnv) */
+#define FNV_PRIME              0x100000001b3ULL
 
 uint64_t gw_balancer_hash(const uint8_t *data, size_t len)
 {
@@ -35,7 +35,7 @@ uint64_t gw_balancer_hash(const uint8_t *data, size_t len)
 uint64_t gw_balancer_address_hash(const uint8_t *address, size_t len)
 {
         /* ::ffff:a.b.c.d (RFC 4291 §2.5.5.2) is the IPv4 client a.b.c.d seen through a dual-stack socket. */
-        static const uint8_t v4_mapped_prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+        static const uint8_t v4_mapped_prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
         if (len == 16 && memcmp(address, v4_mapped_prefix, sizeof v4_mapped_prefix) == 0)
                 return gw_balancer_hash(address + sizeof v4_mapped_prefix, 4);
         return gw_balancer_hash(address, len);

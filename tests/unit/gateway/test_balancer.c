@@ -5,9 +5,8 @@
  * when every primary is down or tried; consecutive failures take a server down for fail_timeout and one
  * more failure after it takes it down again; slow start ramps a server's share as its weight says;
  * persistence holds until the server is down; retries exclude tried servers; bad configurations are
- * refused naming the server; and 4 threads picking at once (ASan build) leave every count consistent.
- * IP hash: test_balancer_hash.c; the persistence cookie: test_balancer_cookie.c. */
-#include <pthread.h>
+ * refused naming the server. IP hash: test_balancer_hash.c; the persistence cookie: test_balancer_cookie.c;
+ * threads: test_balancer_threads.c. */
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -29,7 +28,7 @@ static struct gw_balancer_server *group_add(struct group *g, unsigned weight)
         CHECK(g->num < SERVERS_MAX);
         struct gw_balancer_server *s = &g->servers[g->num];
         snprintf(g->names[g->num], sizeof g->names[g->num], "s%zu", g->num);
-        *s = (struct gw_balancer_server){ .name = g->names[g->num], .weight = weight };
+        *s = (struct gw_balancer_server){.name = g->names[g->num], .weight = weight};
         g->num++;
         return s;
 }
@@ -37,16 +36,16 @@ static struct gw_balancer_server *group_add(struct group *g, unsigned weight)
 static struct gw_balancer *group_balancer(const struct group *g, enum gw_balance_algorithm algorithm)
 {
         struct gw_balancer *b = NULL;
-        struct err err = { 0 };
+        struct err err = {0};
         CHECK_OK(gw_balancer_new(&b, g->servers, g->num, algorithm, &err), &err);
         return b;
 }
 
 static size_t pick_at(struct gw_balancer *b, int64_t now_ms)
 {
-        struct gw_balancer_request req = { .persisted = SIZE_MAX, .now_ms = now_ms };
+        struct gw_balancer_request req = {.persisted = SIZE_MAX, .now_ms = now_ms};
         size_t server = SIZE_MAX;
-        struct err err = { 0 };
+        struct err err = {0};
         CHECK_OK(gw_balancer_pick(b, &req, &server, &err), &err);
         CHECK(server < gw_balancer_count(b));
         return server;
@@ -55,7 +54,7 @@ static size_t pick_at(struct gw_balancer *b, int64_t now_ms)
 /* serve picks a server, starts and finishes a request there (ok, latency_us) and returns the server. */
 static size_t serve(struct gw_balancer *b, int64_t latency_us, int64_t now_ms)
 {
-        struct err err = { 0 };
+        struct err err = {0};
         size_t server = pick_at(b, now_ms);
         CHECK_OK(gw_balancer_started(b, server, &err), &err);
         CHECK_OK(gw_balancer_finished(b, server, true, latency_us, now_ms, &err), &err);
@@ -65,21 +64,21 @@ static size_t serve(struct gw_balancer *b, int64_t latency_us, int64_t now_ms)
 static struct gw_balancer_state state_of(struct gw_balancer *b, size_t server, int64_t now_ms)
 {
         struct gw_balancer_state state;
-        struct err err = { 0 };
+        struct err err = {0};
         CHECK_OK(gw_balancer_get_state(b, server, now_ms, &state, &err), &err);
         return state;
 }
 
 static void fail_once(struct gw_balancer *b, size_t server, int64_t now_ms)
 {
-        struct err err = { 0 };
+        struct err err = {0};
         CHECK_OK(gw_balancer_started(b, server, &err), &err);
         CHECK_OK(gw_balancer_finished(b, server, false, -1, now_ms, &err), &err);
 }
 
 static void set_up(struct gw_balancer *b, size_t server, bool up, int64_t now_ms)
 {
-        struct err err = { 0 };
+        struct err err = {0};
         CHECK_OK(gw_balancer_set_up(b, server, up, now_ms, &err), &err);
 }
 
@@ -95,12 +94,12 @@ static void check_share(size_t count, size_t total, double want, double toleranc
  * { 5, 1, 1 } we now produce { a, a, b, a, c, a, a } sequence". */
 static void test_weighted_sequence_is_nginx_smooth(void)
 {
-        struct group g = { 0 };
+        struct group g = {0};
         group_add(&g, 5);
         group_add(&g, 1);
         group_add(&g, 1);
         struct gw_balancer *b = group_balancer(&g, GW_BALANCE_WEIGHTED);
-        static const size_t want[] = { 0, 0, 1, 0, 2, 0, 0 };
+        static const size_t want[] = {0, 0, 1, 0, 2, 0, 0};
         for (int round = 0; round < 3; round++) {
                 for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
                         CHECK_EQ(pick_at(b, 0), want[i]);
@@ -110,12 +109,12 @@ static void test_weighted_sequence_is_nginx_smooth(void)
 
 static void test_weighted_distribution(void)
 {
-        struct group g = { 0 };
+        struct group g = {0};
         group_add(&g, 5);
         group_add(&g, 3);
         group_add(&g, 1);
         struct gw_balancer *b = group_balancer(&g, GW_BALANCE_WEIGHTED);
-        size_t counts[3] = { 0 }, run = 0, longest_run = 0, last = SIZE_MAX;
+        size_t counts[3] = {0}, run = 0, longest_run = 0, last = SIZE_MAX;
         for (size_t i = 0; i < 100000; i++) {
                 size_t server = pick_at(b, (int64_t)i);
                 counts[server]++;
@@ -135,7 +134,7 @@ static void test_weighted_distribution(void)
 
 static void test_round_robin_cycles_ignoring_weights(void)
 {
-        struct group g = { 0 };
+        struct group g = {0};
         group_add(&g, 5);
         group_add(&g, 3);
         group_add(&g, 1);
@@ -150,8 +149,8 @@ static void test_round_robin_cycles_ignoring_weights(void)
 
 static void test_least_connections(void)
 {
-        struct err err = { 0 };
-        struct group g = { 0 };
+        struct err err = {0};
+        struct group g = {0};
         group_add(&g, 1);
         group_add(&g, 1);
         group_add(&g, 1);
@@ -169,7 +168,7 @@ static void test_least_connections(void)
         gw_balancer_free(b);
 
         /* Weighted: connections held open spread 3:1 by weight. */
-        struct group w = { 0 };
+        struct group w = {0};
         group_add(&w, 3);
         group_add(&w, 1);
         b = group_balancer(&w, GW_BALANCE_LEAST_CONNECTIONS);
@@ -180,12 +179,12 @@ static void test_least_connections(void)
         gw_balancer_free(b);
 
         /* Idle servers tie, and the tie is shared by weight. */
-        struct group idle = { 0 };
+        struct group idle = {0};
         group_add(&idle, 5);
         group_add(&idle, 3);
         group_add(&idle, 1);
         b = group_balancer(&idle, GW_BALANCE_LEAST_CONNECTIONS);
-        size_t counts[3] = { 0 };
+        size_t counts[3] = {0};
         for (size_t i = 0; i < 90000; i++)
                 counts[serve(b, -1, 0)]++;
         check_share(counts[0], 90000, 5.0 / 9, 0.01, "idle weight 5");
@@ -195,8 +194,8 @@ static void test_least_connections(void)
 
 static void test_response_time(void)
 {
-        struct err err = { 0 };
-        struct group g = { 0 };
+        struct err err = {0};
+        struct group g = {0};
         group_add(&g, 1);
         group_add(&g, 1);
         struct gw_balancer *b = group_balancer(&g, GW_BALANCE_RESPONSE_TIME);
@@ -230,14 +229,19 @@ static void test_response_time(void)
                         moved_after = (size_t)i + 1;
         }
         CHECK(moved_after > 0 && moved_after < 10);
+        /* Back from a failed check, a server is measured afresh, as fast as the fastest until then. */
+        set_up(b, slow, false, 1);
+        set_up(b, slow, true, 2);
+        CHECK_EQ(state_of(b, slow, 2).latency_us, -1);
+        CHECK(state_of(b, fast, 2).latency_us > 0);
         gw_balancer_free(b);
 }
 
 /* With equal expected waits, the server with fewer active requests is chosen. */
 static void test_response_time_tie_by_active(void)
 {
-        struct err err = { 0 };
-        struct group g = { 0 };
+        struct err err = {0};
+        struct group g = {0};
         group_add(&g, 2);
         group_add(&g, 1);
         struct gw_balancer *b = group_balancer(&g, GW_BALANCE_RESPONSE_TIME);
@@ -253,7 +257,7 @@ static void test_response_time_tie_by_active(void)
 
 static void test_backups_only_when_primaries_down(void)
 {
-        struct group g = { 0 };
+        struct group g = {0};
         group_add(&g, 1);
         group_add(&g, 1);
         group_add(&g, 10)->is_backup = true;
@@ -265,9 +269,9 @@ static void test_backups_only_when_primaries_down(void)
                 CHECK_EQ(pick_at(b, 0), 1);
         /* Every primary tried: the backup takes the retry. */
         size_t tried = 1;
-        struct gw_balancer_request retry = { .persisted = SIZE_MAX, .excluded = &tried, .num_excluded = 1 };
+        struct gw_balancer_request retry = {.persisted = SIZE_MAX, .excluded = &tried, .num_excluded = 1};
         size_t server = SIZE_MAX;
-        struct err err = { 0 };
+        struct err err = {0};
         CHECK_OK(gw_balancer_pick(b, &retry, &server, &err), &err);
         CHECK_EQ(server, 2);
         set_up(b, 1, false, 0);
@@ -277,7 +281,7 @@ static void test_backups_only_when_primaries_down(void)
         CHECK_EQ(pick_at(b, 1), 1);
         set_up(b, 1, false, 2);
         set_up(b, 2, false, 2);
-        struct gw_balancer_request req = { .persisted = SIZE_MAX, .now_ms = 2 };
+        struct gw_balancer_request req = {.persisted = SIZE_MAX, .now_ms = 2};
         CHECK_STATUS(gw_balancer_pick(b, &req, &server, &err), GW_ENO_SERVER);
         CHECK_EQ(server, SIZE_MAX);
         CHECK(strstr(err.msg, "0 of 3 up") != NULL);
@@ -286,13 +290,13 @@ static void test_backups_only_when_primaries_down(void)
 
 static void test_passive_failures(void)
 {
-        struct group g = { 0 };
+        struct group g = {0};
         struct gw_balancer_server *s0 = group_add(&g, 1);
         s0->max_fails = 3;
         s0->fail_timeout_ms = 10000;
         group_add(&g, 1);
         struct gw_balancer *b = group_balancer(&g, GW_BALANCE_ROUND_ROBIN);
-        struct err err = { 0 };
+        struct err err = {0};
         fail_once(b, 0, 100);
         fail_once(b, 0, 100);
         CHECK_OK(gw_balancer_started(b, 0, &err), &err);
@@ -313,7 +317,7 @@ static void test_passive_failures(void)
         /* Tried again after fail_timeout; one more failure takes it down again at once. */
         CHECK_EQ(state_of(b, 0, 11000).health, GW_BALANCER_UP);
         CHECK_EQ(state_of(b, 0, 11000).consecutive_failures, 2);
-        size_t seen[2] = { 0 };
+        size_t seen[2] = {0};
         for (int i = 0; i < 10; i++)
                 seen[pick_at(b, 11000)]++;
         CHECK_EQ(seen[0], 5);
@@ -329,7 +333,7 @@ static void test_passive_failures(void)
 /* max_fails 0 turns passive checks off: failures are counted, the server stays up. */
 static void test_passive_checks_off(void)
 {
-        struct group g = { 0 };
+        struct group g = {0};
         group_add(&g, 1);
         struct gw_balancer *b = group_balancer(&g, GW_BALANCE_WEIGHTED);
         for (int i = 0; i < 50; i++)
@@ -344,7 +348,7 @@ static void test_passive_checks_off(void)
  * share after a fraction f of the ramp is f / (1 + f). */
 static void test_slow_start_ramp(void)
 {
-        struct group g = { 0 };
+        struct group g = {0};
         group_add(&g, 1)->slow_start_ms = 10000;
         group_add(&g, 1)->slow_start_ms = 10000;
         struct gw_balancer *b = group_balancer(&g, GW_BALANCE_WEIGHTED);
@@ -375,7 +379,7 @@ static void test_slow_start_ramp(void)
 /* A server back from passive failures ramps from the end of its fail_timeout, not from when it is seen. */
 static void test_slow_start_after_failures(void)
 {
-        struct group g = { 0 };
+        struct group g = {0};
         struct gw_balancer_server *s = group_add(&g, 4);
         s->max_fails = 1;
         s->fail_timeout_ms = 5000;
@@ -394,16 +398,16 @@ static void test_slow_start_after_failures(void)
 
 static size_t pick_persisted(struct gw_balancer *b, size_t persisted, int64_t now_ms)
 {
-        struct gw_balancer_request req = { .persisted = persisted, .now_ms = now_ms };
+        struct gw_balancer_request req = {.persisted = persisted, .now_ms = now_ms};
         size_t server = SIZE_MAX;
-        struct err err = { 0 };
+        struct err err = {0};
         CHECK_OK(gw_balancer_pick(b, &req, &server, &err), &err);
         return server;
 }
 
 static void test_persistence(void)
 {
-        struct group g = { 0 };
+        struct group g = {0};
         group_add(&g, 1);
         group_add(&g, 1);
         group_add(&g, 1)->slow_start_ms = 60000;
@@ -434,13 +438,13 @@ static void test_persistence(void)
 
 static void test_exclusion_for_retries(void)
 {
-        struct group g = { 0 };
+        struct group g = {0};
         for (int i = 0; i < 3; i++)
                 group_add(&g, 1);
         struct gw_balancer *b = group_balancer(&g, GW_BALANCE_WEIGHTED);
         size_t tried[4];
-        struct gw_balancer_request req = { .persisted = 1, .excluded = tried, .now_ms = 0 };
-        struct err err = { 0 };
+        struct gw_balancer_request req = {.persisted = 1, .excluded = tried, .now_ms = 0};
+        struct err err = {0};
         for (size_t attempt = 0; attempt < 3; attempt++) {
                 size_t server = SIZE_MAX;
                 req.num_excluded = attempt;
@@ -466,7 +470,7 @@ static void test_exclusion_for_retries(void)
 static void check_refused(const struct group *g, enum gw_balance_algorithm algorithm, const char *message)
 {
         struct gw_balancer *b = (struct gw_balancer *)1;
-        struct err err = { 0 };
+        struct err err = {0};
         CHECK_STATUS(gw_balancer_new(&b, g->servers, g->num, algorithm, &err), SMT_EINVAL);
         CHECK(b == NULL);
         if (strstr(err.msg, message) == NULL)
@@ -475,7 +479,7 @@ static void check_refused(const struct group *g, enum gw_balance_algorithm algor
 
 static void test_bad_configuration_refused(void)
 {
-        struct group g = { 0 };
+        struct group g = {0};
         check_refused(&g, GW_BALANCE_WEIGHTED, "0 servers, expected 1..1024");
         group_add(&g, 1);
         group_add(&g, 0);
@@ -499,7 +503,7 @@ static void test_bad_configuration_refused(void)
         check_refused(&g, GW_BALANCE_WEIGHTED, "all 2 servers are backups");
         g.servers[0].is_backup = false;
         struct gw_balancer *b = group_balancer(&g, GW_BALANCE_WEIGHTED);
-        struct err err = { 0 };
+        struct err err = {0};
         CHECK_STATUS(gw_balancer_finished(b, 0, true, 5, 0, &err), SMT_EINVAL); /* not started */
         CHECK_STATUS(gw_balancer_started(b, 2, &err), SMT_EINVAL);
         CHECK_STATUS(gw_balancer_set_up(b, 2, true, 0, &err), SMT_EINVAL);
@@ -508,108 +512,10 @@ static void test_bad_configuration_refused(void)
         gw_balancer_free(b);
 }
 
-#define THREADS 4
-#define THREAD_PICKS 25000
-
-struct worker {
-        pthread_t thread;
-        struct gw_balancer *b;
-        size_t seed;
-        size_t picks[SERVERS_MAX];
-        size_t failures[SERVERS_MAX];
-        int status;
-};
-
-/* worker_run picks, starts and finishes like a proxy thread: every 7th request fails, and every 5th is
- * picked twice, the second time excluding the first choice (a retry). */
-static void *worker_run(void *arg)
-{
-        struct worker *w = arg;
-        struct err err = { 0 };
-        for (size_t i = 0; i < THREAD_PICKS && w->status == 0; i++) {
-                size_t first = SIZE_MAX, server = SIZE_MAX;
-                uint8_t address[4] = { 10, (uint8_t)w->seed, (uint8_t)(i >> 8), (uint8_t)i };
-                struct gw_balancer_request req = { .address = address, .address_len = 4, .persisted = SIZE_MAX,
-                                                   .now_ms = (int64_t)i };
-                if (i % 5 == 0) {
-                        w->status = gw_balancer_pick(w->b, &req, &first, &err);
-                        if (w->status < 0)
-                                break;
-                        w->picks[first]++;
-                        req.excluded = &first;
-                        req.num_excluded = 1;
-                }
-                w->status = gw_balancer_pick(w->b, &req, &server, &err);
-                if (w->status < 0 || server == first)
-                        break;
-                w->picks[server]++;
-                bool ok = (i + w->seed) % 7 != 0;
-                w->failures[server] += ok ? 0 : 1;
-                w->status = gw_balancer_started(w->b, server, &err);
-                if (w->status == 0)
-                        w->status = gw_balancer_finished(w->b, server, ok, (int64_t)(100 + server * 10),
-                                                         (int64_t)i, &err);
-        }
-        if (w->status == 0 && w->picks[0] + w->picks[1] + w->picks[2] + w->picks[3] != THREAD_PICKS * 6 / 5)
-                w->status = SMT_EINTERNAL;
-        return NULL;
-}
-
-/* While 4 threads pick, the main thread flips server 3 down and up and reads every state (a health
- * checker and a metrics scrape): afterwards each server's picks and failures are the threads' sums and
- * nothing is left active. */
-static void run_concurrent(enum gw_balance_algorithm algorithm)
-{
-        struct group g = { 0 };
-        for (unsigned i = 0; i < 4; i++)
-                group_add(&g, i + 1);
-        struct gw_balancer *b = group_balancer(&g, algorithm);
-        struct worker workers[THREADS] = { 0 };
-        for (size_t t = 0; t < THREADS; t++) {
-                workers[t].b = b;
-                workers[t].seed = t;
-                CHECK_EQ(pthread_create(&workers[t].thread, NULL, worker_run, &workers[t]), 0);
-        }
-        for (int i = 0; i < 2000; i++) {
-                set_up(b, 3, i % 2 == 1, i);
-                for (size_t s = 0; s < 4; s++)
-                        (void)state_of(b, s, i);
-        }
-        set_up(b, 3, true, 3000);
-        for (size_t t = 0; t < THREADS; t++)
-                CHECK_EQ(pthread_join(workers[t].thread, NULL), 0);
-        uint64_t total = 0;
-        for (size_t s = 0; s < 4; s++) {
-                size_t picks = 0, failures = 0;
-                for (size_t t = 0; t < THREADS; t++) {
-                        CHECK_EQ(workers[t].status, 0);
-                        picks += workers[t].picks[s];
-                        failures += workers[t].failures[s];
-                }
-                struct gw_balancer_state state = state_of(b, s, THREAD_PICKS);
-                CHECK_EQ(state.picks, picks);
-                CHECK_EQ(state.failures, failures);
-                CHECK_EQ(state.active, 0);
-                total += state.picks;
-        }
-        CHECK_EQ(total, THREADS * THREAD_PICKS * 6 / 5);
-        gw_balancer_free(b);
-}
-
-static void test_concurrent_picks(void)
-{
-        run_concurrent(GW_BALANCE_ROUND_ROBIN);
-        run_concurrent(GW_BALANCE_WEIGHTED);
-        run_concurrent(GW_BALANCE_LEAST_CONNECTIONS);
-        run_concurrent(GW_BALANCE_RESPONSE_TIME);
-        run_concurrent(GW_BALANCE_IP_HASH);
-}
-
 CHECK_MAIN(CHECK_TEST(test_weighted_sequence_is_nginx_smooth), CHECK_TEST(test_weighted_distribution),
            CHECK_TEST(test_round_robin_cycles_ignoring_weights), CHECK_TEST(test_least_connections),
            CHECK_TEST(test_response_time), CHECK_TEST(test_response_time_tie_by_active),
            CHECK_TEST(test_backups_only_when_primaries_down), CHECK_TEST(test_passive_failures),
            CHECK_TEST(test_passive_checks_off), CHECK_TEST(test_slow_start_ramp),
            CHECK_TEST(test_slow_start_after_failures), CHECK_TEST(test_persistence),
-           CHECK_TEST(test_exclusion_for_retries), CHECK_TEST(test_bad_configuration_refused),
-           CHECK_TEST(test_concurrent_picks))
+           CHECK_TEST(test_exclusion_for_retries), CHECK_TEST(test_bad_configuration_refused))

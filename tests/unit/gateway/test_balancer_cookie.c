@@ -18,13 +18,13 @@ static const uint8_t other_key[GW_BALANCER_COOKIE_KEY_LEN] = "fedcba9876543210fe
 
 static void make(const uint8_t k[GW_BALANCER_COOKIE_KEY_LEN], size_t server, char out[GW_BALANCER_COOKIE_MAX])
 {
-        struct err err = { 0 };
+        struct err err = {0};
         CHECK_OK(gw_balancer_cookie_make(k, server, out, &err), &err);
 }
 
 static int parse(const uint8_t k[GW_BALANCER_COOKIE_KEY_LEN], const char *text, size_t *server)
 {
-        struct err err = { 0 };
+        struct err err = {0};
         return gw_balancer_cookie_parse(k, text, strlen(text), server, &err);
 }
 
@@ -42,8 +42,8 @@ static void expected_tag_hex(const uint8_t k[GW_BALANCER_COOKIE_KEY_LEN], size_t
         CHECK(mac != NULL);
         EVP_MAC_CTX *ctx = EVP_MAC_CTX_new(mac);
         char digest[] = "SHA256";
-        OSSL_PARAM params[] = { OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
-                                OSSL_PARAM_construct_end() };
+        OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
+                               OSSL_PARAM_construct_end()};
         uint8_t tag[32];
         size_t tag_len = 0;
         CHECK(ctx != NULL && EVP_MAC_init(ctx, k, GW_BALANCER_COOKIE_KEY_LEN, params) == 1);
@@ -72,7 +72,7 @@ static void test_round_trip(void)
         make(key, 42, value);
         snprintf(header, sizeof header, "%s; other=1", value);
         size_t parsed = 0;
-        struct err err = { 0 };
+        struct err err = {0};
         CHECK_OK(gw_balancer_cookie_parse(key, header, strlen(value), &parsed, &err), &err);
         CHECK_EQ(parsed, 42);
         CHECK_STATUS(gw_balancer_cookie_make(key, GW_BALANCER_SERVERS_MAX, value, &err), SMT_EINVAL);
@@ -101,7 +101,7 @@ static void test_forgery_refused(void)
                 snprintf(forged, sizeof forged, "5.%08x%08x%08x%08x", i, i * 2654435761u, ~i, i ^ 0x5a5a5a5au);
                 CHECK_STATUS(parse(key, forged, &server), CRYPTO_EVERIFY);
         }
-        struct err err = { 0 };
+        struct err err = {0};
         CHECK_STATUS(gw_balancer_cookie_parse(key, value, strlen(value) - 1, &server, &err), SMT_EDECODE);
 }
 
@@ -111,7 +111,7 @@ static void test_malformed_refused(void)
         size_t server = 0;
         make(key, 7, value);
         const char *tag = value + 2;
-        static const char *const fixed[] = { "", ".", "7", "7.", "-1.0", " 7.0", "x.00000000000000000000000000000000" };
+        static const char *const fixed[] = {"", ".", "7", "7.", "-1.0", " 7.0", "x.00000000000000000000000000000000"};
         for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
                 CHECK_STATUS(parse(key, fixed[i], &server), SMT_EDECODE);
         snprintf(bad, sizeof bad, "07.%s", tag); /* leading zero */
@@ -136,7 +136,7 @@ static void test_malformed_refused(void)
         char with_nul[GW_BALANCER_COOKIE_MAX];
         memcpy(with_nul, value, sizeof with_nul);
         with_nul[5] = '\0';
-        struct err err = { 0 };
+        struct err err = {0};
         CHECK_STATUS(gw_balancer_cookie_parse(key, with_nul, strlen(value), &server, &err), SMT_EDECODE);
         CHECK_EQ(server, SIZE_MAX);
 }

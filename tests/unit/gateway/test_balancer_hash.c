@@ -12,7 +12,7 @@
 #include "check.h"
 #include "gateway/balancer.h"
 
-#define CLIENTS 10000
+#define CLIENTS     10000
 #define SERVERS_MAX 16
 
 struct group {
@@ -25,8 +25,8 @@ static void group_add(struct group *g, unsigned id, unsigned weight, bool is_bac
 {
         CHECK(g->num < SERVERS_MAX);
         snprintf(g->names[g->num], sizeof g->names[g->num], "10.1.0.%u:8080", id);
-        g->servers[g->num] = (struct gw_balancer_server){ .name = g->names[g->num], .weight = weight,
-                                                          .is_backup = is_backup };
+        g->servers[g->num] =
+            (struct gw_balancer_server){.name = g->names[g->num], .weight = weight, .is_backup = is_backup};
         g->num++;
 }
 
@@ -45,7 +45,7 @@ static void group_of_ten(struct group *g, unsigned skip, bool is_reversed)
 static struct gw_balancer *group_balancer(const struct group *g)
 {
         struct gw_balancer *b = NULL;
-        struct err err = { 0 };
+        struct err err = {0};
         CHECK_OK(gw_balancer_new(&b, g->servers, g->num, GW_BALANCE_IP_HASH, &err), &err);
         return b;
 }
@@ -62,10 +62,13 @@ static void client_address(uint8_t out[4], size_t c)
 static size_t pick_for(struct gw_balancer *b, const uint8_t *address, size_t len, const size_t *excluded,
                        size_t num_excluded)
 {
-        struct gw_balancer_request req = { .address = address, .address_len = len, .persisted = SIZE_MAX,
-                                           .excluded = excluded, .num_excluded = num_excluded };
+        struct gw_balancer_request req = {.address = address,
+                                          .address_len = len,
+                                          .persisted = SIZE_MAX,
+                                          .excluded = excluded,
+                                          .num_excluded = num_excluded};
         size_t server = SIZE_MAX;
-        struct err err = { 0 };
+        struct err err = {0};
         CHECK_OK(gw_balancer_pick(b, &req, &server, &err), &err);
         return server;
 }
@@ -82,16 +85,15 @@ static void map_clients(struct gw_balancer *b, const struct group *g, const char
 
 /* count_moved counts clients whose server changed, failing when one moved between two servers that were
  * both there before and after (only a removed server's clients may move, only to an added one). */
-static size_t count_moved(const char *before[CLIENTS], const char *after[CLIENTS], const char *gone,
-                          const char *added)
+static size_t count_moved(const char *before[CLIENTS], const char *after[CLIENTS], const char *gone, const char *added)
 {
         size_t moved = 0;
         for (size_t c = 0; c < CLIENTS; c++) {
                 if (strcmp(before[c], after[c]) == 0)
                         continue;
                 moved++;
-                bool is_allowed = (gone != NULL && strcmp(before[c], gone) == 0) ||
-                                  (added != NULL && strcmp(after[c], added) == 0);
+                bool is_allowed =
+                    (gone != NULL && strcmp(before[c], gone) == 0) || (added != NULL && strcmp(after[c], added) == 0);
                 if (!is_allowed)
                         check_fail(__FILE__, __LINE__, "client %zu moved from %s to %s", c, before[c], after[c]);
         }
@@ -136,7 +138,7 @@ static void test_down_server_remaps_its_share(void)
         struct group g;
         group_of_ten(&g, 10, false);
         struct gw_balancer *b = group_balancer(&g);
-        struct err err = { 0 };
+        struct err err = {0};
         map_clients(b, &g, before);
         size_t total_moved = 0;
         for (size_t s = 0; s < 10; s++) {
@@ -183,18 +185,18 @@ static void test_removed_and_added_server(void)
 
 static void test_weights_scale_shares(void)
 {
-        struct group g = { 0 };
+        struct group g = {0};
         group_add(&g, 0, 5, false);
         group_add(&g, 1, 3, false);
         group_add(&g, 2, 1, false);
         struct gw_balancer *b = group_balancer(&g);
-        size_t counts[3] = { 0 };
+        size_t counts[3] = {0};
         for (size_t c = 0; c < 100000; c++) {
                 uint8_t address[4];
                 client_address(address, c);
                 counts[pick_for(b, address, 4, NULL, 0)]++;
         }
-        static const double want[3] = { 5.0 / 9, 3.0 / 9, 1.0 / 9 };
+        static const double want[3] = {5.0 / 9, 3.0 / 9, 1.0 / 9};
         for (size_t s = 0; s < 3; s++) {
                 double share = counts[s] / 100000.0;
                 printf("     weight %u: %.4f of clients (weight share %.4f)\n", g.servers[s].weight, share, want[s]);
@@ -208,9 +210,9 @@ static void test_ipv6_clients(void)
         struct group g;
         group_of_ten(&g, 10, false);
         struct gw_balancer *b = group_balancer(&g);
-        size_t counts[10] = { 0 };
+        size_t counts[10] = {0};
         for (size_t c = 0; c < CLIENTS; c++) {
-                uint8_t address[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 };
+                uint8_t address[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
                 address[6] = (uint8_t)(c >> 8);
                 address[7] = (uint8_t)c;
                 counts[pick_for(b, address, 16, NULL, 0)]++;
@@ -219,15 +221,15 @@ static void test_ipv6_clients(void)
                 CHECK(counts[s] > CLIENTS / 10 * 7 / 10 && counts[s] < CLIENTS / 10 * 13 / 10);
         /* ::ffff:198.18.x.y through a dual-stack socket is the IPv4 client 198.18.x.y. */
         for (size_t c = 0; c < 1000; c++) {
-                uint8_t v4[4], mapped[16] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+                uint8_t v4[4], mapped[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
                 client_address(v4, c);
                 memcpy(mapped + 12, v4, 4);
                 CHECK_EQ(pick_for(b, mapped, 16, NULL, 0), pick_for(b, v4, 4, NULL, 0));
         }
-        uint8_t bad[5] = { 0 };
-        struct gw_balancer_request req = { .address = bad, .address_len = 5, .persisted = SIZE_MAX };
+        uint8_t bad[5] = {0};
+        struct gw_balancer_request req = {.address = bad, .address_len = 5, .persisted = SIZE_MAX};
         size_t server = 0;
-        struct err err = { 0 };
+        struct err err = {0};
         CHECK_STATUS(gw_balancer_pick(b, &req, &server, &err), SMT_EINVAL);
         CHECK(strstr(err.msg, "5 bytes") != NULL);
         req.address = NULL;
@@ -259,14 +261,14 @@ static void test_retry_walks_on(void)
 
 static void test_backups_take_over(void)
 {
-        struct group g = { 0 };
+        struct group g = {0};
         group_add(&g, 0, 1, false);
         group_add(&g, 1, 1, false);
         group_add(&g, 2, 1, true);
         group_add(&g, 3, 1, true);
         struct gw_balancer *b = group_balancer(&g);
-        struct err err = { 0 };
-        size_t counts[4] = { 0 };
+        struct err err = {0};
+        size_t counts[4] = {0};
         for (size_t c = 0; c < 1000; c++) {
                 uint8_t address[4];
                 client_address(address, c);
