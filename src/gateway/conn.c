@@ -287,7 +287,9 @@ static bool gw_conn_wants_client_read(const struct gw_conn *conn)
         case GW_CONN_HEAD:
                 return conn->cin.len <= conn->rt->limits.max_head_len;
         case GW_CONN_PROXY:
-                return !conn->is_req_done && conn->cin.len < GW_CONN_HIGH_WATER &&
+                if (conn->is_req_done) /* watch for a pipelined request or the client leaving, once */
+                        return conn->cin.len == 0 && !conn->client.is_eof;
+                return conn->cin.len < GW_CONN_HIGH_WATER &&
                        conn->oout.len + (conn->origin != NULL ? gw_io_pending_output(&conn->origin->io) : 0) <
                            GW_CONN_HIGH_WATER;
         case GW_CONN_TUNNEL:
@@ -359,21 +361,36 @@ static bool gw_conn_flush(struct gw_conn *conn)
         return true;
 }
 
+/* gw_conn_is_blocked says whether either side's queue is at the high-water mark, where the states stop
+ * moving bytes toward it. */
+static bool gw_conn_is_blocked(struct gw_conn *conn)
+{
+        size_t to_origin = conn->oout.len + (conn->origin != NULL ? gw_io_pending_output(&conn->origin->io) : 0);
+        return gw_io_pending_output(&conn->client) >= GW_CONN_HIGH_WATER || to_origin >= GW_CONN_HIGH_WATER;
+}
+
 void gw_conn_pump(struct gw_conn *conn)
 {
         conn->pump_depth++;
         if (conn->state != GW_CONN_SNIFF && !gw_conn_flush(conn))
                 gw_conn_close(conn);
         /* States hand over to each other within one pump (a head arrives with the handshake's last
-         * record, a response ends and the next request is already buffered): run until none changes. */
+         * record, a response ends and the next request is already buffered): run until none changes.
+         * A step that stopped at a full queue runs again when the flush emptied it: the bytes it left
+         * are already buffered, and no socket event would come for them. */
         for (int rounds = 0; rounds < 64 && !conn->is_dead; rounds++) {
                 enum gw_conn_state before = conn->state;
                 gw_conn_step(conn);
-                if (conn->state == before)
+                if (conn->is_dead)
+                        break;
+                bool was_blocked = gw_conn_is_blocked(conn);
+                if (!gw_conn_flush(conn)) {
+                        gw_conn_close(conn);
+                        break;
+                }
+                if (conn->state == before && !(was_blocked && !gw_conn_is_blocked(conn)))
                         break;
         }
-        if (!conn->is_dead && !gw_conn_flush(conn))
-                gw_conn_close(conn);
         if (!conn->is_dead)
                 gw_conn_watch(conn);
         if (--conn->pump_depth == 0 && conn->is_dead)

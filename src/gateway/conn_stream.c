@@ -361,6 +361,15 @@ void gw_conn_proxy(struct gw_conn *conn)
         }
         if (gw_conn_forward_request(conn, &err) < 0)
                 return;
+        if (conn->is_req_done && conn->cin.len == 0 && !conn->client.is_eof) {
+                /* The client stays watched while its request is answered (no interest change per
+                 * request): take what it sent next, the next request or its end, and stop there. */
+                int status = gw_io_receive(&conn->client, &conn->cin, conn->rt->limits.max_head_len + 1, &err);
+                if (status < 0 && status != SMT_EAGAIN) {
+                        gw_conn_close(conn);
+                        return;
+                }
+        }
         if (conn->origin != NULL && conn->origin->is_ready && conn->oout.len > 0) {
                 if (gw_io_send(&conn->origin->io, conn->oout.data, conn->oout.len, &err) < 0) {
                         gw_conn_origin_failed(conn, err.msg);
