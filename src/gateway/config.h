@@ -71,6 +71,59 @@ struct gw_hsts_config {
         bool preload;
 };
 
+/* One server of an upstream group. */
+struct gw_upstream_server_config {
+        char *url;              /* key "server": "http://host:port" or "https://host:port", like origin */
+        int64_t weight;         /* 1..1000 (default 1) */
+        bool is_backup;         /* key "backup": used only when every primary is down (default false) */
+        int64_t max_fails;      /* consecutive failed requests that mark it down; 0 = never (default 3) */
+        int64_t fail_timeout_ms; /* how long it then stays down (default 10s) */
+        int64_t slow_start_ms;  /* after recovery its share ramps up over this (default 0: at once) */
+};
+
+enum gw_upstream_balance {
+        GW_UPSTREAM_ROUND_ROBIN = 1,      /* "round_robin" */
+        GW_UPSTREAM_WEIGHTED = 2,         /* "weighted" (smooth weighted round robin; the default) */
+        GW_UPSTREAM_LEAST_CONNECTIONS = 3, /* "least_connections" */
+        GW_UPSTREAM_RESPONSE_TIME = 4,    /* "response_time" */
+        GW_UPSTREAM_IP_HASH = 5,          /* "ip_hash" */
+};
+
+enum gw_upstream_persistence {
+        GW_PERSIST_NONE = 1,      /* "none" (default) */
+        GW_PERSIST_COOKIE = 2,    /* "cookie": the gateway sets a signed cookie naming the server */
+        GW_PERSIST_SOURCE_IP = 3, /* "source_ip": the client address picks the server (ip_hash's ring) */
+};
+
+enum gw_health_check_kind {
+        GW_CHECK_NONE = 0, /* no active checks (key absent or kind "none") */
+        GW_CHECK_HTTP = 1,
+        GW_CHECK_TCP = 2,
+};
+
+struct gw_health_check_config {
+        int kind;            /* enum gw_health_check_kind (default none) */
+        char *path;          /* http: request path (default "/") */
+        char *host;          /* http: Host sent (default: the server's host:port) */
+        int64_t expect_min;  /* key "expect": "200", "200-399" (default 200-399) */
+        int64_t expect_max;
+        int64_t interval_ms; /* default 5s */
+        int64_t timeout_ms;  /* default 2s */
+        int64_t rise;        /* consecutive successes to mark up (default 2) */
+        int64_t fall;        /* consecutive failures to mark down (default 3) */
+};
+
+/* A site's upstream group: key "upstream" (instead of, or besides, the one-server "origin"). */
+struct gw_upstream_config {
+        struct config_list servers; /* struct gw_upstream_server_config; empty: the site uses origin */
+        int balance;                /* enum gw_upstream_balance */
+        int persistence;            /* enum gw_upstream_persistence */
+        char *cookie_name;          /* persistence cookie (default "smtrust_server") */
+        int64_t retries;            /* other servers tried when connecting fails, idempotent requests
+                                     * only (default 1) */
+        struct gw_health_check_config health_check;
+};
+
 struct gw_site_config {
         char *name;                 /* for logs and metrics; default: the first of names */
         struct config_strings names; /* "www.example.com", "*.example.com" (one label wildcard) */
@@ -79,7 +132,8 @@ struct gw_site_config {
         struct gw_cert_config ecc;
         struct gw_cert_config rsa;
         char *origin;               /* "http://host:port" or "https://host:port" (path not allowed) */
-        struct gw_origin_tls_config origin_tls;
+        struct gw_upstream_config upstream; /* several servers; exactly one of origin and upstream */
+        struct gw_origin_tls_config origin_tls; /* applies to every https server of the site */
         struct gw_hsts_config hsts;
         bool forwarded_headers;     /* add X-Forwarded-For/-Proto/-Host and Forwarded (default true) */
 };

@@ -3,6 +3,7 @@
  * The proxying of one request is in conn_proxy.c. */
 #include "gateway/worker.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,6 +43,7 @@ void gw_conn_close(struct gw_conn *conn)
         if (conn->is_dead)
                 return;
         conn->is_dead = true;
+        gw_origin_done(conn, true); /* a client that left is not the server's failure */
         if (conn->state == GW_CONN_PROXY) {
                 /* A request cut short still gets its log line: with the status already sent, or nginx's
                  * 499 when the client went away before any answer. */
@@ -98,6 +100,10 @@ void gw_conn_accept(struct gw_worker *worker, struct gw_listener *listener, int 
                 memmove(conn->client_ip, conn->client_ip + 1, strlen(conn->client_ip));
                 conn->client_ip[strcspn(conn->client_ip, "]")] = '\0';
         }
+        if (inet_pton(AF_INET, conn->client_ip, conn->client_addr) == 1)
+                conn->client_addr_len = 4;
+        else if (inet_pton(AF_INET6, conn->client_ip, conn->client_addr) == 1)
+                conn->client_addr_len = 16;
         buf_writer_init_heap(&conn->cin, (size_t)conn->rt->config.limits.max_head_size + GW_CONN_HIGH_WATER);
         buf_writer_init_heap(&conn->oin, (size_t)conn->rt->config.limits.max_head_size + GW_CONN_HIGH_WATER);
         buf_writer_init_heap(&conn->oout, (size_t)64 << 20);

@@ -89,6 +89,7 @@ static int gw_conn_send_own(struct gw_conn *conn, const struct buf_writer *w, st
 void gw_conn_fail(struct gw_conn *conn, int status, const char *detail)
 {
         struct err err;
+        gw_origin_done(conn, true); /* callers that blame the server said so first */
         if (conn->origin != NULL) {
                 conn->origin->generation = 0;
                 gw_origin_release(conn->origin, false);
@@ -122,6 +123,7 @@ void gw_conn_fail(struct gw_conn *conn, int status, const char *detail)
 
 void gw_conn_origin_timeout(struct gw_conn *conn)
 {
+        gw_origin_done(conn, false);
         gw_metrics_origin_error(conn->worker->metrics, true);
         bool connecting = conn->origin != NULL && !conn->origin->is_ready;
         gw_conn_fail(conn, 504,
@@ -221,6 +223,8 @@ void gw_conn_start_request(struct gw_conn *conn)
         conn->is_websocket = req->is_websocket_upgrade;
         conn->has_retried = false;
         conn->has_last_chunk = false;
+        conn->num_tried = 0;
+        conn->persisted = SIZE_MAX;
         conn->status = 0;
         conn->is_keep_alive = req->is_keep_alive &&
                               conn->num_requests + 1 < (unsigned)conn->rt->config.limits.max_keepalive_requests &&
@@ -251,8 +255,12 @@ void gw_conn_start_request(struct gw_conn *conn)
                 return;
         }
         conn->is_req_done = framing == HTTP_FRAMING_NONE || (framing == HTTP_FRAMING_LENGTH && content_length == 0);
-        if (gw_conn_connect_origin(conn, &err) < 0) {
-                log_warning("site %s: origin %s: %s", conn->site->name, conn->site->origin.authority, err.msg);
+        int status = gw_conn_connect_origin(conn, &err);
+        if (status == GW_ENO_SERVER) {
+                log_warning("site %s: %s", conn->site->name, err.msg);
+                gw_conn_fail(conn, 503, "None of the site's servers is available.");
+        } else if (status < 0) {
+                log_warning("site %s: %s", conn->site->name, err.msg);
                 gw_metrics_origin_error(conn->worker->metrics, false);
                 gw_conn_fail(conn, 502, "The site's server could not be reached.");
         }

@@ -122,15 +122,36 @@ static int gw_conn_forward_request(struct gw_conn *conn, struct err *err)
         return SMT_OK;
 }
 
-/* gw_conn_retry resends a body-less request on a new connection when a reused one was closed by the
- * origin before any answer (the race every keep-alive client has; RFC 9112 §9.3.1 allows the retry). */
-static bool gw_conn_retry(struct gw_conn *conn)
+/* gw_conn_is_idempotent says whether a request may be sent again (RFC 9110 §9.2.2). */
+static bool gw_conn_is_idempotent(const struct gw_conn *conn)
+{
+        static const char *const methods[] = { "GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE" };
+        for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++)
+                if (strcmp(conn->log.method, methods[i]) == 0)
+                        return true;
+        return false;
+}
+
+/* gw_conn_retry sends a body-less request again before any answer came: on a new connection when a reused
+ * one turned out closed (the race every keep-alive client has; RFC 9112 §9.3.1), or, for an idempotent
+ * request, on another server when this one could not be reached (upstream.retries of them). */
+static bool gw_conn_retry(struct gw_conn *conn, bool is_unreachable)
 {
         struct err err;
-        if (conn->origin == NULL || !conn->origin->is_reused || conn->has_retried || conn->replay.len == 0 ||
-            conn->oin.len > 0)
+        if (conn->origin == NULL || conn->replay.len == 0 || conn->oin.len > 0 || conn->is_resp_head_done)
                 return false;
-        conn->has_retried = true;
+        bool is_stale = conn->origin->is_reused && !conn->has_retried;
+        bool may_move = is_unreachable && gw_conn_is_idempotent(conn) &&
+                        conn->num_tried < conn->rt->origins[conn->site->index].retries && conn->num_tried + 1 < GW_CONN_TRIES_MAX;
+        if (!is_stale && !may_move)
+                return false;
+        if (is_stale) {
+                conn->has_retried = true;
+                gw_origin_done(conn, true); /* a closed idle connection is not the server's failure */
+        } else {
+                conn->tried[conn->num_tried++] = conn->server;
+                gw_origin_done(conn, false);
+        }
         conn->origin->generation = 0;
         gw_origin_release(conn->origin, false);
         conn->origin = NULL;
@@ -146,10 +167,12 @@ static void gw_conn_origin_failed(struct gw_conn *conn, const char *what)
         /* Before the connection (and its TLS handshake) was up, the server could not be reached; after,
          * it answered wrongly or not at all. */
         bool reached = conn->origin != NULL && conn->origin->is_ready;
-        if (gw_conn_retry(conn))
+        const char *server = conn->rt->origins[conn->site->index].servers[conn->server].name;
+        log_warning("site %s: server %s: %s", conn->site->name, server, what);
+        if (gw_conn_retry(conn, !reached))
                 return;
+        gw_origin_done(conn, false);
         gw_metrics_origin_error(conn->worker->metrics, false);
-        log_warning("site %s: origin %s: %s", conn->site->name, conn->site->origin.authority, what);
         gw_conn_fail(conn, 502,
                      reached ? "The site's server did not give a valid answer." : "The site's server could not be reached.");
 }
@@ -319,6 +342,7 @@ static void gw_conn_forward_response(struct gw_conn *conn, struct err *err)
  * the client's next request, or closes. */
 static void gw_conn_response_finished(struct gw_conn *conn)
 {
+        gw_origin_done(conn, true);
         gw_conn_request_done(conn);
         bool reusable = conn->is_origin_keep_alive && conn->is_req_done && conn->oin.len == 0;
         gw_origin_release(conn->origin, reusable);

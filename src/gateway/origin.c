@@ -20,7 +20,7 @@ static void gw_origin_ready_cb(struct net_loop *loop, struct net_watcher *watche
 static void gw_origin_unpool(struct gw_origin_conn *origin)
 {
         struct gw_worker *worker = origin->worker;
-        struct gw_origin_pool *pool = origin->site_index < worker->num_pools ? &worker->pools[origin->site_index] : NULL;
+        struct gw_origin_pool *pool = origin->pool < worker->num_pools ? &worker->pools[origin->pool] : NULL;
         if (pool == NULL || origin->owner != NULL)
                 return;
         if (origin->prev != NULL)
@@ -57,7 +57,7 @@ int gw_origin_pools_reset(struct gw_worker *worker, struct err *err)
                 }
         }
         free(worker->pools);
-        worker->num_pools = gw_sites_count(worker->rt->sites);
+        worker->num_pools = worker->rt->num_pools;
         worker->pools = calloc(worker->num_pools > 0 ? worker->num_pools : 1, sizeof *worker->pools);
         if (worker->pools == NULL) {
                 worker->num_pools = 0;
@@ -83,12 +83,12 @@ static bool gw_origin_is_alive(struct gw_origin_conn *origin)
         return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
 }
 
-static struct gw_origin_conn *gw_origin_take_pooled(struct gw_conn *conn)
+static struct gw_origin_conn *gw_origin_take_pooled(struct gw_conn *conn, size_t pool_index)
 {
         struct gw_worker *worker = conn->worker;
-        if (conn->rt != worker->rt || conn->site->index >= worker->num_pools)
+        if (conn->rt != worker->rt || pool_index >= worker->num_pools)
                 return NULL;
-        struct gw_origin_pool *pool = &worker->pools[conn->site->index];
+        struct gw_origin_pool *pool = &worker->pools[pool_index];
         while (pool->head != NULL) {
                 struct gw_origin_conn *origin = pool->head;
                 gw_origin_unpool(origin);
@@ -104,11 +104,11 @@ static struct gw_origin_conn *gw_origin_take_pooled(struct gw_conn *conn)
         return NULL;
 }
 
-static int gw_origin_connect(struct gw_conn *conn, struct gw_origin_conn **out, struct err *err)
+static int gw_origin_connect(struct gw_conn *conn, size_t server, struct gw_origin_conn **out, struct err *err)
 {
-        const struct gw_runtime_origin *ro = &conn->rt->origins[conn->site->index];
+        const struct gw_runtime_server *rs = &conn->rt->origins[conn->site->index].servers[server];
         int fd = -1;
-        int status = net_socket_connect(&fd, (const struct sockaddr *)&ro->addr, ro->addr_len, err);
+        int status = net_socket_connect(&fd, (const struct sockaddr *)&rs->addr, rs->addr_len, err);
         if (status < 0 && status != SMT_EAGAIN)
                 return status;
         struct gw_origin_conn *origin = calloc(1, sizeof *origin);
@@ -119,12 +119,14 @@ static int gw_origin_connect(struct gw_conn *conn, struct gw_origin_conn **out, 
         origin->worker = conn->worker;
         origin->owner = conn;
         origin->site_index = conn->site->index;
+        origin->server = server;
+        origin->pool = rs->pool;
         origin->generation = conn->rt->generation;
         origin->is_connecting = status == SMT_EAGAIN;
         gw_io_init(&origin->io, fd, gw_origin_ready_cb, origin);
-        if (conn->site->origin.is_https) {
+        if (rs->tls_ctx != NULL) {
                 origin->io.kind = GW_IO_TLS_CLIENT;
-                status = net_tls_client_new(&origin->io.tls, ro->tls_ctx, err);
+                status = net_tls_client_new(&origin->io.tls, rs->tls_ctx, err);
                 if (status < 0) {
                         gw_origin_close(origin);
                         return status;
@@ -134,16 +136,38 @@ static int gw_origin_connect(struct gw_conn *conn, struct gw_origin_conn **out, 
         return SMT_OK;
 }
 
+void gw_origin_done(struct gw_conn *conn, bool ok)
+{
+        struct err err;
+        if (!conn->has_pick)
+                return;
+        conn->has_pick = false;
+        int64_t latency = conn->log.upstream_us >= 0 ? conn->log.upstream_us : gw_now_us() - conn->log.upstream_start_us;
+        SMT_IGNORE(gw_balancer_finished(conn->rt->origins[conn->site->index].balancer, conn->server, ok, latency,
+                                        net_loop_now_ms(conn->worker->loop), &err)); /* only for a bad index */
+}
+
 int gw_origin_get(struct gw_conn *conn, struct gw_origin_conn **out, struct err *err)
 {
-        struct gw_origin_conn *origin = gw_origin_take_pooled(conn);
-        if (origin != NULL) {
-                gw_metrics_origin_connection(conn->worker->metrics, true);
-                *out = origin;
-                return SMT_OK;
-        }
-        TRY(gw_origin_connect(conn, out, err));
-        gw_metrics_origin_connection(conn->worker->metrics, false);
+        const struct gw_runtime_origin *ro = &conn->rt->origins[conn->site->index];
+        struct gw_balancer_request req = {
+                .address = conn->client_addr,
+                .address_len = conn->client_addr_len,
+                .persisted = conn->persisted,
+                .excluded = conn->tried,
+                .num_excluded = conn->num_tried,
+                .now_ms = net_loop_now_ms(conn->worker->loop),
+        };
+        size_t server;
+        TRY(gw_balancer_pick(ro->balancer, &req, &server, err));
+        struct gw_origin_conn *origin = gw_origin_take_pooled(conn, ro->servers[server].pool);
+        if (origin == NULL)
+                TRY(gw_origin_connect(conn, server, &origin, err));
+        gw_metrics_origin_connection(conn->worker->metrics, origin->is_reused);
+        TRY(gw_balancer_started(ro->balancer, server, err));
+        conn->server = server;
+        conn->has_pick = true;
+        *out = origin;
         return SMT_OK;
 }
 
@@ -170,15 +194,15 @@ void gw_origin_release(struct gw_origin_conn *origin, bool is_reusable)
         struct gw_worker *worker = origin->worker;
         struct err err;
         origin->owner = NULL;
-        bool fits = origin->generation == worker->rt->generation && origin->site_index < worker->num_pools &&
-                    worker->pools[origin->site_index].count < (size_t)worker->rt->config.limits.origin_pool_size;
+        bool fits = origin->generation == worker->rt->generation && origin->pool < worker->num_pools &&
+                    worker->pools[origin->pool].count < (size_t)worker->rt->config.limits.origin_pool_size;
         if (!is_reusable || !fits || !origin->is_ready || worker->is_stopping ||
             gw_io_pending_output(&origin->io) > 0 || origin->io.is_eof) {
                 origin->generation = 0; /* not in a pool */
                 gw_origin_close(origin);
                 return;
         }
-        struct gw_origin_pool *pool = &worker->pools[origin->site_index];
+        struct gw_origin_pool *pool = &worker->pools[origin->pool];
         origin->is_reused = false;
         origin->next = pool->head;
         origin->prev = NULL;

@@ -20,8 +20,12 @@ static void gw_runtime_free(struct gw_runtime *rt)
         }
         free(rt->listeners);
         if (rt->origins != NULL && rt->sites != NULL) {
-                for (size_t i = 0; i < gw_sites_count(rt->sites); i++)
-                        net_tls_client_ctx_free(rt->origins[i].tls_ctx);
+                for (size_t i = 0; i < gw_sites_count(rt->sites); i++) {
+                        for (size_t j = 0; j < rt->origins[i].num_servers; j++)
+                                net_tls_client_ctx_free(rt->origins[i].servers[j].tls_ctx);
+                        free(rt->origins[i].servers);
+                        gw_balancer_free(rt->origins[i].balancer);
+                }
         }
         free(rt->origins);
         net_tls_config_release(&rt->tls);
@@ -69,21 +73,23 @@ static int gw_runtime_listener(struct gw_listener **out, const struct gw_listene
         return net_socket_listen(&listener->fd, &address, (int)lc->backlog, err);
 }
 
-/* gw_runtime_origin resolves a site's origin (once per load: a name that moves needs a reload, as with
+/* gw_runtime_server resolves one origin server (once per load: a name that moves needs a reload, as with
  * nginx's proxy_pass to a fixed name) and makes its TLS client context. */
-static int gw_runtime_origin(struct gw_runtime_origin *out, const struct gw_site *site, struct err *err)
+static int gw_runtime_server(struct gw_runtime_server *out, const struct gw_site *site, const char *url,
+                             struct err *err)
 {
         struct net_address address;
         struct addrinfo *list = NULL;
-        snprintf(address.host, sizeof address.host, "%s", site->origin.host);
-        address.port = site->origin.port;
+        bool is_https = false;
+        TRY(gw_config_origin_parse(&is_https, &address, url, err));
+        net_address_format(out->name, &address);
         int status = net_address_resolve(&list, &address, false, err);
         if (status < 0)
-                return SMT_ERR(err, status, "site %s: origin %s: %s", site->name, site->origin.authority, err->msg);
+                return SMT_ERR(err, status, "site %s: server %s: %s", site->name, out->name, err->msg);
         memcpy(&out->addr, list->ai_addr, list->ai_addrlen);
         out->addr_len = list->ai_addrlen;
         net_address_free_list(list);
-        if (!site->origin.is_https)
+        if (!is_https)
                 return SMT_OK;
         struct net_tls_client_config tc = {
                 .verify = site->origin.verify == GW_ORIGIN_VERIFY_OFF   ? NET_TLS_CLIENT_VERIFY_OFF
@@ -92,12 +98,62 @@ static int gw_runtime_origin(struct gw_runtime_origin *out, const struct gw_site
                 .trust = site->origin.trust,
                 .pins = site->origin.pins,
                 .num_pins = site->origin.num_pins,
-                .server_name = site->origin.server_name,
+                .server_name = site->config->origin_tls.server_name != NULL ? site->config->origin_tls.server_name
+                                                                            : address.host,
         };
         status = net_tls_client_ctx_new(&out->tls_ctx, &tc, err);
         if (status < 0)
-                return SMT_ERR(err, status, "site %s: origin %s: %s", site->name, site->origin.authority, err->msg);
+                return SMT_ERR(err, status, "site %s: server %s: %s", site->name, out->name, err->msg);
         return SMT_OK;
+}
+
+static const enum gw_balance_algorithm gw_runtime_algorithms[] = {
+        [GW_UPSTREAM_ROUND_ROBIN] = GW_BALANCE_ROUND_ROBIN,
+        [GW_UPSTREAM_WEIGHTED] = GW_BALANCE_WEIGHTED,
+        [GW_UPSTREAM_LEAST_CONNECTIONS] = GW_BALANCE_LEAST_CONNECTIONS,
+        [GW_UPSTREAM_RESPONSE_TIME] = GW_BALANCE_RESPONSE_TIME,
+        [GW_UPSTREAM_IP_HASH] = GW_BALANCE_IP_HASH,
+};
+
+/* gw_runtime_upstream makes a site's servers and balancer: its upstream group, or its one origin (which
+ * passive checks never mark down: with nowhere else to go, a failure answers 502 by itself). */
+static int gw_runtime_upstream(struct gw_runtime_origin *out, const struct gw_site *site, size_t *next_pool,
+                               struct err *err)
+{
+        const struct gw_upstream_config *up = &site->config->upstream;
+        const struct gw_upstream_server_config *configs = up->servers.items;
+        size_t num = up->servers.num > 0 ? up->servers.num : 1;
+        struct gw_balancer_server *bs = calloc(num, sizeof *bs);
+        out->servers = calloc(num, sizeof *out->servers);
+        if (bs == NULL || out->servers == NULL) {
+                free(bs);
+                return SMT_ERR(err, SMT_ENOMEM, "out of memory for %zu servers", num);
+        }
+        out->num_servers = num;
+        int status = SMT_OK;
+        for (size_t i = 0; i < num && status == SMT_OK; i++) {
+                const char *url = up->servers.num > 0 ? configs[i].url : site->config->origin;
+                status = gw_runtime_server(&out->servers[i], site, url, err);
+                out->servers[i].pool = (*next_pool)++;
+                bs[i] = (struct gw_balancer_server){ .name = out->servers[i].name, .weight = 1 };
+                if (up->servers.num > 0)
+                        bs[i] = (struct gw_balancer_server){
+                                .name = out->servers[i].name,
+                                .weight = (unsigned)configs[i].weight,
+                                .is_backup = configs[i].is_backup,
+                                .max_fails = (unsigned)configs[i].max_fails,
+                                .fail_timeout_ms = configs[i].fail_timeout_ms,
+                                .slow_start_ms = configs[i].slow_start_ms,
+                        };
+        }
+        int balance = up->servers.num > 0 && up->balance > 0 ? up->balance : GW_UPSTREAM_WEIGHTED;
+        if (up->persistence == GW_PERSIST_SOURCE_IP)
+                balance = GW_UPSTREAM_IP_HASH; /* the ring is what keeps a client address on one server */
+        if (status == SMT_OK)
+                status = gw_balancer_new(&out->balancer, bs, num, gw_runtime_algorithms[balance], err);
+        free(bs);
+        out->retries = up->servers.num > 0 ? (size_t)up->retries : 0;
+        return status;
 }
 
 static void gw_runtime_limits(struct gw_runtime *rt)
@@ -120,7 +176,7 @@ static int gw_runtime_build_parts(struct gw_runtime *rt, const struct gw_runtime
         if (rt->origins == NULL)
                 return SMT_ERR(err, SMT_ENOMEM, "out of memory for %zu origins", num_sites);
         for (size_t i = 0; i < num_sites; i++)
-                TRY(gw_runtime_origin(&rt->origins[i], gw_sites_get(rt->sites, i), err));
+                TRY(gw_runtime_upstream(&rt->origins[i], gw_sites_get(rt->sites, i), &rt->num_pools, err));
         tlcp_config_init(&rt->tlcp, TLCP_ROLE_SERVER);
         rt->tlcp.select = gw_sites_tlcp_select;
         rt->tlcp.select_arg = rt->sites;

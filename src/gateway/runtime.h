@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 
 #include "base/err.h"
+#include "gateway/balancer.h"
 #include "gateway/config.h"
 #include "gateway/sites.h"
 #include "http/parser.h"
@@ -37,11 +38,21 @@ struct gw_listener {
         char text[NET_ADDRESS_TEXT_MAX]; /* as configured */
 };
 
-/* Per site: where its origin is and how to reach it. */
-struct gw_runtime_origin {
+/* One origin server: where it is and how to reach it. */
+struct gw_runtime_server {
         struct sockaddr_storage addr;
         socklen_t addr_len;
-        struct net_tls_client_ctx *tls_ctx; /* https origins */
+        char name[NET_ADDRESS_TEXT_MAX];    /* "host:port", for logs, metrics and the balancer */
+        struct net_tls_client_ctx *tls_ctx; /* https servers */
+        size_t pool;                        /* index of its idle-connection pool in each worker */
+};
+
+/* Per site: its servers (one for a site with a plain origin) and the balancer choosing among them. */
+struct gw_runtime_origin {
+        struct gw_runtime_server *servers;
+        size_t num_servers;
+        struct gw_balancer *balancer;
+        size_t retries; /* other servers tried when connecting fails (body-less requests) */
 };
 
 struct gw_runtime {
@@ -50,6 +61,7 @@ struct gw_runtime {
         struct gw_config config;
         struct gw_sites *sites;
         struct gw_runtime_origin *origins; /* by site index */
+        size_t num_pools;                  /* servers of all sites: each has a pool per worker */
         struct tlcp_config tlcp;
         struct net_tls_config tls;
         struct http_limits limits;

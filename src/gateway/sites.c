@@ -58,10 +58,14 @@ static int gw_sites_origin(struct gw_sites *sites, struct gw_sites_entry *entry,
         struct gw_origin *origin = &entry->site.origin;
         struct net_address address;
         char authority[NET_ADDRESS_TEXT_MAX];
-        if (config->origin == NULL)
+        /* A site with an upstream group describes its origin side by the first server: scheme and TLS
+         * checking are the same for all (a config rule), and the runtime makes the others. */
+        const struct gw_upstream_server_config *first = config->upstream.servers.items;
+        const char *url = config->origin != NULL ? config->origin : first != NULL ? first->url : NULL;
+        if (url == NULL)
                 return SMT_ERR(err, SMT_ECONFIG, "no origin");
-        if (gw_config_origin_parse(&origin->is_https, &address, config->origin, err) < 0)
-                return err_prefix(err, "origin");
+        if (gw_config_origin_parse(&origin->is_https, &address, url, err) < 0)
+                return err_prefix(err, config->origin != NULL ? "origin" : "upstream.servers[0]");
         snprintf(origin->host, sizeof origin->host, "%s", address.host);
         origin->port = address.port;
         net_address_format(authority, &address);

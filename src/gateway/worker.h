@@ -31,6 +31,8 @@
 
 /* Bytes buffered toward one side before the other side is no longer read. */
 #define GW_CONN_HIGH_WATER (256 * 1024)
+/* Servers one request may try: the first and up to 10 retries (upstream.retries). */
+#define GW_CONN_TRIES_MAX 11
 /* A buffer larger than this is freed when its connection goes idle. */
 #define GW_CONN_KEEP_BUFFER (64 * 1024)
 
@@ -49,6 +51,8 @@ struct gw_origin_conn {
         struct gw_worker *worker;
         struct gw_io io;
         size_t site_index;
+        size_t server;            /* index in its site's servers */
+        size_t pool;              /* the worker pool it returns to (gw_runtime_server.pool) */
         uint64_t generation;      /* of the runtime it was made for */
         struct gw_conn *owner;    /* NULL while pooled */
         struct gw_origin_conn *prev, *next; /* pool list */
@@ -113,6 +117,13 @@ struct gw_conn {
         /* the request in flight */
         const struct gw_site *site;
         struct gw_origin_conn *origin;
+        size_t server;           /* the server picked for it (index in the site's servers) */
+        bool has_pick;           /* the balancer was told started() and not yet finished() */
+        size_t tried[GW_CONN_TRIES_MAX]; /* servers that failed this request: excluded from the next pick */
+        size_t num_tried;
+        size_t persisted;        /* the server a persistence cookie names, SIZE_MAX: none */
+        uint8_t client_addr[16]; /* the client's address bytes (4 or 16), for ip_hash */
+        size_t client_addr_len;
         enum http_writer_framing req_out_framing;
         enum http_writer_framing resp_out_framing;
         bool is_req_done;       /* the whole request went to the origin's queue */
@@ -198,6 +209,9 @@ void gw_conn_request_done(struct gw_conn *conn);
 int gw_origin_get(struct gw_conn *conn, struct gw_origin_conn **out, struct err *err) SMT_MUST_USE;
 /* gw_origin_progress advances connect and handshake: 0 ready, SMT_EAGAIN, or a failure. */
 int gw_origin_progress(struct gw_origin_conn *origin, struct err *err) SMT_MUST_USE;
+/* gw_origin_done tells the site's balancer how the picked server did for this request (once per pick):
+ * ok false for a connection that failed, reset or timed out (passive health checks count those). */
+void gw_origin_done(struct gw_conn *conn, bool ok);
 /* gw_origin_release puts origin back in the pool when reusable, else closes it. */
 void gw_origin_release(struct gw_origin_conn *origin, bool is_reusable);
 void gw_origin_close(struct gw_origin_conn *origin);
