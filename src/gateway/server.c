@@ -12,6 +12,7 @@
 
 #include "base/log.h"
 #include "gateway/admin.h"
+#include "gateway/health.h"
 #include "gateway/worker.h"
 #include "net/signals.h"
 
@@ -30,6 +31,20 @@ struct gw_server {
         int num_workers;
         struct gw_admin *admin;
         int error_log_fd; /* -1: standard error as inherited */
+        struct gw_server_checks *checks; /* active health checks of rt's sites (main loop) */
+};
+
+/* The active health checks of one site, telling its balancer (owned by the runtime they were started
+ * for, which outlives them: checks stop before the server drops its reference). */
+struct gw_server_site_checks {
+        struct gw_health *health;
+        struct gw_balancer *balancer;
+        struct net_loop *loop;
+};
+
+struct gw_server_checks {
+        struct gw_server_site_checks *sites;
+        size_t num;
 };
 
 static const char *gw_server_kind_name(const struct gw_listener *l)
@@ -54,6 +69,82 @@ int gw_server_check(const char *config_path, char *summary, size_t summary_cap, 
         gw_sites_free(sites);
         gw_config_free(&config);
         return status;
+}
+
+static void gw_server_check_changed(void *arg, size_t index, bool is_up, const char *reason)
+{
+        struct gw_server_site_checks *site = arg;
+        struct err err;
+        log_warning("health check: %s is %s", reason, is_up ? "up" : "down");
+        SMT_IGNORE(gw_balancer_set_up(site->balancer, index, is_up, net_loop_now_ms(site->loop), &err)); /* index is ours */
+}
+
+static void gw_server_checks_stop(struct gw_server_checks *checks)
+{
+        if (checks == NULL)
+                return;
+        for (size_t i = 0; i < checks->num; i++)
+                gw_health_stop(checks->sites[i].health);
+        free(checks->sites);
+        free(checks);
+}
+
+static int gw_server_site_checks_start(struct gw_server_site_checks *out, struct net_loop *loop,
+                                       const struct gw_site *site, const struct gw_runtime_origin *ro, struct err *err)
+{
+        const struct gw_health_check_config *hc = &site->config->upstream.health_check;
+        struct gw_health_config config = {
+                .kind = hc->kind == GW_CHECK_TCP ? GW_HEALTH_TCP : GW_HEALTH_HTTP,
+                .path = hc->path,
+                .host = hc->host,
+                .status_min = (int)hc->expect_min,
+                .status_max = (int)hc->expect_max,
+                .interval_ms = (int)hc->interval_ms,
+                .timeout_ms = (int)hc->timeout_ms,
+                .rise = (int)hc->rise,
+                .fall = (int)hc->fall,
+        };
+        struct gw_health_target *targets = calloc(ro->num_servers, sizeof *targets);
+        if (targets == NULL)
+                return SMT_ERR(err, SMT_ENOMEM, "out of memory");
+        for (size_t i = 0; i < ro->num_servers; i++)
+                targets[i] = (struct gw_health_target){ .addr = ro->servers[i].addr, .addr_len = ro->servers[i].addr_len,
+                                                        .name = ro->servers[i].name, .tls_ctx = ro->servers[i].tls_ctx };
+        out->balancer = ro->balancer;
+        out->loop = loop;
+        int status = gw_health_start(&out->health, loop, &config, targets, ro->num_servers, gw_server_check_changed,
+                                     out, err);
+        free(targets);
+        if (status < 0)
+                return SMT_ERR(err, status, "site %s: health checks: %s", site->name, err->msg);
+        return SMT_OK;
+}
+
+/* gw_server_checks_start starts the active health checks of every site of rt that has them. */
+static int gw_server_checks_start(struct gw_server_checks **out, struct net_loop *loop, const struct gw_runtime *rt,
+                                  struct err *err)
+{
+        size_t num_sites = gw_sites_count(rt->sites);
+        struct gw_server_checks *checks = calloc(1, sizeof *checks);
+        if (checks != NULL)
+                checks->sites = calloc(num_sites > 0 ? num_sites : 1, sizeof *checks->sites);
+        if (checks == NULL || checks->sites == NULL) {
+                free(checks);
+                return SMT_ERR(err, SMT_ENOMEM, "out of memory");
+        }
+        for (size_t i = 0; i < num_sites; i++) {
+                const struct gw_site *site = gw_sites_get(rt->sites, i);
+                if (site->config->upstream.servers.num == 0 || site->config->upstream.health_check.kind == GW_CHECK_NONE)
+                        continue;
+                int status = gw_server_site_checks_start(&checks->sites[checks->num], loop, site, &rt->origins[i], err);
+                if (status < 0) {
+                        gw_server_checks_stop(checks);
+                        return status;
+                }
+                checks->num++;
+        }
+        *out = checks;
+        return SMT_OK;
 }
 
 /* gw_server_open_error_log points standard error (where base/log.h writes) at the configured file. */
@@ -131,6 +222,15 @@ static void gw_server_reload(struct gw_server *server)
                 gw_metrics_reload(server->shared.metrics, false);
                 return;
         }
+        struct gw_server_checks *checks = NULL;
+        if (gw_server_checks_start(&checks, server->loop, rt, &err) < 0) {
+                gw_server_log_problems("smtrust gateway: reload refused (the running configuration stays)", &errors, &err);
+                gw_runtime_unref(rt);
+                gw_metrics_reload(server->shared.metrics, false);
+                return;
+        }
+        gw_server_checks_stop(server->checks); /* before the old runtime's balancers can go */
+        server->checks = checks;
         struct gw_runtime *old = server->rt;
         server->rt = rt;
         gw_server_publish_sites(server);
@@ -191,6 +291,7 @@ static int gw_server_start(struct gw_server *server, struct config_errors *error
                 log_info("smtrust gateway: listening on %s (%s)", server->rt->listeners[i]->text,
                          gw_server_kind_name(server->rt->listeners[i]));
         TRY(gw_server_start_workers(server, err));
+        TRY(gw_server_checks_start(&server->checks, server->loop, server->rt, err));
         if (server->rt->config.admin.listen != NULL) {
                 TRY(gw_admin_start(&server->admin, server->loop, server->rt->config.admin.listen, server->shared.metrics,
                                    err));
@@ -210,6 +311,7 @@ static void gw_server_cleanup(struct gw_server *server)
         for (int i = 0; server->workers != NULL && i < server->num_workers; i++)
                 gw_worker_join(&server->workers[i]);
         free(server->workers);
+        gw_server_checks_stop(server->checks);
         gw_admin_stop(server->admin);
         gw_runtime_unref(server->rt);
         gw_metrics_free(server->shared.metrics);
