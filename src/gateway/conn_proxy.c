@@ -224,6 +224,7 @@ void gw_conn_start_request(struct gw_conn *conn)
         conn->has_retried = false;
         conn->has_last_chunk = false;
         conn->num_tried = 0;
+        conn->num_attempts = 0;
         conn->persisted = SIZE_MAX;
         conn->status = 0;
         conn->is_keep_alive = req->is_keep_alive &&

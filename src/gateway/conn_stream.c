@@ -159,6 +159,7 @@ static bool gw_conn_retry(struct gw_conn *conn, bool is_unreachable)
         if (buf_write_bytes(&conn->oout, conn->replay.data, conn->replay.len) < 0 ||
             gw_origin_get(conn, &conn->origin, &err) < 0)
                 return false;
+        conn->num_attempts++;
         return true;
 }
 
@@ -370,7 +371,8 @@ static void gw_conn_response_finished(struct gw_conn *conn)
                                      &err));
 }
 
-void gw_conn_proxy(struct gw_conn *conn)
+/* gw_conn_proxy_once moves what can move in both directions once. */
+static void gw_conn_proxy_once(struct gw_conn *conn)
 {
         struct err err;
         if (conn->origin != NULL && !conn->origin->is_ready) {
@@ -408,6 +410,18 @@ void gw_conn_proxy(struct gw_conn *conn)
         }
         if (!conn->is_dead && conn->state == GW_CONN_PROXY && conn->is_resp_done)
                 gw_conn_response_finished(conn);
+}
+
+void gw_conn_proxy(struct gw_conn *conn)
+{
+        /* A retry puts the request on another origin connection, maybe a pooled one that is ready at once:
+         * go round again for it, since no socket event will come for a request not yet sent. */
+        for (size_t round = 0; round <= GW_CONN_TRIES_MAX; round++) {
+                unsigned before = conn->num_attempts;
+                gw_conn_proxy_once(conn);
+                if (conn->is_dead || conn->state != GW_CONN_PROXY || conn->origin == NULL || conn->num_attempts == before)
+                        return;
+        }
 }
 
 /* gw_conn_tunnel_move sends what one side's buffer holds to the other and reads more. */

@@ -121,6 +121,7 @@ struct gw_conn {
         bool has_pick;           /* the balancer was told started() and not yet finished() */
         size_t tried[GW_CONN_TRIES_MAX]; /* servers that failed this request: excluded from the next pick */
         size_t num_tried;
+        unsigned num_attempts;   /* origin connections this request was sent on, less one */
         size_t persisted;        /* the server a persistence cookie names, SIZE_MAX: none */
         uint8_t client_addr[16]; /* the client's address bytes (4 or 16), for ip_hash */
         size_t client_addr_len;
