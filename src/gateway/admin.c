@@ -32,6 +32,8 @@ struct gw_admin_conn {
 struct gw_admin {
         struct net_loop *loop;
         struct gw_metrics *metrics;
+        gw_admin_upstreams_fn upstreams;
+        void *upstreams_arg;
         int fd;
         struct net_watcher watcher;
         struct gw_admin_conn *conns;
@@ -61,13 +63,18 @@ static void gw_admin_answer(struct gw_admin_conn *c, const struct http_head *hea
         if (is_get && target.len >= 8 && memcmp(target.data, "/metrics", 8) == 0 &&
             (target.len == 8 || target.data[8] == '?')) {
                 type = "text/plain; version=0.0.4; charset=utf-8";
-                if (gw_metrics_render(c->admin->metrics, &body, &err) < 0)
+                if (gw_metrics_render(c->admin->metrics, &body, &err) < 0 ||
+                    (c->admin->upstreams != NULL && c->admin->upstreams(c->admin->upstreams_arg, false, &body, &err) < 0))
+                        status = 500;
+        } else if (is_get && c->admin->upstreams != NULL && target.len == 10 && memcmp(target.data, "/upstreams", 10) == 0) {
+                type = "application/json";
+                if (c->admin->upstreams(c->admin->upstreams_arg, true, &body, &err) < 0)
                         status = 500;
         } else if (is_get && target.len == 8 && memcmp(target.data, "/healthz", 8) == 0) {
                 SMT_IGNORE(buf_write_bytes(&body, (const uint8_t *)"ok\n", 3));
         } else {
                 buf_writer_cleanup(&body);
-                SMT_IGNORE(http_writer_error_page(&c->out, is_get ? 404 : 405, "Try /metrics or /healthz.", true, false,
+                SMT_IGNORE(http_writer_error_page(&c->out, is_get ? 404 : 405, "Try /metrics, /healthz or /upstreams.", true, false,
                                              &err));
                 return;
         }
@@ -157,7 +164,7 @@ static void gw_admin_accept_cb(struct net_loop *loop, struct net_watcher *watche
 }
 
 int gw_admin_start(struct gw_admin **out, struct net_loop *loop, const char *listen, struct gw_metrics *metrics,
-                   struct err *err)
+                   gw_admin_upstreams_fn upstreams, void *upstreams_arg, struct err *err)
 {
         struct net_address address;
         TRY(net_address_parse(&address, listen, 0, err));
@@ -166,6 +173,8 @@ int gw_admin_start(struct gw_admin **out, struct net_loop *loop, const char *lis
                 return SMT_ERR(err, SMT_ENOMEM, "out of memory");
         admin->loop = loop;
         admin->metrics = metrics;
+        admin->upstreams = upstreams;
+        admin->upstreams_arg = upstreams_arg;
         int status = net_socket_listen(&admin->fd, &address, 64, err);
         if (status < 0) {
                 free(admin);

@@ -13,6 +13,7 @@
 #include "base/log.h"
 #include "gateway/admin.h"
 #include "gateway/health.h"
+#include "gateway/status.h"
 #include "gateway/worker.h"
 #include "net/signals.h"
 
@@ -145,6 +146,12 @@ static int gw_server_checks_start(struct gw_server_checks **out, struct net_loop
         }
         *out = checks;
         return SMT_OK;
+}
+
+static int gw_server_upstreams(void *arg, bool is_json, struct buf_writer *out, struct err *err)
+{
+        struct gw_server *server = arg;
+        return gw_status_upstreams(server->rt, net_loop_now_ms(server->loop), is_json, out, err);
 }
 
 /* gw_server_open_error_log points standard error (where base/log.h writes) at the configured file. */
@@ -294,8 +301,8 @@ static int gw_server_start(struct gw_server *server, struct config_errors *error
         TRY(gw_server_checks_start(&server->checks, server->loop, server->rt, err));
         if (server->rt->config.admin.listen != NULL) {
                 TRY(gw_admin_start(&server->admin, server->loop, server->rt->config.admin.listen, server->shared.metrics,
-                                   err));
-                log_info("smtrust gateway: admin on %s (/metrics, /healthz)", server->rt->config.admin.listen);
+                                   gw_server_upstreams, server, err));
+                log_info("smtrust gateway: admin on %s (/metrics, /healthz, /upstreams)", server->rt->config.admin.listen);
         }
         TRY(gw_server_drop_privileges(&server->rt->config, err));
         log_info("smtrust gateway: ready (%d workers, %zu sites)", server->num_workers,
