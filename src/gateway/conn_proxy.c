@@ -212,6 +212,48 @@ static int gw_conn_connect_origin(struct gw_conn *conn, struct err *err)
         return net_loop_timer_restart(conn->worker->loop, &conn->timer, ms, err);
 }
 
+/* gw_conn_cookie_value finds the cookie named name in a Cookie field value ("a=1; b=2", RFC 6265 §4.2.1). */
+static bool gw_conn_cookie_value(struct buf_reader field, const char *name, struct buf_reader *value)
+{
+        size_t name_len = strlen(name);
+        const uint8_t *p = field.data, *end = field.data + field.len;
+        while (p < end) {
+                const uint8_t *pair_end = memchr(p, ';', (size_t)(end - p));
+                if (pair_end == NULL)
+                        pair_end = end;
+                while (p < pair_end && *p == ' ')
+                        p++;
+                if ((size_t)(pair_end - p) > name_len && memcmp(p, name, name_len) == 0 && p[name_len] == '=') {
+                        *value = buf_reader_make(p + name_len + 1, (size_t)(pair_end - p) - name_len - 1);
+                        return true;
+                }
+                p = pair_end + 1;
+        }
+        return false;
+}
+
+/* gw_conn_persisted reads the server a valid persistence cookie names; a forged or stale one is ignored
+ * (the balancer picks, and the response sets a good cookie). */
+static void gw_conn_persisted(struct gw_conn *conn)
+{
+        const struct gw_runtime_origin *ro = &conn->rt->origins[conn->site->index];
+        const char *name = conn->site->config->upstream.cookie_name;
+        struct err err;
+        if (!ro->has_cookie || name == NULL)
+                return;
+        for (size_t i = 0; i < conn->req->num_fields; i++) {
+                struct buf_reader value;
+                size_t server;
+                if (http_parser_token_equals(conn->req->fields[i].name, "Cookie") &&
+                    gw_conn_cookie_value(conn->req->fields[i].value, name, &value) &&
+                    gw_balancer_cookie_parse(ro->cookie_key, (const char *)value.data, value.len, &server, &err) == 0 &&
+                    server < ro->num_servers) {
+                        conn->persisted = server;
+                        return;
+                }
+        }
+}
+
 void gw_conn_start_request(struct gw_conn *conn)
 {
         struct err err;
@@ -241,6 +283,7 @@ void gw_conn_start_request(struct gw_conn *conn)
                 gw_conn_fail(conn, 413, "The request body is larger than this site accepts.");
                 return;
         }
+        gw_conn_persisted(conn);
         if (gw_conn_write_request_head(conn, &err) < 0) {
                 gw_conn_fail(conn, 431, "The request head is too large to forward.");
                 return;

@@ -2,6 +2,7 @@
  * response head and body back to the client, re-framed per hop, and WebSocket tunnels after a 101. */
 #include "gateway/worker.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -194,6 +195,21 @@ static enum http_writer_framing gw_conn_response_framing(struct gw_conn *conn, c
         return resp->has_content_length ? HTTP_WRITER_LENGTH : HTTP_WRITER_NO_BODY;
 }
 
+/* gw_conn_set_cookie makes the persistence cookie for the server that answered, when the client did not
+ * already name it: HttpOnly (scripts have no use for it), SameSite=Lax, Secure over https. NULL: none. */
+static const char *gw_conn_set_cookie(struct gw_conn *conn, char *out, size_t cap)
+{
+        const struct gw_runtime_origin *ro = &conn->rt->origins[conn->site->index];
+        char value[GW_BALANCER_COOKIE_MAX];
+        struct err err;
+        if (!ro->has_cookie || conn->persisted == conn->server ||
+            gw_balancer_cookie_make(ro->cookie_key, conn->server, value, &err) < 0)
+                return NULL;
+        snprintf(out, cap, "%s=%s; Path=/; HttpOnly; SameSite=Lax%s", conn->site->config->upstream.cookie_name, value,
+                 conn->client.kind == GW_IO_SECURE_SERVER ? "; Secure" : "");
+        return out;
+}
+
 /* gw_conn_response_head handles one parsed response head; returns false when the pump must stop. */
 static bool gw_conn_response_head(struct gw_conn *conn, struct err *err)
 {
@@ -219,7 +235,9 @@ static bool gw_conn_response_head(struct gw_conn *conn, struct err *err)
         conn->resp_out_framing = is_tunnel ? HTTP_WRITER_NO_BODY : gw_conn_response_framing(conn, resp);
         conn->resp_in_framing = resp->framing;
         conn->is_origin_keep_alive = resp->is_keep_alive && resp->framing != HTTP_FRAMING_UNTIL_CLOSE;
+        char set_cookie[GW_BALANCER_COOKIE_MAX + 256];
         struct http_response_rewrite rw = {
+                .set_cookie = gw_conn_set_cookie(conn, set_cookie, sizeof set_cookie),
                 .framing = conn->resp_out_framing,
                 .content_length = resp->content_length,
                 .keep_alive = conn->is_keep_alive && !conn->is_closing,

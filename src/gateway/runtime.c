@@ -9,6 +9,11 @@
 
 #include "net/socket.h"
 
+#include <openssl/evp.h>
+#include <pthread.h>
+
+#include "crypto/random.h"
+
 static atomic_uint_fast64_t gw_runtime_generations;
 
 static void gw_runtime_free(struct gw_runtime *rt)
@@ -107,6 +112,36 @@ static int gw_runtime_server(struct gw_runtime_server *out, const struct gw_site
         return SMT_OK;
 }
 
+/* The process's secret for persistence cookies, made once. A site's key is derived from it, the site's
+ * name and its servers, so a reload that keeps a site's server list keeps its clients' cookies valid, and
+ * one that changes the list (indexes may now name other servers) makes them all new. */
+static uint8_t gw_runtime_cookie_secret[32];
+static pthread_once_t gw_runtime_cookie_once = PTHREAD_ONCE_INIT;
+static int gw_runtime_cookie_secret_status;
+
+static void gw_runtime_cookie_secret_make(void)
+{
+        struct err err;
+        gw_runtime_cookie_secret_status = random_bytes(gw_runtime_cookie_secret, sizeof gw_runtime_cookie_secret, &err);
+}
+
+static int gw_runtime_cookie_key(struct gw_runtime_origin *out, const struct gw_site *site, struct err *err)
+{
+        pthread_once(&gw_runtime_cookie_once, gw_runtime_cookie_secret_make);
+        if (gw_runtime_cookie_secret_status < 0)
+                return SMT_ERR(err, gw_runtime_cookie_secret_status, "no randomness for the persistence cookie key");
+        EVP_MD_CTX *md = EVP_MD_CTX_new();
+        unsigned len = 0;
+        int ok = md != NULL && EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1 &&
+                 EVP_DigestUpdate(md, gw_runtime_cookie_secret, sizeof gw_runtime_cookie_secret) == 1 &&
+                 EVP_DigestUpdate(md, site->name, strlen(site->name) + 1) == 1;
+        for (size_t i = 0; ok && i < out->num_servers; i++)
+                ok = EVP_DigestUpdate(md, out->servers[i].name, strlen(out->servers[i].name) + 1) == 1;
+        ok = ok && EVP_DigestFinal_ex(md, out->cookie_key, &len) == 1 && len == sizeof out->cookie_key;
+        EVP_MD_CTX_free(md);
+        return ok ? SMT_OK : SMT_ERR(err, SMT_EINTERNAL, "SHA-256 failed for the persistence cookie key");
+}
+
 static const enum gw_balance_algorithm gw_runtime_algorithms[] = {
         [GW_UPSTREAM_ROUND_ROBIN] = GW_BALANCE_ROUND_ROBIN,
         [GW_UPSTREAM_WEIGHTED] = GW_BALANCE_WEIGHTED,
@@ -153,6 +188,9 @@ static int gw_runtime_upstream(struct gw_runtime_origin *out, const struct gw_si
                 status = gw_balancer_new(&out->balancer, bs, num, gw_runtime_algorithms[balance], err);
         free(bs);
         out->retries = up->servers.num > 0 ? (size_t)up->retries : 0;
+        out->has_cookie = up->servers.num > 0 && up->persistence == GW_PERSIST_COOKIE;
+        if (status == SMT_OK && out->has_cookie)
+                status = gw_runtime_cookie_key(out, site, err);
         return status;
 }
 

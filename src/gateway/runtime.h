@@ -53,6 +53,8 @@ struct gw_runtime_origin {
         size_t num_servers;
         struct gw_balancer *balancer;
         size_t retries; /* other servers tried when connecting fails (body-less requests) */
+        bool has_cookie; /* persistence by a signed cookie naming the server */
+        uint8_t cookie_key[GW_BALANCER_COOKIE_KEY_LEN];
 };
 
 struct gw_runtime {

@@ -268,6 +268,8 @@ static int http_writer_final_head(struct buf_writer *out, const struct http_head
                                (int)rw->framing);
         if (rw->hsts != NULL && !http_writer_is_field_value(http_writer_slice(rw->hsts)))
                 return SMT_ERR(err, SMT_EINVAL, "http writer: HSTS value holds a control byte");
+        if (rw->set_cookie != NULL && !http_writer_is_field_value(http_writer_slice(rw->set_cookie)))
+                return SMT_ERR(err, SMT_EINVAL, "http writer: Set-Cookie value holds a control byte");
         bool has_hsts;
         TRY(http_writer_status_line(out, resp->status, resp->reason, err));
         TRY(http_writer_response_fields(out, resp, false, &has_hsts, err));
@@ -279,6 +281,8 @@ static int http_writer_final_head(struct buf_writer *out, const struct http_head
          * RFC 6797 §8.1, a browser processes only the first. */
         if (rw->hsts != NULL && !has_hsts)
                 TRY(http_writer_field_string(out, "Strict-Transport-Security", rw->hsts, err));
+        if (rw->set_cookie != NULL)
+                TRY(http_writer_field_string(out, "Set-Cookie", rw->set_cookie, err));
         return http_writer_end_of_fields(out, err);
 }
 

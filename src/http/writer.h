@@ -53,6 +53,8 @@ struct http_response_rewrite {
         bool keep_alive;         /* false: Connection: close */
         bool is_websocket;       /* a 101 switching to WebSocket: keep Upgrade, Connection: upgrade */
         const char *hsts;        /* Strict-Transport-Security value to add when the origin sent none; NULL */
+        const char *set_cookie;  /* a Set-Cookie value of the gateway's own (session persistence), added
+                                  * after the origin's fields (which may set their own); NULL: none */
 };
 
 /* http_writer_response_head writes resp for the client as HTTP/1.1: status line (the origin's reason
