@@ -80,10 +80,52 @@ static int gw_config_site_normalise(struct gw_site_config *site, const char *dir
         return SMT_OK;
 }
 
+/* Moves the sites from their file form into config.sites, the health checks' expect read into numbers.
+ * Fails only before anything moved (SMT_ENOMEM), leaving the file form to free. */
+static int gw_config_sites_move(struct gw_config_file *file)
+{
+        struct gw_config_site_file *from = file->sites.items;
+        size_t num = file->sites.num;
+        struct err err = {0};
+        for (size_t i = 0; i < num; i++) {
+                struct gw_config_health_check_file *health = &from[i].upstream.health_check;
+                TRY(gw_config_expect_parse(&health->check.expect_min, &health->check.expect_max, health->expect,
+                                           &err)); /* checked by the schema: cannot fail */
+        }
+        struct gw_site_config *sites = num > 0 ? calloc(num, sizeof *sites) : NULL;
+        if (num > 0 && sites == NULL)
+                return SMT_ENOMEM;
+        for (size_t i = 0; i < num; i++) {
+                sites[i] = from[i].site;
+                sites[i].upstream = from[i].upstream.upstream;
+                sites[i].upstream.health_check = from[i].upstream.health_check.check;
+                free(from[i].upstream.health_check.expect);
+        }
+        free(from);
+        file->sites = (struct config_list){0};
+        file->config.sites = (struct config_list){.items = sites, .num = num};
+        return SMT_OK;
+}
+
+/* Frees config.sites: each site goes back into its file form (no allocation) and the schema frees that. */
+static void gw_config_sites_free(struct config_list *list)
+{
+        struct gw_site_config *sites = list->items;
+        for (size_t i = 0; i < list->num; i++) {
+                struct gw_config_site_file form = {.site = sites[i]};
+                form.upstream.upstream = sites[i].upstream;
+                form.upstream.health_check.check = sites[i].upstream.health_check;
+                config_free(&form, &gw_config_site_file_schema);
+        }
+        free(sites);
+        *list = (struct config_list){0};
+}
+
 static int gw_config_normalise(struct gw_config_file *file, const char *dir)
 {
         struct gw_config *config = &file->config;
         static const char *const log_targets[] = {"-", "off", NULL};
+        TRY(gw_config_sites_move(file));
         config->workers = strcmp(file->workers, "auto") == 0 ? 0 : strtol(file->workers, NULL, 10);
         free(file->workers);
         file->workers = NULL;
@@ -116,6 +158,7 @@ static void gw_config_file_free(struct gw_config_file *file)
 {
         free(file->config.dir);
         file->config.dir = NULL;
+        gw_config_sites_free(&file->config.sites);
         config_free(file, &gw_config_file_schema);
 }
 

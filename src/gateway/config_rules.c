@@ -1,5 +1,6 @@
 /* src/gateway/config_rules.c: the rules that compare list items with each other (unique listener
- * addresses, unique site names, one default site, a certificate for every site an https listener serves).
+ * addresses, unique site names, one default site, a certificate for every site an https listener serves,
+ * the servers of an upstream group: distinct, of one scheme, one primary at least, no origin beside them).
  *
  * base/config.h checks one value or one section at a time, so these run on the loaded struct afterwards.
  * Each problem names both items and points at the line of the later one; the lines come from parsing the
@@ -10,6 +11,7 @@
 #include <string.h>
 #include <yaml.h>
 
+#include "gateway/balancer.h"
 #include "gateway/config.h"
 #include "gateway/config_internal.h"
 
@@ -48,7 +50,7 @@ static yaml_node_t *gw_rules_root(struct gw_rules *r)
         return r->document_state == 1 ? yaml_document_get_root_node(&r->document) : NULL;
 }
 
-static yaml_node_t *gw_rules_key(struct gw_rules *r, yaml_node_t *mapping, const char *key)
+static yaml_node_pair_t *gw_rules_pair(struct gw_rules *r, yaml_node_t *mapping, const char *key)
 {
         if (mapping == NULL || mapping->type != YAML_MAPPING_NODE)
                 return NULL;
@@ -57,9 +59,23 @@ static yaml_node_t *gw_rules_key(struct gw_rules *r, yaml_node_t *mapping, const
                 yaml_node_t *node = yaml_document_get_node(&r->document, pair->key);
                 if (node != NULL && node->type == YAML_SCALAR_NODE && node->data.scalar.length == strlen(key) &&
                     memcmp(node->data.scalar.value, key, strlen(key)) == 0)
-                        return yaml_document_get_node(&r->document, pair->value);
+                        return pair;
         }
         return NULL;
+}
+
+/* The value of key in mapping, NULL when absent. */
+static yaml_node_t *gw_rules_key(struct gw_rules *r, yaml_node_t *mapping, const char *key)
+{
+        yaml_node_pair_t *pair = gw_rules_pair(r, mapping, key);
+        return pair != NULL ? yaml_document_get_node(&r->document, pair->value) : NULL;
+}
+
+/* The node of key itself (its line: a block value starts on the next one). */
+static yaml_node_t *gw_rules_key_name(struct gw_rules *r, yaml_node_t *mapping, const char *key)
+{
+        yaml_node_pair_t *pair = gw_rules_pair(r, mapping, key);
+        return pair != NULL ? yaml_document_get_node(&r->document, pair->key) : NULL;
 }
 
 /* Item index of a sequence; a scalar where a list may be one string is its own item 0. */
@@ -312,6 +328,116 @@ static void gw_rules_credentials(struct gw_rules *r)
         }
 }
 
+/* --- upstream groups --- */
+
+static const struct gw_upstream_server_config *gw_rules_server(const struct gw_site_config *site, size_t i)
+{
+        return (const struct gw_upstream_server_config *)site->upstream.servers.items + i;
+}
+
+/* The line of the key sites[site].upstream.servers (server SIZE_MAX), or of servers[server].server. */
+static size_t gw_rules_server_line(struct gw_rules *r, size_t site, size_t server)
+{
+        yaml_node_t *upstream =
+            gw_rules_key(r, gw_rules_item(r, gw_rules_key(r, gw_rules_root(r), "sites"), site), "upstream");
+        size_t line = gw_rules_line_of(gw_rules_key_name(r, upstream, "servers"),
+                                       gw_rules_line(r, "sites", site, "upstream", SIZE_MAX));
+        if (server == SIZE_MAX)
+                return line;
+        yaml_node_t *element = gw_rules_item(r, gw_rules_key(r, upstream, "servers"), server);
+        return gw_rules_line_of(gw_rules_key(r, element, "server"), gw_rules_line_of(element, line));
+}
+
+/* A server as connections see it: scheme, host and port (so "http://A" and "http://a:80" are one). */
+struct gw_rules_server_address {
+        bool is_https;
+        struct net_address address;
+};
+
+static bool gw_rules_same_server(const struct gw_rules_server_address *a, const struct gw_rules_server_address *b)
+{
+        return a->is_https == b->is_https && a->address.port == b->address.port &&
+               strcmp(a->address.host, b->address.host) == 0;
+}
+
+/* Server j against the servers before it: the scheme of servers[0], and no repeat. */
+static void gw_rules_server_compare(struct gw_rules *r, size_t i, const struct gw_rules_server_address *addresses,
+                                    size_t j)
+{
+        const struct gw_site_config *site = gw_rules_site(r, i);
+        if (addresses[j].is_https != addresses[0].is_https) {
+                gw_rules_error(r, gw_rules_server_line(r, i, j),
+                               "sites[%zu].upstream.servers[%zu].server: \"%s\" is %s but servers[0] (\"%s\", line "
+                               "%zu) is %s; the servers of a site share one scheme (origin_tls applies to all)",
+                               i, j, gw_rules_server(site, j)->url, addresses[j].is_https ? "https" : "http",
+                               gw_rules_server(site, 0)->url, gw_rules_server_line(r, i, 0),
+                               addresses[0].is_https ? "https" : "http");
+                return;
+        }
+        for (size_t k = 0; k < j; k++) {
+                if (!gw_rules_same_server(&addresses[j], &addresses[k]))
+                        continue;
+                gw_rules_error(r, gw_rules_server_line(r, i, j),
+                               "sites[%zu].upstream.servers[%zu].server: \"%s\" is the server of servers[%zu] "
+                               "(\"%s\", line %zu); list a server once (a larger weight gives it more requests)",
+                               i, j, gw_rules_server(site, j)->url, k, gw_rules_server(site, k)->url,
+                               gw_rules_server_line(r, i, k));
+                return;
+        }
+}
+
+/* The servers of sites[i] (1..GW_BALANCER_SERVERS_MAX of them): one primary at least, one scheme, no
+ * server twice. */
+static int gw_rules_servers(struct gw_rules *r, size_t i)
+{
+        const struct gw_site_config *site = gw_rules_site(r, i);
+        size_t num = site->upstream.servers.num, num_primary = 0;
+        for (size_t j = 0; j < num; j++)
+                num_primary += gw_rules_server(site, j)->is_backup ? 0 : 1;
+        if (num_primary == 0)
+                gw_rules_error(r, gw_rules_server_line(r, i, SIZE_MAX),
+                               "sites[%zu].upstream.servers: every server is a backup; at least one must not be "
+                               "(backups take requests only while no other server can)",
+                               i);
+        struct gw_rules_server_address *addresses = calloc(num, sizeof *addresses);
+        if (addresses == NULL)
+                return SMT_ENOMEM;
+        struct err err = {0};
+        for (size_t j = 0; j < num; j++)
+                if (gw_config_origin_parse(&addresses[j].is_https, &addresses[j].address, gw_rules_server(site, j)->url,
+                                           &err) < 0) {
+                        free(addresses);
+                        return SMT_OK; /* reported by the schema already */
+                }
+        for (size_t j = 1; j < num; j++)
+                gw_rules_server_compare(r, i, addresses, j);
+        free(addresses);
+        return SMT_OK;
+}
+
+/* A site forwards to its origin or to its upstream servers, never both. */
+static int gw_rules_upstreams(struct gw_rules *r)
+{
+        for (size_t i = 0; i < r->config->sites.num; i++) {
+                const struct gw_site_config *site = gw_rules_site(r, i);
+                size_t num = site->upstream.servers.num;
+                if (num == 0)
+                        continue;
+                if (site->origin != NULL)
+                        gw_rules_error(r, gw_rules_line(r, "sites", i, "origin", SIZE_MAX),
+                                       "sites[%zu].origin: upstream.servers (line %zu) is set too; remove origin (or "
+                                       "add its URL to upstream.servers)",
+                                       i, gw_rules_server_line(r, i, SIZE_MAX));
+                if (num > GW_BALANCER_SERVERS_MAX)
+                        gw_rules_error(r, gw_rules_server_line(r, i, SIZE_MAX),
+                                       "sites[%zu].upstream.servers: %zu servers exceed the limit of %d", i, num,
+                                       GW_BALANCER_SERVERS_MAX);
+                else
+                        TRY(gw_rules_servers(r, i));
+        }
+        return SMT_OK;
+}
+
 int gw_config_rules_check(const struct gw_config *config, const char *name, const char *text, size_t len,
                           struct config_errors *errors)
 {
@@ -320,6 +446,8 @@ int gw_config_rules_check(const struct gw_config *config, const char *name, cons
         int status = gw_rules_names(&r);
         gw_rules_default(&r);
         gw_rules_credentials(&r);
+        if (status == SMT_OK)
+                status = gw_rules_upstreams(&r);
         if (r.document_state == 1)
                 yaml_document_delete(&r.document);
         if (status < 0) {

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "base/log.h"
+#include "gateway/balancer.h"
 #include "gateway/config.h"
 #include "gateway/config_internal.h"
 #include "http/parser.h"
@@ -79,6 +80,27 @@ static int gw_check_server_name(const void *value, struct err *err)
         if (net_address_is_ip_literal(name))
                 return SMT_OK;
         return gw_config_check_dns_name(name, strlen(name), err);
+}
+
+static int gw_check_host_field(const void *value, struct err *err)
+{
+        return gw_config_check_host_field(*(char *const *)value, err);
+}
+
+static int gw_check_request_path(const void *value, struct err *err)
+{
+        return gw_config_check_request_path(*(char *const *)value, err);
+}
+
+static int gw_check_cookie_name(const void *value, struct err *err)
+{
+        return gw_config_check_cookie_name(*(char *const *)value, err);
+}
+
+static int gw_check_expect(const void *value, struct err *err)
+{
+        int64_t min, max;
+        return gw_config_expect_parse(&min, &max, *(char *const *)value, err);
 }
 
 static int gw_check_not_empty(const void *value, struct err *err)
@@ -172,11 +194,49 @@ static int gw_check_limits(const void *value, struct err *err)
         return SMT_OK;
 }
 
+/* A duration as a user writes one: whole seconds as "3s", else "1500ms". */
+static void gw_duration_text(char out[32], int64_t ms)
+{
+        if (ms % GW_SECOND == 0)
+                snprintf(out, 32, "%llds", (long long)(ms / GW_SECOND));
+        else
+                snprintf(out, 32, "%lldms", (long long)ms);
+}
+
+static int gw_check_health_check(const void *value, struct err *err)
+{
+        const struct gw_config_health_check_file *file = value;
+        const struct gw_health_check_config *check = &file->check;
+        char timeout[32], interval[32];
+        /* A check still running when the next is due would leave the target's state a check behind. */
+        if (check->timeout_ms > check->interval_ms) {
+                gw_duration_text(timeout, check->timeout_ms);
+                gw_duration_text(interval, check->interval_ms);
+                return SMT_ERR(err, SMT_ECONFIG, "timeout %s exceeds interval %s: a check must end within its interval",
+                               timeout, interval);
+        }
+        return SMT_OK;
+}
+
+static int gw_check_upstream(const void *value, struct err *err)
+{
+        const struct gw_config_upstream_file *file = value;
+        if (file->upstream.persistence == GW_PERSIST_COOKIE && file->upstream.balance == GW_UPSTREAM_IP_HASH)
+                return SMT_ERR(err, SMT_ECONFIG,
+                               "persistence: cookie with balance: ip_hash pins a client two ways; use ip_hash alone "
+                               "(or persistence: source_ip), or the cookie with another balance");
+        return SMT_OK;
+}
+
 static int gw_check_site(const void *value, struct err *err)
 {
-        const struct gw_site_config *site = value;
+        const struct gw_config_site_file *file = value;
+        const struct gw_site_config *site = &file->site;
         if (site->names.num == 0 && !site->is_default)
                 return SMT_ERR(err, SMT_ECONFIG, "a site needs names (only the default site may have none)");
+        /* Both at once is reported by config_rules.c, at the line of origin. */
+        if (site->origin == NULL && file->upstream.upstream.servers.num == 0)
+                return SMT_ERR(err, SMT_ECONFIG, "needs origin or upstream.servers (where requests are forwarded to)");
         return SMT_OK;
 }
 
@@ -249,7 +309,58 @@ static const struct config_key gw_hsts_keys[] = {
 };
 static const struct config_section_schema gw_hsts_schema = GW_SECTION(gw_hsts_keys, struct gw_hsts_config, gw_check_hsts);
 
-#define GW_SITE(field) offsetof(struct gw_site_config, field)
+static const struct config_enum_name gw_balance_names[] = {
+        { "round_robin", GW_UPSTREAM_ROUND_ROBIN }, { "weighted", GW_UPSTREAM_WEIGHTED },
+        { "least_connections", GW_UPSTREAM_LEAST_CONNECTIONS }, { "response_time", GW_UPSTREAM_RESPONSE_TIME },
+        { "ip_hash", GW_UPSTREAM_IP_HASH }, { NULL, 0 },
+};
+
+static const struct config_enum_name gw_persistence_names[] = {
+        { "none", GW_PERSIST_NONE }, { "cookie", GW_PERSIST_COOKIE }, { "source_ip", GW_PERSIST_SOURCE_IP }, { NULL, 0 },
+};
+
+static const struct config_enum_name gw_check_kind_names[] = {
+        { "none", GW_CHECK_NONE }, { "http", GW_CHECK_HTTP }, { "tcp", GW_CHECK_TCP }, { NULL, 0 },
+};
+
+#define GW_SERVER(field) offsetof(struct gw_upstream_server_config, field)
+static const struct config_key gw_server_keys[] = {
+    { "server",         CONFIG_STRING, GW_SERVER(url),                  .is_required = true, .check = gw_check_origin },
+    { "weight",         CONFIG_INT,    GW_SERVER(weight),               .default_text = "1", .min = 1, .max = GW_BALANCER_WEIGHT_MAX },
+    { "backup",         CONFIG_BOOL,   GW_SERVER(is_backup),            .default_text = "false" },
+    { "max_fails",      CONFIG_INT,    GW_SERVER(max_fails),            .default_text = "3", .min = 0, .max = 1000 },
+    { "fail_timeout",   CONFIG_DURATION, GW_SERVER(fail_timeout_ms),    .default_text = "10s", .min = 1, .max = GW_BALANCER_TIME_MAX_MS },
+    { "slow_start",     CONFIG_DURATION, GW_SERVER(slow_start_ms),      .default_text = "0", .min = 0, .max = GW_BALANCER_TIME_MAX_MS },
+};
+static const struct config_section_schema gw_server_schema = GW_SECTION(gw_server_keys, struct gw_upstream_server_config, NULL);
+
+#define GW_HEALTH(field) offsetof(struct gw_config_health_check_file, field)
+static const struct config_key gw_health_check_keys[] = {
+    { "kind",           CONFIG_ENUM,   GW_HEALTH(check.kind),           .default_text = "none", .names = gw_check_kind_names },
+    { "path",           CONFIG_STRING, GW_HEALTH(check.path),           .default_text = "/", .check = gw_check_request_path },
+    { "host",           CONFIG_STRING, GW_HEALTH(check.host),           .check = gw_check_host_field },
+    { "expect",         CONFIG_STRING, GW_HEALTH(expect),               .default_text = "200-399", .check = gw_check_expect },
+    { "interval",       CONFIG_DURATION, GW_HEALTH(check.interval_ms),  .default_text = "5s", .min = 100, .max = 3600 * GW_SECOND },
+    { "timeout",        CONFIG_DURATION, GW_HEALTH(check.timeout_ms),   .default_text = "2s", .min = 1, .max = 3600 * GW_SECOND },
+    { "rise",           CONFIG_INT,    GW_HEALTH(check.rise),           .default_text = "2", .min = 1, .max = 100 },
+    { "fall",           CONFIG_INT,    GW_HEALTH(check.fall),           .default_text = "3", .min = 1, .max = 100 },
+};
+static const struct config_section_schema gw_health_check_schema =
+        GW_SECTION(gw_health_check_keys, struct gw_config_health_check_file, gw_check_health_check);
+
+#define GW_UPSTREAM(field) offsetof(struct gw_config_upstream_file, field)
+static const struct config_key gw_upstream_keys[] = {
+    { "servers",        CONFIG_SECTION_LIST, GW_UPSTREAM(upstream.servers), .section = &gw_server_schema },
+    { "balance",        CONFIG_ENUM,   GW_UPSTREAM(upstream.balance),   .default_text = "weighted", .names = gw_balance_names },
+    { "persistence",    CONFIG_ENUM,   GW_UPSTREAM(upstream.persistence), .default_text = "none", .names = gw_persistence_names },
+    { "cookie_name",    CONFIG_STRING, GW_UPSTREAM(upstream.cookie_name), .default_text = "smtrust_server", .check = gw_check_cookie_name },
+    { "retries",        CONFIG_INT,    GW_UPSTREAM(upstream.retries),   .default_text = "1", .min = 0, .max = 10 },
+    { "health_check",   CONFIG_SECTION, GW_UPSTREAM(health_check),      .section = &gw_health_check_schema },
+};
+static const struct config_section_schema gw_upstream_schema =
+        GW_SECTION(gw_upstream_keys, struct gw_config_upstream_file, gw_check_upstream);
+
+#define GW_SITE(field) offsetof(struct gw_config_site_file, site.field)
 static const struct config_key gw_site_keys[] = {
     { "name",           CONFIG_STRING, GW_SITE(name),                   .check = gw_check_display_name },
     { "names",          CONFIG_STRING_LIST, GW_SITE(names),             .check = gw_check_site_name },
@@ -257,12 +368,14 @@ static const struct config_key gw_site_keys[] = {
     { "sm2",            CONFIG_SECTION, GW_SITE(sm2),                   .section = &gw_sm2_schema },
     { "ecc",            CONFIG_SECTION, GW_SITE(ecc),                   .section = &gw_cert_schema },
     { "rsa",            CONFIG_SECTION, GW_SITE(rsa),                   .section = &gw_cert_schema },
-    { "origin",         CONFIG_STRING, GW_SITE(origin),                 .is_required = true, .check = gw_check_origin },
+    { "origin",         CONFIG_STRING, GW_SITE(origin),                 .check = gw_check_origin },
+    { "upstream",       CONFIG_SECTION, offsetof(struct gw_config_site_file, upstream), .section = &gw_upstream_schema },
     { "origin_tls",     CONFIG_SECTION, GW_SITE(origin_tls),            .section = &gw_origin_tls_schema },
     { "hsts",           CONFIG_SECTION, GW_SITE(hsts),                  .section = &gw_hsts_schema },
     { "forwarded_headers", CONFIG_BOOL, GW_SITE(forwarded_headers),     .default_text = "true" },
 };
-static const struct config_section_schema gw_site_schema = GW_SECTION(gw_site_keys, struct gw_site_config, gw_check_site);
+const struct config_section_schema gw_config_site_file_schema =
+        GW_SECTION(gw_site_keys, struct gw_config_site_file, gw_check_site);
 
 #define GW_TIMEOUT(key, field, default_, max_)                                                     \
         { key, CONFIG_DURATION, offsetof(struct gw_timeouts_config, field), .default_text = default_, \
@@ -317,7 +430,7 @@ static const struct config_key gw_root_keys[] = {
     { "timeouts",       CONFIG_SECTION, GW_ROOT(timeouts),              .section = &gw_timeouts_schema },
     { "limits",         CONFIG_SECTION, GW_ROOT(limits),                .section = &gw_limits_schema },
     { "listeners",      CONFIG_SECTION_LIST, GW_ROOT(listeners),        .is_required = true, .section = &gw_listener_schema },
-    { "sites",          CONFIG_SECTION_LIST, GW_ROOT(sites),            .section = &gw_site_schema },
+    { "sites",          CONFIG_SECTION_LIST, offsetof(struct gw_config_file, sites), .section = &gw_config_site_file_schema },
 };
 const struct config_section_schema gw_config_file_schema = GW_SECTION(gw_root_keys, struct gw_config_file, NULL);
 /* clang-format on */

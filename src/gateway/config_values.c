@@ -270,3 +270,83 @@ int gw_config_pin_parse(uint8_t out[32], const char *pin, struct err *err)
                                GW_CONFIG_SHOWN, pin, digits);
         return SMT_OK;
 }
+
+/* The Host field a health check sends: uri-host [":" port] (RFC 9110 §7.2), IPv6 in brackets. */
+int gw_config_check_host_field(const char *host, struct err *err)
+{
+        struct net_address address;
+        memset(&address, 0, sizeof address);
+        return gw_config_address_parse(&address, host, host, strlen(host), 80, false, err);
+}
+
+/* A health check's request target in origin form (RFC 9112 §3.2.1): '/' first, then visible ASCII; a
+ * fragment ('#') is never part of a request. */
+int gw_config_check_request_path(const char *path, struct err *err)
+{
+        size_t len = strlen(path);
+        if (path[0] != '/')
+                return SMT_ERR(err, SMT_ECONFIG, "\"%.*s\": expected a path starting with '/', as \"/healthz\"",
+                               GW_CONFIG_SHOWN, path);
+        if (len > GW_CONFIG_PATH_MAX)
+                return SMT_ERR(err, SMT_ECONFIG, "\"%.*s...\": a path of %zu characters exceeds %d", GW_CONFIG_SHOWN,
+                               path, len, GW_CONFIG_PATH_MAX);
+        for (size_t i = 0; i < len; i++) {
+                if (path[i] <= ' ' || path[i] > '~')
+                        return SMT_ERR(err, SMT_ECONFIG,
+                                       "\"%.*s\": character '%c' is not allowed in a request path (visible ASCII "
+                                       "only: write others as %%XX)",
+                                       GW_CONFIG_SHOWN, path, isprint((unsigned char)path[i]) ? path[i] : '?');
+                if (path[i] == '#')
+                        return SMT_ERR(err, SMT_ECONFIG,
+                                       "\"%.*s\": a fragment ('#') is not sent in a request (RFC 9112 §3.2)",
+                                       GW_CONFIG_SHOWN, path);
+        }
+        return SMT_OK;
+}
+
+/* RFC 6265 §4.1.1: cookie-name is an RFC 2616 §2.2 token: visible ASCII except the separators. */
+int gw_config_check_cookie_name(const char *name, struct err *err)
+{
+        size_t len = strlen(name);
+        if (len == 0 || len > GW_CONFIG_COOKIE_NAME_MAX)
+                return SMT_ERR(err, SMT_ECONFIG, "expected a cookie name of 1..%d characters, got %zu",
+                               GW_CONFIG_COOKIE_NAME_MAX, len);
+        for (size_t i = 0; i < len; i++)
+                if (name[i] <= ' ' || name[i] > '~' || strchr("()<>@,;:\\\"/[]?={}", name[i]) != NULL)
+                        return SMT_ERR(err, SMT_ECONFIG,
+                                       "\"%.*s\": character '%c' is not allowed in a cookie name (RFC 6265 §4.1.1: "
+                                       "a token: visible ASCII without ()<>@,;:\\\"/[]?={})",
+                                       GW_CONFIG_SHOWN, name, isprint((unsigned char)name[i]) ? name[i] : '?');
+        return SMT_OK;
+}
+
+/* Three digits making a status code 100..599 (RFC 9110 §15: the first digit is the class, 1 to 5). */
+static bool gw_config_status_read(const char *text, size_t len, int64_t *out)
+{
+        if (len != 3 || text[0] < '1' || text[0] > '5' || text[1] < '0' || text[1] > '9' || text[2] < '0' ||
+            text[2] > '9')
+                return false;
+        *out = (text[0] - '0') * 100 + (text[1] - '0') * 10 + (text[2] - '0');
+        return true;
+}
+
+int gw_config_expect_parse(int64_t *min, int64_t *max, const char *expect, struct err *err)
+{
+        const char *dash = strchr(expect, '-');
+        size_t first_len = dash != NULL ? (size_t)(dash - expect) : strlen(expect);
+        int64_t low = 0, high = 0;
+        if (!gw_config_status_read(expect, first_len, &low) ||
+            (dash != NULL && !gw_config_status_read(dash + 1, strlen(dash + 1), &high)))
+                return SMT_ERR(err, SMT_ECONFIG,
+                               "\"%.*s\": expected an HTTP status 100..599 (\"200\") or a range of them "
+                               "(\"200-399\")",
+                               GW_CONFIG_SHOWN, expect);
+        if (dash == NULL)
+                high = low;
+        if (low > high)
+                return SMT_ERR(err, SMT_ECONFIG, "\"%.*s\": the range ends below its start (%lld > %lld)",
+                               GW_CONFIG_SHOWN, expect, (long long)low, (long long)high);
+        *min = low;
+        *max = high;
+        return SMT_OK;
+}

@@ -1,6 +1,7 @@
 /* tests/unit/gateway/test_gw_config.c: gateway.yaml loading: defaults, values of every type, normalisation
- * (lowercase names, absolute paths), the value parsers the gateway uses, files, and examples/gateway.yaml,
- * which must load and mention every key of the schema. The refusals are in test_gw_config_rules.c. */
+ * (lowercase names, absolute paths), upstream groups and their health checks, the value parsers the gateway
+ * uses, files, and examples/gateway.yaml, which must load and mention every key of the schema. The refusals
+ * are in test_gw_config_rules.c. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,6 +63,24 @@ static void test_defaults(void)
         CHECK(!site->hsts.enabled && !site->hsts.include_subdomains && !site->hsts.preload);
         CHECK_EQ(site->hsts.max_age_ms, 365LL * 24 * 3600 * 1000);
         CHECK(site->forwarded_headers);
+        CHECK_STR(site->origin, "http://127.0.0.1:8080");
+        /* Without upstream the site uses origin; the group's keys still have their defaults. */
+        CHECK_EQ(site->upstream.servers.num, 0);
+        CHECK(site->upstream.servers.items == NULL);
+        CHECK_EQ(site->upstream.balance, GW_UPSTREAM_WEIGHTED);
+        CHECK_EQ(site->upstream.persistence, GW_PERSIST_NONE);
+        CHECK_STR(site->upstream.cookie_name, "smtrust_server");
+        CHECK_EQ(site->upstream.retries, 1);
+        const struct gw_health_check_config *health = &site->upstream.health_check;
+        CHECK_EQ(health->kind, GW_CHECK_NONE);
+        CHECK_STR(health->path, "/");
+        CHECK(health->host == NULL);
+        CHECK_EQ(health->expect_min, 200);
+        CHECK_EQ(health->expect_max, 399);
+        CHECK_EQ(health->interval_ms, 5000);
+        CHECK_EQ(health->timeout_ms, 2000);
+        CHECK_EQ(health->rise, 2);
+        CHECK_EQ(health->fall, 3);
         CHECK_STR(config.dir, "/etc/smtrust");
         gw_config_free(&config);
         CHECK(config.sites.items == NULL && config.dir == NULL);
@@ -122,6 +141,94 @@ static void test_values_read(void)
         CHECK(site->hsts.enabled && site->hsts.include_subdomains && site->hsts.preload);
         CHECK_EQ(site->hsts.max_age_ms, 730LL * 24 * 3600 * 1000);
         CHECK(!site->forwarded_headers);
+        gw_config_free(&config);
+}
+
+static const struct gw_upstream_server_config *upstream_server(const struct gw_site_config *site, size_t index)
+{
+        return (const struct gw_upstream_server_config *)site->upstream.servers.items + index;
+}
+
+/* A server written with its URL alone gets every default; "servers: []" leaves the site on its origin. */
+static void test_upstream_defaults(void)
+{
+        struct gw_config config;
+        LOAD_OK(&config, LISTENER "sites:\n"
+                                  "  - names: a.example.com\n" SITE_ECC "    upstream:\n"
+                                  "      servers:\n"
+                                  "        - server: http://10.0.0.1:8080\n"
+                                  "  - names: b.example.com\n" SITE_ECC ORIGIN "    upstream: {servers: []}\n");
+        const struct gw_site_config *site = config_fixture_site(&config, 0);
+        CHECK(site->origin == NULL);
+        CHECK_EQ(site->upstream.servers.num, 1);
+        const struct gw_upstream_server_config *server = upstream_server(site, 0);
+        CHECK_STR(server->url, "http://10.0.0.1:8080");
+        CHECK_EQ(server->weight, 1);
+        CHECK(!server->is_backup);
+        CHECK_EQ(server->max_fails, 3);
+        CHECK_EQ(server->fail_timeout_ms, 10000);
+        CHECK_EQ(server->slow_start_ms, 0);
+        CHECK_EQ(site->upstream.balance, GW_UPSTREAM_WEIGHTED);
+        CHECK_EQ(site->upstream.persistence, GW_PERSIST_NONE);
+        CHECK_EQ(site->upstream.health_check.kind, GW_CHECK_NONE);
+        CHECK_EQ(site->upstream.health_check.expect_min, 200);
+        CHECK_EQ(site->upstream.health_check.expect_max, 399);
+        CHECK_STR(config_fixture_site(&config, 1)->origin, "http://127.0.0.1:8080");
+        CHECK_EQ(config_fixture_site(&config, 1)->upstream.servers.num, 0);
+        gw_config_free(&config);
+        CHECK(config.sites.items == NULL && config.sites.num == 0);
+}
+
+static void test_upstream_values_read(void)
+{
+        struct gw_config config;
+        LOAD_OK(&config,
+                LISTENER "sites:\n"
+                         "  - names: a.example.com\n" SITE_ECC "    upstream:\n"
+                         "      servers:\n"
+                         "        - {server: \"https://[2001:db8::1]:8443\", weight: 1000, max_fails: 0}\n"
+                         "        - {server: https://b.internal, backup: yes, fail_timeout: 1m30s,"
+                         " slow_start: 1d}\n"
+                         "      balance: response_time\n"
+                         "      persistence: source_ip\n"
+                         "      cookie_name: \"srv-id_2!\"\n"
+                         "      retries: 10\n"
+                         "      health_check:\n"
+                         "        {kind: tcp, path: \"/health?full=1\", host: \"[::1]:8443\", expect: \"301-302\","
+                         " interval: 100ms, timeout: 100ms, rise: 100, fall: 1}\n"
+                         "  - names: b.example.com\n" SITE_ECC "    upstream:\n"
+                         "      servers: [{server: http://c.internal}]\n"
+                         "      balance: ip_hash\n"
+                         "      health_check: {kind: http, expect: 204, host: Status.Internal}\n");
+        const struct gw_site_config *site = config_fixture_site(&config, 0);
+        CHECK_EQ(site->upstream.servers.num, 2);
+        CHECK_STR(upstream_server(site, 0)->url, "https://[2001:db8::1]:8443");
+        CHECK_EQ(upstream_server(site, 0)->weight, 1000);
+        CHECK_EQ(upstream_server(site, 0)->max_fails, 0);
+        CHECK(!upstream_server(site, 0)->is_backup);
+        CHECK(upstream_server(site, 1)->is_backup);
+        CHECK_EQ(upstream_server(site, 1)->fail_timeout_ms, 90000);
+        CHECK_EQ(upstream_server(site, 1)->slow_start_ms, 24LL * 3600 * 1000);
+        CHECK_EQ(site->upstream.balance, GW_UPSTREAM_RESPONSE_TIME);
+        CHECK_EQ(site->upstream.persistence, GW_PERSIST_SOURCE_IP);
+        CHECK_STR(site->upstream.cookie_name, "srv-id_2!");
+        CHECK_EQ(site->upstream.retries, 10);
+        const struct gw_health_check_config *health = &site->upstream.health_check;
+        CHECK_EQ(health->kind, GW_CHECK_TCP);
+        CHECK_STR(health->path, "/health?full=1");
+        CHECK_STR(health->host, "[::1]:8443");
+        CHECK_EQ(health->expect_min, 301);
+        CHECK_EQ(health->expect_max, 302);
+        CHECK_EQ(health->interval_ms, 100);
+        CHECK_EQ(health->timeout_ms, 100);
+        CHECK_EQ(health->rise, 100);
+        CHECK_EQ(health->fall, 1);
+        site = config_fixture_site(&config, 1);
+        CHECK_EQ(site->upstream.balance, GW_UPSTREAM_IP_HASH);
+        CHECK_EQ(site->upstream.health_check.kind, GW_CHECK_HTTP);
+        CHECK_EQ(site->upstream.health_check.expect_min, 204);
+        CHECK_EQ(site->upstream.health_check.expect_max, 204);
+        CHECK_STR(site->upstream.health_check.host, "Status.Internal");
         gw_config_free(&config);
 }
 
@@ -249,11 +356,23 @@ static void test_example(void)
         struct gw_config config;
         const char *path = check_source_path("examples/gateway.yaml");
         CHECK_OK(gw_config_load(&config, path, config_fixture_errors()), &(struct err){0});
-        CHECK_EQ(config.sites.num, 3);
+        CHECK_EQ(config.sites.num, 4);
         CHECK_EQ(config.listeners.num, 3);
         CHECK(config_fixture_site(&config, 0)->is_default);
         CHECK(config_fixture_site(&config, 0)->sm2.chain != NULL &&
               config_fixture_site(&config, 0)->sm2.chain[0] == '/');
+        /* The site "api" forwards to an upstream group with health checks. */
+        const struct gw_site_config *api = config_fixture_site(&config, 3);
+        CHECK_STR(api->name, "api");
+        CHECK(api->origin == NULL);
+        CHECK_EQ(api->upstream.servers.num, 3);
+        CHECK(upstream_server(api, 2)->is_backup && !upstream_server(api, 0)->is_backup);
+        CHECK_EQ(api->upstream.balance, GW_UPSTREAM_LEAST_CONNECTIONS);
+        CHECK_EQ(api->upstream.persistence, GW_PERSIST_COOKIE);
+        CHECK_EQ(api->upstream.health_check.kind, GW_CHECK_HTTP);
+        CHECK_STR(api->upstream.health_check.path, "/healthz");
+        CHECK_EQ(api->upstream.health_check.expect_min, 200);
+        CHECK_EQ(api->upstream.health_check.expect_max, 200);
         gw_config_free(&config);
 }
 
@@ -285,6 +404,7 @@ static void test_example_names_every_key(void)
         file_free_contents(data, len);
 }
 
-CHECK_MAIN(CHECK_TEST(test_defaults), CHECK_TEST(test_values_read), CHECK_TEST(test_relative_paths),
-           CHECK_TEST(test_workers), CHECK_TEST(test_listen_address), CHECK_TEST(test_origin_parse),
-           CHECK_TEST(test_load_file), CHECK_TEST(test_example), CHECK_TEST(test_example_names_every_key))
+CHECK_MAIN(CHECK_TEST(test_defaults), CHECK_TEST(test_values_read), CHECK_TEST(test_upstream_defaults),
+           CHECK_TEST(test_upstream_values_read), CHECK_TEST(test_relative_paths), CHECK_TEST(test_workers),
+           CHECK_TEST(test_listen_address), CHECK_TEST(test_origin_parse), CHECK_TEST(test_load_file),
+           CHECK_TEST(test_example), CHECK_TEST(test_example_names_every_key))

@@ -1,7 +1,8 @@
 /* tests/unit/gateway/test_gw_config_rules.c: what gateway.yaml loading refuses, each problem asserted by
  * its whole text and line: value syntax (listen addresses, host names and wildcards, origins, pins), sections
  * (incomplete certificate groups, origin_tls, hsts, limits) and the rules across items (unique addresses
- * and names, one default site, a certificate for each site an https listener serves). */
+ * and names, one default site, a certificate for each site an https listener serves), upstream groups (origin
+ * or servers, distinct servers of one scheme, a primary, at most 1024) and their values and health checks. */
 #include <stdio.h>
 #include <string.h>
 
@@ -266,8 +267,6 @@ static void test_origin_refused(void)
                 snprintf(want, sizeof want, "gw.yaml:6: sites[0].origin: %s", refused[i].message);
                 EXPECT_REFUSED(yaml, 6, want);
         }
-        EXPECT_REFUSED(LISTENER "sites:\n  - names: a.example.com\n" SITE_ECC, 4,
-                       "gw.yaml:4: sites[0]: missing required key \"origin\"");
 }
 
 static void test_origin_tls(void)
@@ -349,6 +348,185 @@ static void test_hsts_and_limits(void)
                        "gw.yaml:7: log.level: expected one of error, warn, warning, info, debug, got \"verbose\"");
 }
 
+/* A site with one server group: lines 1..8 (the group at 6, its servers at 7, the first server at 8). */
+#define UPSTREAM_SITE                                                                                                  \
+        LISTENER "sites:\n"                                                                                            \
+                 "  - names: a.example.com\n" SITE_ECC "    upstream:\n"                                               \
+                 "      servers:\n"                                                                                    \
+                 "        - server: http://10.0.0.1:8080\n"
+
+/* A site forwards to origin or to upstream.servers: exactly one of them. */
+static void test_upstream_or_origin(void)
+{
+        const char *neither = "gw.yaml:4: sites[0]: needs origin or upstream.servers (where requests are forwarded to)";
+        EXPECT_REFUSED(LISTENER "sites:\n  - names: a.example.com\n" SITE_ECC, 4, neither);
+        EXPECT_REFUSED(LISTENER "sites:\n  - names: a.example.com\n" SITE_ECC "    upstream: {servers: []}\n", 4,
+                       neither);
+        EXPECT_REFUSED(LISTENER "sites:\n  - names: a.example.com\n" SITE_ECC "    upstream: {balance: ip_hash}\n", 4,
+                       neither);
+        EXPECT_REFUSED(UPSTREAM_SITE ORIGIN, 9,
+                       "gw.yaml:9: sites[0].origin: upstream.servers (line 7) is set too; remove origin (or add its "
+                       "URL to upstream.servers)");
+}
+
+/* Servers compare as connections see them (scheme, host lowercase, port with its default), share one
+ * scheme, and include a primary; each problem at the line of the server it is about. */
+static void test_upstream_servers(void)
+{
+        struct gw_config config;
+        EXPECT_REFUSED(LISTENER "sites:\n  - names: a.example.com\n" SITE_ECC "    upstream:\n"
+                                "      servers:\n" /* 7 */
+                                "        - {server: http://a.internal, backup: true}\n"
+                                "        - {server: http://b.internal, backup: on}\n",
+                       7,
+                       "gw.yaml:7: sites[0].upstream.servers: every server is a backup; at least one must not be "
+                       "(backups take requests only while no other server can)");
+        const char *repeated = LISTENER "sites:\n  - names: a.example.com\n" SITE_ECC "    upstream:\n"
+                                        "      servers:\n"
+                                        "        - server: http://Backend.Internal\n"         /* 8 */
+                                        "        - server: http://backend.internal:8080\n"    /* 9 */
+                                        "        - server: http://10.0.0.2\n"                 /* 10 */
+                                        "        - server: \"http://backend.internal:80/\"\n" /* 11 */
+                                        "        - server: http://10.0.0.2:80\n";             /* 12 */
+        CHECK_STATUS(config_fixture_load(&config, repeated), SMT_ECONFIG);
+        EXPECT_ERROR(11, "gw.yaml:11: sites[0].upstream.servers[3].server: \"http://backend.internal:80/\" is the "
+                         "server of servers[0] (\"http://Backend.Internal\", line 8); list a server once (a larger "
+                         "weight gives it more requests)");
+        EXPECT_ERROR(12, "gw.yaml:12: sites[0].upstream.servers[4].server: \"http://10.0.0.2:80\" is the server of "
+                         "servers[2] (\"http://10.0.0.2\", line 10); list a server once (a larger weight gives it "
+                         "more requests)");
+        CHECK_EQ(config_fixture_errors()->num, 2);
+        EXPECT_REFUSED(LISTENER "sites:\n  - names: a.example.com\n" SITE_ECC "    upstream:\n"
+                                "      servers:\n"
+                                "        - server: https://10.0.0.1\n"    /* 8 */
+                                "        - server: http://10.0.0.1:443\n" /* 9 */
+                                "        - server: HTTPS://10.0.0.2\n",
+                       9,
+                       "gw.yaml:9: sites[0].upstream.servers[1].server: \"http://10.0.0.1:443\" is http but "
+                       "servers[0] (\"https://10.0.0.1\", line 8) is https; the servers of a site share one scheme "
+                       "(origin_tls applies to all)");
+}
+
+/* GW_BALANCER_SERVERS_MAX (1024) servers in a group, written as one flow list on line 7. */
+static void test_upstream_servers_max(void)
+{
+        static char yaml[64 * 1024];
+        struct gw_config config;
+        for (size_t num = 1024; num <= 1025; num++) {
+                size_t used = (size_t)snprintf(yaml, sizeof yaml,
+                                               LISTENER "sites:\n  - names: a.example.com\n" SITE_ECC "    upstream:\n"
+                                                        "      servers: [");
+                for (size_t i = 0; i < num; i++)
+                        used += (size_t)snprintf(yaml + used, sizeof yaml - used, "%s{server: \"http://10.0.%zu.%zu\"}",
+                                                 i > 0 ? ", " : "", i / 256, i % 256);
+                snprintf(yaml + used, sizeof yaml - used, "]\n");
+                CHECK(used + 3 < sizeof yaml);
+                if (num == 1024) {
+                        LOAD_OK(&config, yaml);
+                        CHECK_EQ(config_fixture_site(&config, 0)->upstream.servers.num, 1024);
+                        gw_config_free(&config);
+                } else {
+                        EXPECT_REFUSED(yaml, 7,
+                                       "gw.yaml:7: sites[0].upstream.servers: 1025 servers exceed the limit "
+                                       "of 1024");
+                }
+        }
+}
+
+/* Each value of a server and of the group, refused at its line with its key path. */
+static void test_upstream_values_refused(void)
+{
+        EXPECT_REFUSED(LISTENER "sites:\n  - names: a.example.com\n" SITE_ECC "    upstream:\n      servers:\n"
+                                "        - {server: http://10.0.0.1, weight: 0}\n",
+                       8, "gw.yaml:8: sites[0].upstream.servers[0].weight: expected an integer 1..1000, got \"0\"");
+        EXPECT_REFUSED(UPSTREAM_SITE "          weight: 1001\n", 9,
+                       "gw.yaml:9: sites[0].upstream.servers[0].weight: expected an integer 1..1000, got \"1001\"");
+        EXPECT_REFUSED(UPSTREAM_SITE "          fail_timeout: 0\n", 9,
+                       "gw.yaml:9: sites[0].upstream.servers[0].fail_timeout: expected a duration 1ms..1d, got \"0\"");
+        EXPECT_REFUSED(UPSTREAM_SITE "          slow_start: 2d\n", 9,
+                       "gw.yaml:9: sites[0].upstream.servers[0].slow_start: expected a duration 0ms..1d, got \"2d\"");
+        EXPECT_REFUSED(UPSTREAM_SITE "          max_fails: -1\n", 9,
+                       "gw.yaml:9: sites[0].upstream.servers[0].max_fails: expected an integer 0..1000, got \"-1\"");
+        /* A server URL is read exactly as origin is. */
+        EXPECT_REFUSED(UPSTREAM_SITE "        - server: http://10.0.0.2/app\n", 9,
+                       "gw.yaml:9: sites[0].upstream.servers[1].server: \"http://10.0.0.2/app\": a path is not "
+                       "allowed in an origin (requests keep their own path)");
+        EXPECT_REFUSED(UPSTREAM_SITE "        - weight: 2\n", 9,
+                       "gw.yaml:9: sites[0].upstream.servers[1]: missing required key \"server\"");
+        EXPECT_REFUSED(
+            UPSTREAM_SITE "      balance: least_connection\n", 9,
+            "gw.yaml:9: sites[0].upstream.balance: expected one of round_robin, weighted, least_connections, "
+            "response_time, ip_hash, got \"least_connection\"; did you mean \"least_connections\"?");
+        EXPECT_REFUSED(UPSTREAM_SITE "      persistence: sticky\n", 9,
+                       "gw.yaml:9: sites[0].upstream.persistence: expected one of none, cookie, source_ip, got "
+                       "\"sticky\"");
+        EXPECT_REFUSED(UPSTREAM_SITE "      retries: 11\n", 9,
+                       "gw.yaml:9: sites[0].upstream.retries: expected an integer 0..10, got \"11\"");
+        EXPECT_REFUSED(UPSTREAM_SITE "      cookie_name: \"a;b\"\n", 9,
+                       "gw.yaml:9: sites[0].upstream.cookie_name: \"a;b\": character ';' is not allowed in a cookie "
+                       "name (RFC 6265 §4.1.1: a token: visible ASCII without ()<>@,;:\\\"/[]?={})");
+        EXPECT_REFUSED(UPSTREAM_SITE "      cookie_name: \"my server\"\n", 9,
+                       "gw.yaml:9: sites[0].upstream.cookie_name: \"my server\": character ' ' is not allowed in a "
+                       "cookie name (RFC 6265 §4.1.1: a token: visible ASCII without ()<>@,;:\\\"/[]?={})");
+        EXPECT_REFUSED(UPSTREAM_SITE "      cookie_name: \"\"\n", 9,
+                       "gw.yaml:9: sites[0].upstream.cookie_name: expected a cookie name of 1..128 characters, got 0");
+        /* Two ways of pinning a client at once; the group is reported at its first line. */
+        EXPECT_REFUSED(UPSTREAM_SITE "      balance: ip_hash\n      persistence: cookie\n", 7,
+                       "gw.yaml:7: sites[0].upstream: persistence: cookie with balance: ip_hash pins a client two "
+                       "ways; use ip_hash alone (or persistence: source_ip), or the cookie with another balance");
+        struct gw_config config;
+        LOAD_OK(&config, UPSTREAM_SITE "      balance: ip_hash\n      persistence: source_ip\n");
+        gw_config_free(&config);
+        LOAD_OK(&config, UPSTREAM_SITE "      balance: round_robin\n      persistence: cookie\n");
+        gw_config_free(&config);
+}
+
+/* Health check values, each at its line under health_check (line 9). */
+static void test_health_check_refused(void)
+{
+        static const struct {
+                const char *line;
+                const char *message;
+        } cases[] = {
+            {"kind: ping", "kind: expected one of none, http, tcp, got \"ping\""},
+            {"path: healthz", "path: \"healthz\": expected a path starting with '/', as \"/healthz\""},
+            {"path: \"/a b\"", "path: \"/a b\": character ' ' is not allowed in a request path (visible ASCII only: "
+                               "write others as %XX)"},
+            {"path: \"/a\\tb\"", "path: \"/a?b\": character '?' is not allowed in a request path (visible ASCII "
+                                 "only: write others as %XX)"},
+            {"path: \"/a#top\"", "path: \"/a#top\": a fragment ('#') is not sent in a request (RFC 9112 §3.2)"},
+            {"host: \"a b\"", "host: \"a b\": \"a b\": character ' ' is not allowed in a host name (letters, digits, "
+                              "'-' and '.')"},
+            {"host: \"a.internal:0\"", "host: \"a.internal:0\": port \"0\": expected a number 1..65535"},
+            {"expect: 600", "expect: \"600\": expected an HTTP status 100..599 (\"200\") or a range of them "
+                            "(\"200-399\")"},
+            {"expect: 2xx", "expect: \"2xx\": expected an HTTP status 100..599 (\"200\") or a range of them "
+                            "(\"200-399\")"},
+            {"expect: 200-", "expect: \"200-\": expected an HTTP status 100..599 (\"200\") or a range of them "
+                             "(\"200-399\")"},
+            {"expect: \" 200\"", "expect: \" 200\": expected an HTTP status 100..599 (\"200\") or a range of them "
+                                 "(\"200-399\")"},
+            {"expect: 399-200", "expect: \"399-200\": the range ends below its start (399 > 200)"},
+            {"interval: 99ms", "interval: expected a duration 100ms..1h, got \"99ms\""},
+            {"timeout: 0", "timeout: expected a duration 1ms..1h, got \"0\""},
+            {"rise: 0", "rise: expected an integer 1..100, got \"0\""},
+            {"fall: 101", "fall: expected an integer 1..100, got \"101\""},
+        };
+        char yaml[1024], want[512];
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+                snprintf(yaml, sizeof yaml, UPSTREAM_SITE "      health_check:\n        %s\n", cases[i].line);
+                snprintf(want, sizeof want, "gw.yaml:10: sites[0].upstream.health_check.%s", cases[i].message);
+                EXPECT_REFUSED(yaml, 10, want);
+        }
+        /* A check ends within its interval, whichever of the two is left at its default. */
+        EXPECT_REFUSED(UPSTREAM_SITE "      health_check:\n        kind: tcp\n        timeout: 6s\n", 10,
+                       "gw.yaml:10: sites[0].upstream.health_check: timeout 6s exceeds interval 5s: a check must end "
+                       "within its interval");
+        EXPECT_REFUSED(UPSTREAM_SITE "      health_check: {interval: 1500ms}\n", 9,
+                       "gw.yaml:9: sites[0].upstream.health_check: timeout 2s exceeds interval 1500ms: a check must "
+                       "end within its interval");
+}
+
 /* One load lists the problems of every section, each at its own line, in line order. */
 static void test_every_problem_listed(void)
 {
@@ -385,4 +563,6 @@ CHECK_MAIN(CHECK_TEST(test_listen_invalid), CHECK_TEST(test_listen_unique), CHEC
            CHECK_TEST(test_listeners_needed), CHECK_TEST(test_names_invalid), CHECK_TEST(test_names_unique),
            CHECK_TEST(test_default_once), CHECK_TEST(test_https_needs_certificate),
            CHECK_TEST(test_certificate_groups_complete), CHECK_TEST(test_origin_refused), CHECK_TEST(test_origin_tls),
-           CHECK_TEST(test_hsts_and_limits), CHECK_TEST(test_every_problem_listed))
+           CHECK_TEST(test_hsts_and_limits), CHECK_TEST(test_upstream_or_origin), CHECK_TEST(test_upstream_servers),
+           CHECK_TEST(test_upstream_servers_max), CHECK_TEST(test_upstream_values_refused),
+           CHECK_TEST(test_health_check_refused), CHECK_TEST(test_every_problem_listed))
