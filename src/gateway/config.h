@@ -113,7 +113,7 @@ struct gw_health_check_config {
         int64_t fall;        /* consecutive failures to mark down (default 3) */
 };
 
-/* A site's upstream group: key "upstream" (instead of, or besides, the one-server "origin"). */
+/* A site's upstream group: key "upstream", instead of the one-server "origin" (a site has exactly one). */
 struct gw_upstream_config {
         struct config_list servers; /* struct gw_upstream_server_config; empty: the site uses origin */
         int balance;                /* enum gw_upstream_balance */
@@ -132,7 +132,7 @@ struct gw_site_config {
         struct gw_cert_config ecc;
         struct gw_cert_config rsa;
         char *origin;               /* "http://host:port" or "https://host:port" (path not allowed) */
-        struct gw_upstream_config upstream; /* several servers; exactly one of origin and upstream */
+        struct gw_upstream_config upstream; /* several servers; a site has origin or upstream.servers */
         struct gw_origin_tls_config origin_tls; /* applies to every https server of the site */
         struct gw_hsts_config hsts;
         bool forwarded_headers;     /* add X-Forwarded-For/-Proto/-Host and Forwarded (default true) */
