@@ -23,6 +23,8 @@ enum gw_listener_kind {
         GW_LISTENER_HTTPS = 1,    /* TLCP and TLS 1.2/1.3 on one port, chosen per ClientHello */
         GW_LISTENER_HTTP = 2,     /* plain HTTP proxying (behind another terminator, or for tests) */
         GW_LISTENER_REDIRECT = 3, /* answers every request with a redirect to https:// */
+        GW_LISTENER_TCP = 4,      /* TLCP and TLS terminated, then raw bytes to the site's servers (not HTTP) */
+        GW_LISTENER_PASSTHROUGH = 5, /* not terminated: the ClientHello's SNI picks the site, bytes go as they are */
 };
 
 struct gw_listener_config {

@@ -287,8 +287,8 @@ static struct gw_rules_https gw_rules_https_find(const struct gw_rules *r)
         struct gw_rules_https https = {SIZE_MAX, SIZE_MAX, SIZE_MAX};
         for (size_t i = r->config->listeners.num; i-- > 0;) {
                 const struct gw_listener_config *listener = gw_rules_listener(r, i);
-                if (listener->kind != GW_LISTENER_HTTPS)
-                        continue;
+                if (listener->kind != GW_LISTENER_HTTPS && listener->kind != GW_LISTENER_TCP)
+                        continue; /* only listeners that terminate need certificates */
                 if (listener->tlcp && listener->tls)
                         https.both = i;
                 else if (listener->tlcp)

@@ -115,8 +115,9 @@ static int gw_check_not_empty(const void *value, struct err *err)
 static int gw_check_listener(const void *value, struct err *err)
 {
         const struct gw_listener_config *listener = value;
-        if (listener->kind == GW_LISTENER_HTTPS && !listener->tlcp && !listener->tls)
-                return SMT_ERR(err, SMT_ECONFIG, "an https listener needs tlcp or tls (both are off)");
+        if ((listener->kind == GW_LISTENER_HTTPS || listener->kind == GW_LISTENER_TCP) && !listener->tlcp && !listener->tls)
+                return SMT_ERR(err, SMT_ECONFIG, "an %s listener needs tlcp or tls (both are off)",
+                               listener->kind == GW_LISTENER_TCP ? "tcp" : "https");
         return SMT_OK;
 }
 
@@ -248,7 +249,8 @@ static int gw_check_site(const void *value, struct err *err)
         { .keys = (keys_), .num_keys = GW_NUM(keys_), .struct_size = sizeof(type_), .check = (check_) }
 
 static const struct config_enum_name gw_protocol_names[] = {
-        { "https", GW_LISTENER_HTTPS }, { "http", GW_LISTENER_HTTP }, { "redirect", GW_LISTENER_REDIRECT }, { NULL, 0 },
+        { "https", GW_LISTENER_HTTPS }, { "http", GW_LISTENER_HTTP }, { "redirect", GW_LISTENER_REDIRECT },
+        { "tcp", GW_LISTENER_TCP }, { "passthrough", GW_LISTENER_PASSTHROUGH }, { NULL, 0 },
 };
 
 static const struct config_enum_name gw_verify_names[] = {

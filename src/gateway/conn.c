@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "base/log.h"
+#include "net/hello_sni.h"
 #include "net/sniff.h"
 
 /* After our last response, the client's late bytes are read and dropped this long before closing, so
@@ -44,6 +45,12 @@ void gw_conn_close(struct gw_conn *conn)
                 return;
         conn->is_dead = true;
         gw_origin_done(conn, true); /* a client that left is not the server's failure */
+        if (conn->state == GW_CONN_TUNNEL && conn->is_raw) {
+                /* A tcp or passthrough connection is logged once, at its end, with the bytes of both ways. */
+                conn->log.body_bytes_sent = conn->client.bytes_sent;
+                conn->log.request_bytes = conn->client.bytes_received;
+                gw_conn_request_done(conn);
+        }
         if (conn->state == GW_CONN_PROXY) {
                 /* A request cut short still gets its log line: with the status already sent, or nginx's
                  * 499 when the client went away before any answer. */
@@ -115,7 +122,8 @@ void gw_conn_accept(struct gw_worker *worker, struct gw_listener *listener, int 
         worker->conns = conn;
         gw_metrics_connection_opened(worker->metrics);
         atomic_fetch_add(&worker->shared->num_connections, 1);
-        if (listener->kind == GW_LISTENER_HTTPS) {
+        if (listener->kind == GW_LISTENER_HTTPS || listener->kind == GW_LISTENER_TCP ||
+            listener->kind == GW_LISTENER_PASSTHROUGH) {
                 conn->state = GW_CONN_SNIFF;
                 gw_conn_arm(conn, conn->rt->config.timeouts.handshake_ms);
         } else {
@@ -140,9 +148,43 @@ static void gw_conn_plain_on_https(struct gw_conn *conn)
 /* gw_conn_sniff reads the client's first bytes into raw_in (consumed, not peeked: a client that sends one
  * byte and waits must not keep a level-triggered socket readable) until they tell TLCP, TLS and HTTP apart;
  * the chosen secure layer then takes them from raw_in before anything else. */
+/* gw_conn_sniff_passthrough reads the client's first record until its ClientHello names a site, then
+ * hands the connection, bytes read included, to that site's servers untouched. */
+static void gw_conn_sniff_passthrough(struct gw_conn *conn)
+{
+        struct gw_io *io = &conn->client;
+        uint8_t chunk[4096];
+        ssize_t n = recv(io->fd, chunk, sizeof chunk, 0);
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+                return;
+        if (n <= 0 || buf_write_bytes(&conn->cin, chunk, (size_t)n) < 0) {
+                gw_conn_close(conn);
+                return;
+        }
+        char name[NET_HELLO_SNI_MAX + 1];
+        size_t need;
+        struct err err;
+        int status = net_hello_sni(conn->cin.data, conn->cin.len, name, &need, &err);
+        if (status == SMT_EAGAIN)
+                return;
+        const struct gw_site *site = status == 0 ? gw_sites_lookup(conn->rt->sites, name) : NULL;
+        if (site == NULL) {
+                log_debug("%s: passthrough: %s", conn->client_ip, status == 0 ? "no site for this name" : err.msg);
+                gw_metrics_handshake_failed(conn->worker->metrics);
+                gw_conn_close(conn);
+                return;
+        }
+        conn->protocol = "passthrough";
+        gw_conn_start_raw(conn, site);
+}
+
 static void gw_conn_sniff(struct gw_conn *conn)
 {
         struct gw_io *io = &conn->client;
+        if (conn->listener->kind == GW_LISTENER_PASSTHROUGH) {
+                gw_conn_sniff_passthrough(conn);
+                return;
+        }
         uint8_t first[NET_SNIFF_METHOD_MAX];
         size_t have = io->raw_in.len;
         ssize_t n = recv(io->fd, first, sizeof first - have, 0);
@@ -194,6 +236,13 @@ static void gw_conn_handshake(struct gw_conn *conn)
                                  : strcmp(conn->protocol, "TLSv1.3") == 0               ? GW_METRICS_TLS13
                                                                                         : GW_METRICS_TLS12;
         gw_metrics_handshake_done(conn->worker->metrics, conn->metrics_protocol, net_secure_stream_is_resumed(s));
+        if (conn->listener->kind == GW_LISTENER_TCP) {
+                if (conn->tls_site == NULL)
+                        gw_conn_close(conn);
+                else
+                        gw_conn_start_raw(conn, conn->tls_site);
+                return;
+        }
         conn->state = GW_CONN_HEAD;
         gw_conn_arm(conn, conn->rt->config.timeouts.header_ms);
 }
@@ -299,7 +348,7 @@ static bool gw_conn_wants_client_read(const struct gw_conn *conn)
                        conn->oout.len + (conn->origin != NULL ? gw_io_pending_output(&conn->origin->io) : 0) <
                            GW_CONN_HIGH_WATER;
         case GW_CONN_TUNNEL:
-                return !conn->client.is_eof && conn->origin != NULL &&
+                return !conn->client.is_eof && conn->origin != NULL && conn->origin->is_ready &&
                        gw_io_pending_output(&conn->origin->io) < GW_CONN_HIGH_WATER;
         }
         return false;

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "base/log.h"
 
@@ -462,10 +463,67 @@ static int gw_conn_tunnel_move(struct gw_io *from, struct buf_writer *buf, struc
         }
 }
 
+/* gw_conn_tunnel_connect advances a raw connection's origin connect: true once ready. A server that
+ * cannot be reached is left for another (upstream.retries): nothing of the client's was sent yet. */
+static bool gw_conn_tunnel_connect(struct gw_conn *conn)
+{
+        struct err err;
+        int status = gw_origin_progress(conn->origin, &err);
+        while (status < 0 && status != SMT_EAGAIN) {
+                const struct gw_runtime_origin *ro = &conn->rt->origins[conn->site->index];
+                log_warning("site %s: server %s: %s", conn->site->name, ro->servers[conn->server].name, err.msg);
+                gw_metrics_origin_error(conn->worker->metrics, false);
+                conn->tried[conn->num_tried++] = conn->server;
+                gw_origin_done(conn, false);
+                conn->origin->generation = 0;
+                gw_origin_release(conn->origin, false);
+                conn->origin = NULL;
+                if (conn->num_tried > ro->retries || conn->num_tried >= GW_CONN_TRIES_MAX ||
+                    gw_origin_get(conn, &conn->origin, &err) < 0) {
+                        gw_conn_close(conn);
+                        return false;
+                }
+                status = gw_origin_progress(conn->origin, &err);
+        }
+        return status == 0;
+}
+
+void gw_conn_start_raw(struct gw_conn *conn, const struct gw_site *site)
+{
+        struct err err;
+        memset(&conn->log, 0, sizeof conn->log);
+        snprintf(conn->log.method, sizeof conn->log.method, "%s",
+                 conn->listener->kind == GW_LISTENER_PASSTHROUGH ? "PASSTHROUGH" : "TCP");
+        snprintf(conn->log.target, sizeof conn->log.target, "-");
+        conn->log.start_us = gw_now_us();
+        struct timespec wall;
+        clock_gettime(CLOCK_REALTIME, &wall);
+        conn->log.start_unix_ms = (int64_t)wall.tv_sec * 1000 + wall.tv_nsec / 1000000;
+        conn->log.upstream_us = -1;
+        conn->site = site;
+        conn->is_raw = true;
+        conn->num_tried = 0;
+        conn->persisted = SIZE_MAX;
+        conn->state = GW_CONN_TUNNEL;
+        if (gw_origin_get(conn, &conn->origin, &err) < 0) {
+                log_warning("site %s: %s", site->name, err.msg);
+                gw_conn_close(conn);
+                return;
+        }
+        conn->log.upstream_start_us = gw_now_us();
+        SMT_IGNORE(net_loop_timer_restart(conn->worker->loop, &conn->timer, conn->rt->config.timeouts.origin_connect_ms,
+                                          &err)); /* the timer was started at accept */
+}
+
 void gw_conn_tunnel(struct gw_conn *conn)
 {
         struct err err;
         bool moved = false;
+        if (!conn->origin->is_ready) {
+                if (!gw_conn_tunnel_connect(conn))
+                        return;
+                moved = true; /* from now on the idle timeout counts */
+        }
         struct gw_io *origin = &conn->origin->io;
         if (gw_conn_tunnel_move(&conn->client, &conn->cin, origin, &moved, &err) < 0 ||
             gw_conn_tunnel_move(origin, &conn->oin, &conn->client, &moved, &err) < 0) {

@@ -124,7 +124,8 @@ static int gw_origin_connect(struct gw_conn *conn, size_t server, struct gw_orig
         origin->generation = conn->rt->generation;
         origin->is_connecting = status == SMT_EAGAIN;
         gw_io_init(&origin->io, fd, gw_origin_ready_cb, origin);
-        if (rs->tls_ctx != NULL) {
+        /* A passthrough connection carries the client's own TLS: the server gets it on plain TCP. */
+        if (rs->tls_ctx != NULL && conn->listener->kind != GW_LISTENER_PASSTHROUGH) {
                 origin->io.kind = GW_IO_TLS_CLIENT;
                 status = net_tls_client_new(&origin->io.tls, rs->tls_ctx, err);
                 if (status < 0) {
@@ -160,7 +161,7 @@ int gw_origin_get(struct gw_conn *conn, struct gw_origin_conn **out, struct err 
         };
         size_t server;
         TRY(gw_balancer_pick(ro->balancer, &req, &server, err));
-        struct gw_origin_conn *origin = gw_origin_take_pooled(conn, ro->servers[server].pool);
+        struct gw_origin_conn *origin = conn->is_raw ? NULL : gw_origin_take_pooled(conn, ro->servers[server].pool);
         if (origin == NULL)
                 TRY(gw_origin_connect(conn, server, &origin, err));
         gw_metrics_origin_connection(conn->worker->metrics, origin->is_reused);

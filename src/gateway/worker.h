@@ -123,6 +123,7 @@ struct gw_conn {
         size_t num_tried;
         unsigned num_attempts;   /* origin connections this request was sent on, less one */
         size_t persisted;        /* the server a persistence cookie names, SIZE_MAX: none */
+        bool is_raw;             /* a tcp or passthrough connection: bytes, not HTTP; never pooled */
         uint8_t client_addr[16]; /* the client's address bytes (4 or 16), for ip_hash */
         size_t client_addr_len;
         enum http_writer_framing req_out_framing;
@@ -198,6 +199,8 @@ int64_t gw_now_us(void);
 void gw_conn_start_request(struct gw_conn *conn);
 void gw_conn_proxy(struct gw_conn *conn);
 void gw_conn_tunnel(struct gw_conn *conn);
+/* gw_conn_start_raw begins a tcp or passthrough connection to site's servers: what cin holds goes first. */
+void gw_conn_start_raw(struct gw_conn *conn, const struct gw_site *site);
 /* gw_conn_fail answers status with the gateway's own page when no response head went out yet (else
  * just closes), then drains and closes the connection. */
 void gw_conn_fail(struct gw_conn *conn, int status, const char *detail);

@@ -113,8 +113,8 @@ def site_config(pki, origin_url, names=("localhost",), name=None, default=False,
 
 
 def gateway_config(https_port, sites, access_log, admin_port=None, redirect_port=None, http_port=None, workers=2,
-                   error_log="-", **extra):
-    listeners = [{"listen": f"127.0.0.1:{https_port}", "protocol": "https"}]
+                   error_log="-", listener_protocol="https", **extra):
+    listeners = [{"listen": f"127.0.0.1:{https_port}", "protocol": listener_protocol}]
     if redirect_port:
         listeners.append({"listen": f"127.0.0.1:{redirect_port}", "protocol": "redirect",
                           "redirect_port": https_port})

@@ -28,7 +28,7 @@ static void test_listen_invalid(void)
                        "gw.yaml:2: listeners[0].listen: \"bad_host:443\": \"bad_host\": character '_' is not allowed "
                        "in a host name (letters, digits, '-' and '.')");
         EXPECT_REFUSED("listeners:\n  - listen: \":443\"\n    protocol: htps\n", 3,
-                       "gw.yaml:3: listeners[0].protocol: expected one of https, http, redirect, got \"htps\"; did "
+                       "gw.yaml:3: listeners[0].protocol: expected one of https, http, redirect, tcp, passthrough, got \"htps\"; did "
                        "you mean \"https\"?");
         EXPECT_REFUSED("listeners:\n  - listen: \":443\"\n    tlcp: false\n    tls: no\n", 2,
                        "gw.yaml:2: listeners[0]: an https listener needs tlcp or tls (both are off)");
@@ -545,7 +545,7 @@ static void test_every_problem_listed(void)
         EXPECT_ERROR(1, "gw.yaml:1: workers: expected \"auto\" or an integer 1..256, got \"lots\"");
         EXPECT_ERROR(3, "gw.yaml:3: listeners[0].listen: \"443\": expected host:port");
         EXPECT_ERROR(5,
-                     "gw.yaml:5: listeners[1].protocol: expected one of https, http, redirect, got \"redirectt\"; did "
+                     "gw.yaml:5: listeners[1].protocol: expected one of https, http, redirect, tcp, passthrough, got \"redirectt\"; did "
                      "you mean \"redirect\"?");
         EXPECT_ERROR(7,
                      "gw.yaml:7: sites[0].names[1]: \"b_c.example.com\": character '_' is not allowed in a host name "
