@@ -2,6 +2,7 @@
 """A small HTTP/1.1 origin server for the gateway's tests and demo (Python standard library only).
 
     python3 origin.py --port N [--host ADDR] [--tls-cert F --tls-key F] [--root DIR] [--name NAME] [--log]
+                      [--delay MS]
 
 Prints "ready PORT" on standard output once it listens (--port 0 picks a free port). Keep-alive is honoured
 (every response has a Content-Length or is chunked). Endpoints:
@@ -159,6 +160,8 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
 
     def dispatch(self):
+        if self.server.delay:
+            time.sleep(self.server.delay / 1000)  # --delay: a slow server, for load-balancing tests
         url = urllib.parse.urlsplit(self.path)
         query = urllib.parse.parse_qs(url.query)
         route = {"/": self.page, "/echo": self.echo, "/bytes": self.bytes_, "/chunked": self.chunked,
@@ -354,6 +357,7 @@ def main():
     parser.add_argument("--root", help="serve files from this folder")
     parser.add_argument("--name", help="what the home page calls this origin")
     parser.add_argument("--log", action="store_true", help="a line per request on standard error")
+    parser.add_argument("--delay", type=int, default=0, help="milliseconds every answer waits")
     args = parser.parse_args()
     if bool(args.tls_cert) != bool(args.tls_key):
         parser.error("--tls-cert and --tls-key go together")
@@ -364,6 +368,7 @@ def main():
     scheme = "https" if args.tls_cert else "http"
     server.name = args.name or f"origin.py at {scheme}://{args.host}:{port}"
     server.root = args.root
+    server.delay = args.delay
     server.log_requests = args.log
     if args.tls_cert:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)

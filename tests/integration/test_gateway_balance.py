@@ -165,3 +165,60 @@ def test_cookie_persistence_keeps_a_client_on_its_server(tmp_path, start_gateway
     finally:
         for o in origins:
             o.stop()
+
+
+def test_least_connections_and_response_time_prefer_the_fast_server(tmp_path, start_gateway, demo_pki):
+    fast = Origin(tmp_path, "--name", "fast")
+    slow = Origin(tmp_path, "--name", "slow", "--delay", "150")
+    try:
+        for balance in ("least_connections", "response_time"):
+            servers = [{"server": fast.url}, {"server": slow.url}]
+            gateway = start_gateway([upstream_site(demo_pki, servers, balance=balance)], name=balance)
+            seen = {}
+            lock = threading.Lock()
+
+            def client():
+                for name, n in count(gateway, demo_pki, 25).items():
+                    with lock:
+                        seen[name] = seen.get(name, 0) + n
+
+            threads = [threading.Thread(target=client) for _ in range(4)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            print(f"{balance}: 100 requests from 4 clients: {seen}")
+            # Round robin would give 50/50; the slow server holds its connections (least connections) and
+            # answers late (response time), so most requests go to the fast one.
+            assert seen.get("fast", 0) >= 70, seen
+            gateway.stop()
+    finally:
+        fast.stop()
+        slow.stop()
+
+
+def test_recovered_server_comes_back_in_slow_start(tmp_path, start_gateway, demo_pki):
+    a, b = named_origins(tmp_path, "a", "b")
+    try:
+        servers = [{"server": o.url, "slow_start": "3s"} for o in (a, b)]
+        gateway = start_gateway([upstream_site(demo_pki, servers, balance="weighted",
+                                               health_check={"kind": "tcp", "interval": "200ms",
+                                                             "timeout": "200ms", "rise": 1, "fall": 1})],
+                                admin=True)
+        port_b = b.port
+        b.stop()
+        wait_until(lambda: "is down" in gateway.log(), 10, "b marked down")
+        b = Origin(tmp_path, "--name", "b", "--port", str(port_b))
+        wait_until(lambda: "is up" in gateway.log(), 10, "b marked up")
+        admin = f"http://127.0.0.1:{gateway.admin_port}/upstreams"
+        state = {s["server"]: s for s in json.load(urllib.request.urlopen(admin))[0]["servers"]}
+        b_state = state[f"127.0.0.1:{port_b}"]
+        assert b_state["health"] == "slow_start" and b_state["effective_weight"] < 1, b_state
+        early = count(gateway, demo_pki, 40)
+        time.sleep(3.2)
+        late = count(gateway, demo_pki, 40)
+        print("b's share during slow start:", early.get("b", 0), "after:", late.get("b", 0))
+        assert early.get("b", 0) < late.get("b", 0) and late.get("b", 0) == 20, (early, late)
+    finally:
+        a.stop()
+        b.stop()
