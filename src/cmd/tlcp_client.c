@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/file.h"
 #include "cmd/cmd.h"
 #include "net/tlcp_stream.h"
 #include "tlcp/session_cache.h"
@@ -31,6 +32,7 @@ static const struct option client_long_options[] = {
     {"connect-timeout", required_argument, NULL, 't'},
     {"timeout", required_argument, NULL, 'T'},
     {"resolve", required_argument, NULL, 'R'},
+    {"send", required_argument, NULL, 'D'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -58,7 +60,10 @@ static const char client_description[] =
     "  -v, --verbose      describe the connection on standard error\n"
     "  --connect-timeout S, --timeout S\n"
     "                     seconds to wait for TCP connect (10) and for each step after it (30)\n"
-    "  --resolve HOST:PORT:ADDR  connect to ADDR when the URL names HOST:PORT (like curl)\n";
+    "  --resolve HOST:PORT:ADDR  connect to ADDR when the URL names HOST:PORT (like curl)\n"
+    "  --send FILE        no HTTP: send FILE's bytes (- for standard input) and write what comes back until\n"
+    "                     the server closes or sends nothing for --timeout seconds (a TCP service behind\n"
+    "                     a TLCP terminator, like `openssl s_client` or `nc`)\n";
 
 struct client_args {
         const char *url;
@@ -67,6 +72,7 @@ struct client_args {
         struct cmd_tlcp_pair_files pair;
         const char *ecdhe_form;
         const char *resolve;
+        const char *send; /* --send: raw bytes instead of an HTTP request */
         bool resume;
         bool insecure;
         bool include;
@@ -131,6 +137,9 @@ static void client_args_set(struct client_args *args, int opt, const char *value
                 break;
         case 'R':
                 args->resolve = value;
+                break;
+        case 'D':
+                args->send = value;
                 break;
         case 'r':
                 args->resume = true;
@@ -415,6 +424,28 @@ static int client_exchange(struct client *client, struct net_tlcp_stream *stream
         return status;
 }
 
+/* client_send_raw sends --send's bytes and copies what comes back to standard output until the server
+ * closes, or is silent for the I/O timeout (then the exchange is over, as for `nc -w`). */
+static int client_send_raw(struct client *client, struct net_tlcp_stream *stream, struct err *err)
+{
+        uint8_t *data = NULL;
+        size_t len = 0;
+        TRY(cmd_io_read_input(&data, &len, client->args.send, CMD_IO_INPUT_MAX, err));
+        int status = net_tlcp_stream_write_all(stream, data, len, err);
+        file_free_contents(data, len);
+        uint8_t chunk[TLCP_MAX_PLAINTEXT];
+        while (status == SMT_OK) {
+                size_t got = 0;
+                status = net_tlcp_stream_read(stream, chunk, sizeof chunk, &got, err);
+                if (status == TLCP_ECLOSED || (status == SMT_EIO && (stream->is_peer_closed || strstr(err->msg, "timed out"))))
+                        return SMT_OK;
+                if (status == SMT_OK && fwrite(chunk, 1, got, stdout) != got)
+                        status = SMT_ERR(err, SMT_EIO, "writing standard output failed");
+                fflush(stdout);
+        }
+        return status;
+}
+
 /* client_fetch makes one connection, gets the URL and keeps the session for --resume. */
 static int client_fetch(struct client *client, bool offer_session, struct err *err)
 {
@@ -430,7 +461,8 @@ static int client_fetch(struct client *client, bool offer_session, struct err *e
                         client->session = *session;
         }
         if (status == SMT_OK)
-                status = client_exchange(client, &stream, err);
+                status = client->args.send != NULL ? client_send_raw(client, &stream, err)
+                                                   : client_exchange(client, &stream, err);
         net_tlcp_stream_close(&stream);
         return status;
 }

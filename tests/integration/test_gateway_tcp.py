@@ -92,3 +92,20 @@ def test_passthrough_routes_by_sni_without_terminating(tmp_path, start_gateway, 
     finally:
         a.stop()
         b.stop()
+
+
+def test_tlcp_to_a_tcp_echo_service(start_gateway, demo_pki, tmp_path):
+    echo = EchoServer()
+    try:
+        gateway = start_gateway([site_config(demo_pki, f"http://127.0.0.1:{echo.port}", default=True)],
+                                listener_protocol="tcp")
+        blob = bytes(range(256)) * 400  # 100 kB
+        (tmp_path / "blob").write_bytes(blob)
+        proc = run([SMTRUST, "tlcp-client", "--cafile", demo_pki / "sm2-root.pem", "--send", tmp_path / "blob",
+                    "--timeout", "1", f"https://localhost:{gateway.https_port}/"])
+        assert proc.stdout == blob
+        wait_until(lambda: "TLCP" in gateway.access_log.read_text(), 10, "the connection's log line")
+        line = gateway.access_log.read_text().splitlines()[-1]
+        assert '"TCP - ' in line and " TLCP " in line, line
+    finally:
+        echo.close()
