@@ -222,3 +222,27 @@ def test_recovered_server_comes_back_in_slow_start(tmp_path, start_gateway, demo
     finally:
         a.stop()
         b.stop()
+
+
+def test_source_ip_persistence_moves_a_client_only_when_its_server_is_down(tmp_path, start_gateway, demo_pki):
+    origins = named_origins(tmp_path, "a", "b", "c")
+    try:
+        servers = [{"server": o.url} for o in origins]
+        gateway = start_gateway([upstream_site(demo_pki, servers, persistence="source_ip", retries=2,
+                                               health_check={"kind": "tcp", "interval": "200ms",
+                                                             "timeout": "200ms", "rise": 1, "fall": 1})])
+        first = count(gateway, demo_pki, 30)
+        assert len(first) == 1, first  # one client address, one server
+        home = next(iter(first))
+        victim = origins["abc".index(home)]
+        port = victim.port
+        victim.stop()
+        wait_until(lambda: "is down" in gateway.log(), 10, "its server marked down")
+        moved = count(gateway, demo_pki, 30)
+        assert len(moved) == 1 and home not in moved, moved
+        origins["abc".index(home)] = Origin(tmp_path, "--name", home, "--port", str(port))
+        wait_until(lambda: "is up" in gateway.log(), 10, "its server marked up")
+        assert count(gateway, demo_pki, 30) == {home: 30}
+    finally:
+        for o in origins:
+            o.stop()
