@@ -22,7 +22,8 @@ int net_hello_sni(const uint8_t *data, size_t len, char out[NET_HELLO_SNI_MAX + 
         TRY(buf_read_u8(&r, &major));
         TRY(buf_skip(&r, 1));
         TRY(buf_read_u16(&r, &record_len));
-        if (type != 22 || major != 3)
+        /* Record version 3.x is TLS (RFC 8446 §5.1), 1.1 TLCP (GB/T 38636 §6.3.3.1). */
+        if (type != 22 || (major != 3 && major != 1))
                 return SMT_ERR(err, SMT_EDECODE, "first record: type %u version %u.x is not a TLS/TLCP handshake", type,
                                major);
         if (record_len < TLCP_HANDSHAKE_HEADER_LEN || record_len > TLCP_MAX_PLAINTEXT)

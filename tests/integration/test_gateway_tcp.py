@@ -109,3 +109,29 @@ def test_tlcp_to_a_tcp_echo_service(start_gateway, demo_pki, tmp_path):
         assert '"TCP - ' in line and " TLCP " in line, line
     finally:
         echo.close()
+
+
+def test_passthrough_carries_a_tlcp_handshake_to_a_tlcp_server(tmp_path, start_gateway, demo_pki):
+    import subprocess
+    import time
+    from gateway_util import free_port
+    port = free_port()
+    log_path = tmp_path / "tlcp-server.log"
+    with open(log_path, "wb") as log:
+        server = subprocess.Popen([str(a) for a in (SMTRUST, "tlcp-server", "--sign-cert", demo_pki / "sm2-sign.pem",
+                                                    "--sign-key", demo_pki / "sm2-sign.key", "--enc-cert",
+                                                    demo_pki / "sm2-enc.pem", "--enc-key", demo_pki / "sm2-enc.key",
+                                                    "--listen", f"127.0.0.1:{port}", "--www")],
+                                  stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_until(lambda: "listening on" in log_path.read_text(errors="replace"), 10, "tlcp-server listening")
+        gateway = start_gateway([site_config(demo_pki, f"http://127.0.0.1:{port}", names=("localhost",),
+                                             sm2=False, ecc=False)], listener_protocol="passthrough")
+        proc = run([SMTRUST, "tlcp-client", "--cafile", demo_pki / "sm2-root.pem", "-v",
+                    f"https://localhost:{gateway.https_port}/"])
+        # The TLCP handshake was the tlcp-server's, end to end: the gateway holds no SM2 key for this site.
+        assert b"TLCP" in proc.stderr and proc.stdout, (proc.stdout, proc.stderr)
+        wait_until(lambda: "PASSTHROUGH" in gateway.access_log.read_text(), 10, "the connection's log line")
+    finally:
+        server.terminate()
+        server.wait(timeout=10)

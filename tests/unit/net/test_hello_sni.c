@@ -5,6 +5,7 @@
 
 #include "check.h"
 #include "net/hello_sni.h"
+#include "tlcp/conn.h"
 
 /* client_hello writes an OpenSSL client's first flight (its ClientHello record) into out. */
 static size_t client_hello(uint8_t *out, size_t cap, const char *server_name, int max_version)
@@ -48,6 +49,27 @@ static void test_names_of_real_client_hellos(void)
         CHECK_STR(name, "");
 }
 
+/* Our TLCP client's ClientHello (record version 1.1) names its server the same way. */
+static void test_name_of_a_tlcp_client_hello(void)
+{
+        struct tlcp_config config;
+        struct tlcp_conn *conn = NULL;
+        struct err err = {0};
+        tlcp_config_init(&config, TLCP_ROLE_CLIENT);
+        config.verify_peer = false;
+        config.server_name = "tlcp.example.cn";
+        CHECK_OK(tlcp_conn_new(&conn, &config, &err), &err);
+        CHECK_STATUS(tlcp_conn_handshake(conn, &err), SMT_EAGAIN);
+        const uint8_t *hello;
+        size_t len = tlcp_conn_peek_output(conn, &hello);
+        CHECK(len > 5 && hello[1] == 1 && hello[2] == 1);
+        char name[NET_HELLO_SNI_MAX + 1];
+        size_t need;
+        CHECK_OK(net_hello_sni(hello, len, name, &need, &err), &err);
+        CHECK_STR(name, "tlcp.example.cn");
+        tlcp_conn_free(conn);
+}
+
 static void test_other_bytes_are_refused(void)
 {
         char name[NET_HELLO_SNI_MAX + 1];
@@ -62,4 +84,5 @@ static void test_other_bytes_are_refused(void)
         CHECK_STATUS(net_hello_sni(split, sizeof split, name, &need, &err), SMT_EDECODE);
 }
 
-CHECK_MAIN(CHECK_TEST(test_names_of_real_client_hellos), CHECK_TEST(test_other_bytes_are_refused))
+CHECK_MAIN(CHECK_TEST(test_names_of_real_client_hellos), CHECK_TEST(test_name_of_a_tlcp_client_hello),
+           CHECK_TEST(test_other_bytes_are_refused))
