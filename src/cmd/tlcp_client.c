@@ -437,7 +437,7 @@ static int client_send_raw(struct client *client, struct net_tlcp_stream *stream
         while (status == SMT_OK) {
                 size_t got = 0;
                 status = net_tlcp_stream_read(stream, chunk, sizeof chunk, &got, err);
-                if (status == TLCP_ECLOSED || (status == SMT_EIO && (stream->is_peer_closed || strstr(err->msg, "timed out"))))
+                if (status == TLCP_ECLOSED || (status == SMT_EIO && (stream->is_peer_closed || stream->is_timed_out)))
                         return SMT_OK;
                 if (status == SMT_OK && fwrite(chunk, 1, got, stdout) != got)
                         status = SMT_ERR(err, SMT_EIO, "writing standard output failed");

@@ -55,9 +55,11 @@ static int net_tlcp_stream_wait(struct net_tlcp_stream *stream, short events, in
                 int wait_ms = -1;
                 if (deadline >= 0) {
                         int64_t left = deadline - net_tlcp_stream_now_ms();
-                        if (left <= 0)
+                        if (left <= 0) {
+                                stream->is_timed_out = true;
                                 return SMT_ERR(err, SMT_EIO, "timed out waiting to %s",
                                                events == POLLIN ? "receive" : "send");
+                        }
                         wait_ms = left > 60000 ? 60000 : (int)left;
                 }
                 struct pollfd ready = {.fd = stream->fd, .events = events};

@@ -37,6 +37,7 @@ struct net_tlcp_stream {
         const volatile sig_atomic_t *cancel;     /* NULL, or a flag a signal handler sets to stop waiting */
         bool is_established;                     /* the handshake completed */
         bool is_peer_closed;                     /* TCP closed or reset by the peer (no close_notify) */
+        bool is_timed_out;                       /* the last wait ended at timeout_ms (SMT_EIO) */
         uint8_t input[NET_TLCP_STREAM_INPUT_MAX];
         size_t input_start;
         size_t input_len;
