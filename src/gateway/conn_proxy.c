@@ -95,7 +95,8 @@ void gw_conn_fail(struct gw_conn *conn, int status, const char *detail)
                 gw_origin_release(conn->origin, false);
                 conn->origin = NULL;
         }
-        if (conn->state == GW_CONN_HEAD || (conn->state == GW_CONN_PROXY && !conn->is_resp_head_done)) {
+        if (conn->state == GW_CONN_HEAD || (conn->state == GW_CONN_PROXY && !conn->has_sent_response)) {
+                buf_writer_truncate(&conn->stage, 0); /* a held answer of a failed server is dropped */
                 uint8_t page[4096];
                 struct buf_writer w;
                 bool is_head = conn->req != NULL && conn->state == GW_CONN_PROXY &&
@@ -264,6 +265,7 @@ void gw_conn_start_request(struct gw_conn *conn)
         conn->is_req_done = conn->is_resp_head_done = conn->is_resp_done = false;
         conn->is_websocket = req->is_websocket_upgrade;
         conn->has_retried = false;
+        conn->has_sent_response = false;
         conn->has_last_chunk = false;
         conn->num_tried = 0;
         conn->num_attempts = 0;

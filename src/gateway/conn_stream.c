@@ -47,6 +47,7 @@ static int gw_conn_stage_send(struct gw_conn *conn, struct err *err)
 {
         if (conn->stage.len == 0)
                 return SMT_OK;
+        conn->has_sent_response = true;
         int status = gw_io_send(&conn->client, conn->stage.data, conn->stage.len, err);
         buf_writer_truncate(&conn->stage, 0);
         return status;
@@ -55,6 +56,16 @@ static int gw_conn_stage_send(struct gw_conn *conn, struct err *err)
 /* Staged bytes beyond this go out at once (one TLS record's worth). */
 #define GW_CONN_STAGE_MAX (16 * 1024)
 
+/* gw_conn_holds_response says whether a response stays staged until it is whole: one with a small
+ * Content-Length to a request that could be sent to another server. If its server dies in the middle, the
+ * client has seen nothing and the request moves on (chunked or large answers stream at once). */
+static bool gw_conn_holds_response(const struct gw_conn *conn)
+{
+        return conn->is_resp_head_done && !conn->is_resp_done && !conn->has_sent_response &&
+               conn->resp_in_framing == HTTP_FRAMING_LENGTH && conn->resp_content_length <= GW_CONN_STAGE_MAX &&
+               conn->replay.len > 0 && conn->state == GW_CONN_PROXY;
+}
+
 /* gw_conn_body_to_client sends response body data (and chunked framing) to the client: appended to the
  * stage while it holds the head or framing and stays small, else straight from the origin's buffer. */
 static int gw_conn_body_to_client(struct gw_conn *conn, const struct http_body_part *part, struct err *err)
@@ -62,6 +73,7 @@ static int gw_conn_body_to_client(struct gw_conn *conn, const struct http_body_p
         bool is_chunked = conn->resp_out_framing == HTTP_WRITER_CHUNKED;
         if (!is_chunked && conn->stage.len + part->data.len > GW_CONN_STAGE_MAX) {
                 TRY(gw_conn_stage_send(conn, err));
+                conn->has_sent_response = true;
                 return gw_io_send(&conn->client, part->data.data, part->data.len, err);
         }
         if (is_chunked)
@@ -134,16 +146,32 @@ static bool gw_conn_is_idempotent(const struct gw_conn *conn)
         return false;
 }
 
-/* gw_conn_retry sends a body-less request again before any answer came: on a new connection when a reused
- * one turned out closed (the race every keep-alive client has; RFC 9112 §9.3.1), or, for an idempotent
- * request, on another server when this one could not be reached (upstream.retries of them). */
-static bool gw_conn_retry(struct gw_conn *conn, bool is_unreachable)
+/* gw_conn_response_reset forgets what a failed server sent of a response the client has seen nothing of. */
+static void gw_conn_response_reset(struct gw_conn *conn)
 {
         struct err err;
-        if (conn->origin == NULL || conn->replay.len == 0 || conn->oin.len > 0 || conn->is_resp_head_done)
+        conn->is_resp_head_done = false;
+        conn->is_resp_done = false;
+        conn->status = 0;
+        conn->log.upstream_us = -1;
+        buf_writer_truncate(&conn->oin, 0);
+        buf_writer_truncate(&conn->stage, 0);
+        SMT_IGNORE(http_parser_init_response(&conn->parser, &conn->rt->limits,
+                                             buf_reader_make((const uint8_t *)conn->log.method, strlen(conn->log.method)),
+                                             &err)); /* limits were checked when the runtime was built */
+}
+
+/* gw_conn_retry sends a body-less request again while the client has seen nothing of an answer: on a new
+ * connection when a reused one turned out closed (the race every keep-alive client has; RFC 9112 §9.3.1),
+ * or, for an idempotent request (RFC 9110 §9.2.2), on another server when this one failed: could not be
+ * reached, reset, or broke off its answer (upstream.retries of them; nginx's proxy_next_upstream error). */
+static bool gw_conn_retry(struct gw_conn *conn)
+{
+        struct err err;
+        if (conn->origin == NULL || conn->replay.len == 0 || conn->has_sent_response)
                 return false;
-        bool is_stale = conn->origin->is_reused && !conn->has_retried;
-        bool may_move = is_unreachable && gw_conn_is_idempotent(conn) &&
+        bool is_stale = conn->origin->is_reused && !conn->has_retried && !conn->is_resp_head_done && conn->oin.len == 0;
+        bool may_move = gw_conn_is_idempotent(conn) &&
                         conn->num_tried < conn->rt->origins[conn->site->index].retries && conn->num_tried + 1 < GW_CONN_TRIES_MAX;
         if (!is_stale && !may_move)
                 return false;
@@ -157,6 +185,7 @@ static bool gw_conn_retry(struct gw_conn *conn, bool is_unreachable)
         conn->origin->generation = 0;
         gw_origin_release(conn->origin, false);
         conn->origin = NULL;
+        gw_conn_response_reset(conn);
         buf_writer_truncate(&conn->oout, 0);
         if (buf_write_bytes(&conn->oout, conn->replay.data, conn->replay.len) < 0 ||
             gw_origin_get(conn, &conn->origin, &err) < 0)
@@ -172,7 +201,7 @@ static void gw_conn_origin_failed(struct gw_conn *conn, const char *what)
         bool reached = conn->origin != NULL && conn->origin->is_ready;
         const char *server = conn->rt->origins[conn->site->index].servers[conn->server].name;
         log_warning("site %s: server %s: %s", conn->site->name, server, what);
-        if (gw_conn_retry(conn, !reached))
+        if (gw_conn_retry(conn))
                 return;
         gw_origin_done(conn, false);
         gw_metrics_origin_error(conn->worker->metrics, false);
@@ -255,6 +284,7 @@ static bool gw_conn_response_head(struct gw_conn *conn, struct err *err)
         }
         conn->status = resp->status;
         conn->log.origin_status = resp->status;
+        conn->resp_content_length = resp->content_length;
         conn->is_resp_head_done = true;
         conn->has_resp_last_chunk = false;
         buf_writer_drop_front(&conn->oin, resp->head_len);
@@ -272,6 +302,21 @@ static bool gw_conn_response_head(struct gw_conn *conn, struct err *err)
         }
         conn->is_resp_done = body == HTTP_FRAMING_NONE || (body == HTTP_FRAMING_LENGTH && resp->content_length == 0);
         return true;
+}
+
+/* gw_conn_answer_broke handles a server failing in the middle of its answer: while the client has seen
+ * none of it, like any server failure (retry elsewhere, or 502); after, only by cutting the connection,
+ * which the client sees as a short response. */
+static void gw_conn_answer_broke(struct gw_conn *conn, const char *what)
+{
+        if (!conn->has_sent_response) {
+                gw_conn_origin_failed(conn, what);
+                return;
+        }
+        const char *server = conn->rt->origins[conn->site->index].servers[conn->server].name;
+        log_warning("site %s: server %s: %s", conn->site->name, server, what);
+        gw_origin_done(conn, false);
+        gw_conn_close(conn);
 }
 
 /* gw_conn_forward_response parses the response head, then moves body bytes from oin to the client. */
@@ -314,9 +359,7 @@ static void gw_conn_forward_response(struct gw_conn *conn, struct err *err)
                                 continue;
                         }
                         if (status != SMT_EAGAIN) {
-                                log_warning("site %s: origin %s: %s", conn->site->name, conn->site->origin.authority,
-                                            err->msg);
-                                gw_conn_close(conn); /* the head is out: the client sees a cut response */
+                                gw_conn_answer_broke(conn, err->msg);
                                 return;
                         }
                 }
@@ -326,10 +369,7 @@ static void gw_conn_forward_response(struct gw_conn *conn, struct err *err)
                 size_t before = conn->oin.len;
                 int status = gw_io_receive(&conn->origin->io, &conn->oin, conn->oin.len + GW_CONN_HIGH_WATER, err);
                 if (status < 0 && status != SMT_EAGAIN) {
-                        if (conn->is_resp_head_done)
-                                gw_conn_close(conn);
-                        else
-                                gw_conn_origin_failed(conn, err->msg);
+                        gw_conn_answer_broke(conn, err->msg);
                         return;
                 }
                 if (conn->oin.len > before) {
@@ -344,8 +384,7 @@ static void gw_conn_forward_response(struct gw_conn *conn, struct err *err)
                         return;
                 }
                 if (http_parser_body_finish(&conn->resp_body, err) < 0) {
-                        log_warning("site %s: origin %s: %s", conn->site->name, conn->site->origin.authority, err->msg);
-                        gw_conn_close(conn);
+                        gw_conn_answer_broke(conn, err->msg);
                         return;
                 }
                 struct http_body_part end = { .is_end = true };
@@ -423,7 +462,7 @@ static void gw_conn_proxy_once(struct gw_conn *conn)
                 buf_writer_truncate(&conn->oout, 0);
         }
         gw_conn_forward_response(conn, &err);
-        if (!conn->is_dead && gw_conn_stage_send(conn, &err) < 0) {
+        if (!conn->is_dead && !gw_conn_holds_response(conn) && gw_conn_stage_send(conn, &err) < 0) {
                 gw_conn_close(conn);
                 return;
         }

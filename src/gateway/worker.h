@@ -129,7 +129,9 @@ struct gw_conn {
         enum http_writer_framing req_out_framing;
         enum http_writer_framing resp_out_framing;
         bool is_req_done;       /* the whole request went to the origin's queue */
-        bool is_resp_head_done; /* the response head went to the client */
+        bool is_resp_head_done; /* the response head was read (and staged for the client) */
+        bool has_sent_response; /* a byte of the response left the stage: no retry from here on */
+        uint64_t resp_content_length;
         bool is_resp_done;
         bool is_keep_alive;     /* the client may send another request */
         bool is_websocket;

@@ -246,3 +246,33 @@ def test_source_ip_persistence_moves_a_client_only_when_its_server_is_down(tmp_p
     finally:
         for o in origins:
             o.stop()
+
+
+def test_an_answer_broken_off_is_retried_on_another_server(tmp_path, start_gateway, demo_pki):
+    import socket
+    # A server that sends a head and part of its body, then drops the connection.
+    broken = socket.socket()
+    broken.bind(("127.0.0.1", 0))
+    broken.listen(64)
+
+    def serve():
+        while True:
+            try:
+                conn, _ = broken.accept()
+            except OSError:
+                return
+            with conn:
+                conn.recv(65536)
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly part")
+
+    threading.Thread(target=serve, daemon=True).start()
+    good = Origin(tmp_path, "--name", "good")
+    try:
+        servers = [{"server": f"http://127.0.0.1:{broken.getsockname()[1]}", "max_fails": 0}, {"server": good.url}]
+        gateway = start_gateway([upstream_site(demo_pki, servers, balance="round_robin", retries=1)])
+        # Every other request meets the broken server first; the client never sees its half answer.
+        assert count(gateway, demo_pki, 20) == {"good": 20}
+        assert "broke" in gateway.log() or "server 127.0.0.1" in gateway.log(), gateway.log()
+    finally:
+        broken.close()
+        good.stop()
