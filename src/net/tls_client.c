@@ -1,6 +1,8 @@
 /* src/net/tls_client.c: see tls_client.h. */
 #include "net/tls_client.h"
 
+#include "net/ssl_pipe.h"
+
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,9 +30,7 @@ struct net_tls_client_ctx {
 
 struct net_tls_client {
         struct net_tls_client_ctx *ctx;
-        SSL *ssl;
-        BIO *in;  /* bytes from the origin, read by OpenSSL */
-        BIO *out; /* bytes OpenSSL wrote for the origin */
+        struct net_ssl_pipe pipe; /* the SSL and its memory BIOs */
 };
 
 /* net_tls_client_new_session_cb keeps a copy of the newest session of the origin (a TLS 1.2 session at the end
@@ -186,12 +186,12 @@ void net_tls_client_ctx_free(struct net_tls_client_ctx *ctx)
 static int net_tls_client_name_setup(struct net_tls_client *conn, struct err *err)
 {
         const struct net_tls_client_ctx *ctx = conn->ctx;
-        if (!ctx->is_ip && SSL_set_tlsext_host_name(conn->ssl, ctx->server_name) != 1)
+        if (!ctx->is_ip && SSL_set_tlsext_host_name(conn->pipe.ssl, ctx->server_name) != 1)
                 return crypto_error_set(err, CRYPTO_EOPENSSL, "origin %s: SNI", ctx->server_name);
         if (ctx->verify != NET_TLS_CLIENT_VERIFY_ON)
                 return 0;
-        int ok = ctx->is_ip ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(conn->ssl), ctx->server_name)
-                            : SSL_set1_host(conn->ssl, ctx->server_name);
+        int ok = ctx->is_ip ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(conn->pipe.ssl), ctx->server_name)
+                            : SSL_set1_host(conn->pipe.ssl, ctx->server_name);
         return ok == 1 ? 0 : crypto_error_set(err, CRYPTO_EOPENSSL, "origin %s: name to check", ctx->server_name);
 }
 
@@ -203,7 +203,7 @@ static void net_tls_client_offer_session(struct net_tls_client *conn)
         pthread_mutex_lock(&ctx->lock);
         SSL_SESSION *copy = ctx->session != NULL ? SSL_SESSION_dup(ctx->session) : NULL;
         pthread_mutex_unlock(&ctx->lock);
-        if (copy == NULL || SSL_set_session(conn->ssl, copy) != 1)
+        if (copy == NULL || SSL_set_session(conn->pipe.ssl, copy) != 1)
                 crypto_error_clear(); /* none, or none usable: a full handshake */
         SSL_SESSION_free(copy);
 }
@@ -215,22 +215,12 @@ int net_tls_client_new(struct net_tls_client **out, struct net_tls_client_ctx *c
         if (conn == NULL)
                 return SMT_ERR(err, SMT_ENOMEM, "allocating a TLS client connection");
         conn->ctx = ctx;
-        conn->ssl = SSL_new(ctx->ssl_ctx);
-        conn->in = BIO_new(BIO_s_mem());
-        conn->out = BIO_new(BIO_s_mem());
-        if (conn->ssl == NULL || conn->in == NULL || conn->out == NULL) {
-                BIO_free(conn->in);
-                BIO_free(conn->out);
-                conn->in = conn->out = NULL;
-                net_tls_client_free(conn);
-                return crypto_error_set(err, SMT_ENOMEM, "SSL_new");
+        int opened = net_ssl_pipe_open(&conn->pipe, ctx->ssl_ctx, err);
+        if (opened != 0) {
+                free(conn);
+                return opened;
         }
-        /* An empty input BIO means "wait for more", not end of stream. */
-        BIO_set_mem_eof_return(conn->in, -1);
-        BIO_set_mem_eof_return(conn->out, -1);
-        SSL_set_bio(conn->ssl, conn->in, conn->out);
-        SSL_set_mode(conn->ssl, SSL_MODE_RELEASE_BUFFERS); /* pooled idle origin connections stay small */
-        SSL_set_connect_state(conn->ssl);
+        SSL_set_connect_state(conn->pipe.ssl);
         int status = net_tls_client_name_setup(conn, err);
         if (status != 0) {
                 net_tls_client_free(conn);
@@ -245,43 +235,24 @@ void net_tls_client_free(struct net_tls_client *conn)
 {
         if (conn == NULL)
                 return;
-        SSL_free(conn->ssl); /* frees both BIOs */
+        net_ssl_pipe_close(&conn->pipe);
         free(conn);
 }
 
 int net_tls_client_put_input(struct net_tls_client *conn, const uint8_t *data, size_t len, size_t *consumed,
                              struct err *err)
 {
-        *consumed = 0;
-        if (len == 0)
-                return 0;
-        if (BIO_ctrl_pending(conn->in) > NET_TLS_CLIENT_INPUT_MAX)
-                return SMT_ERR(err, SMT_EAGAIN, "%zu input bytes still unprocessed",
-                               (size_t)BIO_ctrl_pending(conn->in));
-        size_t written = 0;
-        if (BIO_write_ex(conn->in, data, len, &written) != 1 || written != len)
-                return crypto_error_set(err, SMT_ENOMEM, "buffering %zu input bytes", len);
-        *consumed = len;
-        return 0;
+        return net_ssl_pipe_put_input(&conn->pipe, data, len, NET_TLS_CLIENT_INPUT_MAX, consumed, err);
 }
 
 size_t net_tls_client_peek_output(struct net_tls_client *conn, const uint8_t **data)
 {
-        char *p = NULL;
-        long n = BIO_get_mem_data(conn->out, &p);
-        *data = (const uint8_t *)p;
-        return n > 0 ? (size_t)n : 0;
+        return net_ssl_pipe_peek_output(&conn->pipe, data);
 }
 
 void net_tls_client_consume_output(struct net_tls_client *conn, size_t len)
 {
-        uint8_t scratch[4096];
-        while (len > 0) {
-                size_t got = 0;
-                if (BIO_read_ex(conn->out, scratch, len < sizeof(scratch) ? len : sizeof(scratch), &got) != 1)
-                        break;
-                len -= got;
-        }
+        net_ssl_pipe_consume_output(&conn->pipe, len);
 }
 
 /* net_tls_client_verify_failure names why the origin's certificate was refused. */
@@ -302,7 +273,7 @@ static int net_tls_client_verify_failure(const struct net_tls_client *conn, long
 /* net_tls_client_status maps a failed SSL call to a status; OpenSSL has queued any alert in the output. */
 static int net_tls_client_status(struct net_tls_client *conn, int ret, const char *what, struct err *err)
 {
-        switch (SSL_get_error(conn->ssl, ret)) {
+        switch (SSL_get_error(conn->pipe.ssl, ret)) {
         case SSL_ERROR_WANT_READ:
         case SSL_ERROR_WANT_WRITE:
                 ERR_clear_error();
@@ -312,10 +283,10 @@ static int net_tls_client_status(struct net_tls_client *conn, int ret, const cha
                 return SMT_ERR(err, TLCP_ECLOSED, "origin %s: %s: the origin sent close_notify", conn->ctx->server_name,
                                what);
         case SSL_ERROR_SSL:
-                if (SSL_is_init_finished(conn->ssl))
+                if (SSL_is_init_finished(conn->pipe.ssl))
                         return crypto_error_set(err, CRYPTO_EOPENSSL, "origin %s: %s", conn->ctx->server_name, what);
-                if (conn->ctx->verify != NET_TLS_CLIENT_VERIFY_OFF && SSL_get_verify_result(conn->ssl) != X509_V_OK)
-                        return net_tls_client_verify_failure(conn, SSL_get_verify_result(conn->ssl), err);
+                if (conn->ctx->verify != NET_TLS_CLIENT_VERIFY_OFF && SSL_get_verify_result(conn->pipe.ssl) != X509_V_OK)
+                        return net_tls_client_verify_failure(conn, SSL_get_verify_result(conn->pipe.ssl), err);
                 return crypto_error_set(err, TLCP_EHANDSHAKE_FAILURE, "origin %s: %s", conn->ctx->server_name, what);
         default:
                 return crypto_error_set(err, CRYPTO_EOPENSSL, "origin %s: %s", conn->ctx->server_name, what);
@@ -324,14 +295,14 @@ static int net_tls_client_status(struct net_tls_client *conn, int ret, const cha
 
 int net_tls_client_handshake(struct net_tls_client *conn, struct err *err)
 {
-        int ret = SSL_do_handshake(conn->ssl);
+        int ret = SSL_do_handshake(conn->pipe.ssl);
         return ret == 1 ? 0 : net_tls_client_status(conn, ret, "TLS handshake", err);
 }
 
 int net_tls_client_read(struct net_tls_client *conn, uint8_t *buf, size_t cap, size_t *len, struct err *err)
 {
         *len = 0;
-        int ret = SSL_read_ex(conn->ssl, buf, cap, len);
+        int ret = SSL_read_ex(conn->pipe.ssl, buf, cap, len);
         return ret == 1 ? 0 : net_tls_client_status(conn, ret, "TLS read", err);
 }
 
@@ -340,27 +311,27 @@ int net_tls_client_write(struct net_tls_client *conn, const uint8_t *data, size_
         size_t written = 0;
         if (len == 0)
                 return 0;
-        int ret = SSL_write_ex(conn->ssl, data, len, &written);
+        int ret = SSL_write_ex(conn->pipe.ssl, data, len, &written);
         return ret == 1 ? 0 : net_tls_client_status(conn, ret, "TLS write", err);
 }
 
 int net_tls_client_close(struct net_tls_client *conn, struct err *err)
 {
-        int ret = SSL_shutdown(conn->ssl);
+        int ret = SSL_shutdown(conn->pipe.ssl);
         return ret >= 0 ? 0 : net_tls_client_status(conn, ret, "TLS close_notify", err);
 }
 
 const char *net_tls_client_get_protocol(const struct net_tls_client *conn)
 {
-        return SSL_get_version(conn->ssl);
+        return SSL_get_version(conn->pipe.ssl);
 }
 
 const char *net_tls_client_get_cipher(const struct net_tls_client *conn)
 {
-        return SSL_get_cipher_name(conn->ssl);
+        return SSL_get_cipher_name(conn->pipe.ssl);
 }
 
 bool net_tls_client_is_resumed(const struct net_tls_client *conn)
 {
-        return SSL_session_reused(conn->ssl) == 1;
+        return SSL_session_reused(conn->pipe.ssl) == 1;
 }

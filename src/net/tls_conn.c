@@ -1,6 +1,8 @@
 /* src/net/tls_conn.c: see tls_conn.h. */
 #include "net/tls_conn.h"
 
+#include "net/ssl_pipe.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,9 +20,7 @@
 #define NET_TLS_TICKET_RSA   "RSA"
 
 struct net_tls_conn {
-        SSL *ssl;
-        BIO *in;  /* bytes from the peer, read by OpenSSL */
-        BIO *out; /* bytes OpenSSL wrote for the peer */
+        struct net_ssl_pipe pipe; /* the SSL and its memory BIOs */
 };
 
 static bool net_tls_has_pair(const struct net_tls_credentials *c)
@@ -233,22 +233,8 @@ void net_tls_config_release(struct net_tls_config *config)
 /* net_tls_ssl_setup makes the connection on ctx (which it then holds a reference to). */
 static int net_tls_ssl_setup(struct net_tls_conn *conn, SSL_CTX *ctx, struct err *err)
 {
-        conn->ssl = SSL_new(ctx);
-        conn->in = BIO_new(BIO_s_mem());
-        conn->out = BIO_new(BIO_s_mem());
-        if (conn->ssl == NULL || conn->in == NULL || conn->out == NULL) {
-                BIO_free(conn->in);
-                BIO_free(conn->out);
-                conn->in = conn->out = NULL;
-                return crypto_error_set(err, SMT_ENOMEM, "SSL_new");
-        }
-        /* An empty input BIO means "wait for more", not end of stream. */
-        BIO_set_mem_eof_return(conn->in, -1);
-        BIO_set_mem_eof_return(conn->out, -1);
-        SSL_set_bio(conn->ssl, conn->in, conn->out);
-        /* An idle connection keeps no record buffers (about 34 KiB each), as nginx sets too. */
-        SSL_set_mode(conn->ssl, SSL_MODE_RELEASE_BUFFERS);
-        SSL_set_accept_state(conn->ssl);
+        TRY(net_ssl_pipe_open(&conn->pipe, ctx, err));
+        SSL_set_accept_state(conn->pipe.ssl);
         return 0;
 }
 
@@ -277,49 +263,30 @@ void net_tls_conn_free(struct net_tls_conn *conn)
 {
         if (conn == NULL)
                 return;
-        SSL_free(conn->ssl); /* frees both BIOs */
+        net_ssl_pipe_close(&conn->pipe);
         free(conn);
 }
 
 int net_tls_conn_put_input(struct net_tls_conn *conn, const uint8_t *data, size_t len, size_t *consumed,
                            struct err *err)
 {
-        *consumed = 0;
-        if (len == 0)
-                return 0;
-        if (BIO_ctrl_pending(conn->in) > NET_TLS_INPUT_MAX)
-                return SMT_ERR(err, SMT_EAGAIN, "%zu input bytes still unprocessed",
-                               (size_t)BIO_ctrl_pending(conn->in));
-        size_t written = 0;
-        if (BIO_write_ex(conn->in, data, len, &written) != 1 || written != len)
-                return crypto_error_set(err, SMT_ENOMEM, "buffering %zu input bytes", len);
-        *consumed = len;
-        return 0;
+        return net_ssl_pipe_put_input(&conn->pipe, data, len, NET_TLS_INPUT_MAX, consumed, err);
 }
 
 size_t net_tls_conn_peek_output(struct net_tls_conn *conn, const uint8_t **data)
 {
-        char *p = NULL;
-        long n = BIO_get_mem_data(conn->out, &p);
-        *data = (const uint8_t *)p;
-        return n > 0 ? (size_t)n : 0;
+        return net_ssl_pipe_peek_output(&conn->pipe, data);
 }
 
 void net_tls_conn_consume_output(struct net_tls_conn *conn, size_t len)
 {
-        uint8_t scratch[4096];
-        while (len > 0) {
-                size_t got = 0;
-                if (BIO_read_ex(conn->out, scratch, len < sizeof(scratch) ? len : sizeof(scratch), &got) != 1)
-                        break;
-                len -= got;
-        }
+        net_ssl_pipe_consume_output(&conn->pipe, len);
 }
 
 /* net_tls_status maps a failed SSL call to a status; OpenSSL has queued any alert in the output. */
 static int net_tls_status(struct net_tls_conn *conn, int ret, const char *what, struct err *err)
 {
-        switch (SSL_get_error(conn->ssl, ret)) {
+        switch (SSL_get_error(conn->pipe.ssl, ret)) {
         case SSL_ERROR_WANT_READ:
         case SSL_ERROR_WANT_WRITE:
                 ERR_clear_error();
@@ -329,7 +296,7 @@ static int net_tls_status(struct net_tls_conn *conn, int ret, const char *what, 
                 return SMT_ERR(err, TLCP_ECLOSED, "%s: the peer sent close_notify", what);
         case SSL_ERROR_SSL:
                 return crypto_error_set(
-                    err, SSL_is_init_finished(conn->ssl) ? CRYPTO_EOPENSSL : TLCP_EHANDSHAKE_FAILURE, "%s", what);
+                    err, SSL_is_init_finished(conn->pipe.ssl) ? CRYPTO_EOPENSSL : TLCP_EHANDSHAKE_FAILURE, "%s", what);
         default:
                 return crypto_error_set(err, CRYPTO_EOPENSSL, "%s", what);
         }
@@ -337,14 +304,14 @@ static int net_tls_status(struct net_tls_conn *conn, int ret, const char *what, 
 
 int net_tls_conn_handshake(struct net_tls_conn *conn, struct err *err)
 {
-        int ret = SSL_do_handshake(conn->ssl);
+        int ret = SSL_do_handshake(conn->pipe.ssl);
         return ret == 1 ? 0 : net_tls_status(conn, ret, "TLS handshake", err);
 }
 
 int net_tls_conn_read(struct net_tls_conn *conn, uint8_t *buf, size_t cap, size_t *len, struct err *err)
 {
         *len = 0;
-        int ret = SSL_read_ex(conn->ssl, buf, cap, len);
+        int ret = SSL_read_ex(conn->pipe.ssl, buf, cap, len);
         return ret == 1 ? 0 : net_tls_status(conn, ret, "TLS read", err);
 }
 
@@ -353,45 +320,45 @@ int net_tls_conn_write(struct net_tls_conn *conn, const uint8_t *data, size_t le
         size_t written = 0;
         if (len == 0)
                 return 0;
-        int ret = SSL_write_ex(conn->ssl, data, len, &written);
+        int ret = SSL_write_ex(conn->pipe.ssl, data, len, &written);
         return ret == 1 ? 0 : net_tls_status(conn, ret, "TLS write", err);
 }
 
 int net_tls_conn_close(struct net_tls_conn *conn, struct err *err)
 {
-        int ret = SSL_shutdown(conn->ssl);
+        int ret = SSL_shutdown(conn->pipe.ssl);
         return ret >= 0 ? 0 : net_tls_status(conn, ret, "TLS close_notify", err);
 }
 
 const char *net_tls_conn_get_protocol(const struct net_tls_conn *conn)
 {
-        return SSL_get_version(conn->ssl);
+        return SSL_get_version(conn->pipe.ssl);
 }
 
 const char *net_tls_conn_get_cipher(const struct net_tls_conn *conn)
 {
-        return SSL_get_cipher_name(conn->ssl);
+        return SSL_get_cipher_name(conn->pipe.ssl);
 }
 
 const char *net_tls_conn_get_server_name(const struct net_tls_conn *conn)
 {
-        return SSL_get_servername(conn->ssl, TLSEXT_NAMETYPE_host_name);
+        return SSL_get_servername(conn->pipe.ssl, TLSEXT_NAMETYPE_host_name);
 }
 
 bool net_tls_conn_is_resumed(const struct net_tls_conn *conn)
 {
-        return SSL_session_reused(conn->ssl) == 1;
+        return SSL_session_reused(conn->pipe.ssl) == 1;
 }
 
 const char *net_tls_conn_get_certificate_alg(const struct net_tls_conn *conn)
 {
-        if (!SSL_is_init_finished(conn->ssl))
+        if (!SSL_is_init_finished(conn->pipe.ssl))
                 return "";
-        if (SSL_session_reused(conn->ssl) != 1)
-                return net_tls_served_alg(conn->ssl);
+        if (SSL_session_reused(conn->pipe.ssl) != 1)
+                return net_tls_served_alg(conn->pipe.ssl);
         void *data = NULL;
         size_t len = 0;
-        if (SSL_SESSION_get0_ticket_appdata(SSL_get_session(conn->ssl), &data, &len) != 1)
+        if (SSL_SESSION_get0_ticket_appdata(SSL_get_session(conn->pipe.ssl), &data, &len) != 1)
                 return "";
         if (len == strlen(NET_TLS_TICKET_ECDSA) && memcmp(data, NET_TLS_TICKET_ECDSA, len) == 0)
                 return NET_TLS_TICKET_ECDSA;
