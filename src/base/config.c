@@ -34,9 +34,9 @@ static void config_walk_error(struct config_walk *w, size_t line, const char *fm
         vsnprintf(message, sizeof message, fmt, args);
         va_end(args);
         if (w->path_len > 0)
-                config_error_add(w->errors, line, "%s:%zu: %s: %s", w->name, line, w->path, message);
+                config_errors_add(w->errors, line, "%s:%zu: %s: %s", w->name, line, w->path, message);
         else
-                config_error_add(w->errors, line, "%s:%zu: %s", w->name, line, message);
+                config_errors_add(w->errors, line, "%s:%zu: %s", w->name, line, message);
 }
 
 /* Reports a failed parse or check; a failure that is not the file's fault also fails the load as such. */
@@ -112,7 +112,7 @@ static bool config_allocate(struct config_walk *w, void **out, size_t num, size_
         if (*out != NULL)
                 return true;
         w->status = SMT_ENOMEM;
-        config_error_add(w->errors, 0, "%s: out of memory", w->name);
+        config_errors_add(w->errors, 0, "%s: out of memory", w->name);
         return false;
 }
 
@@ -282,7 +282,7 @@ static void config_section_fill(struct config_walk *w, const struct config_secti
         const struct config_node **first = calloc(schema->num_keys + 1, sizeof *first);
         if (first == NULL) {
                 w->status = SMT_ENOMEM;
-                config_error_add(w->errors, 0, "%s: out of memory", w->name);
+                config_errors_add(w->errors, 0, "%s: out of memory", w->name);
                 return;
         }
         size_t num_items = mapping != NULL ? mapping->num_items : 0;
@@ -310,11 +310,11 @@ static int config_load_tree(void **out, const struct config_section_schema *root
         struct config_walk w = { .name = name, .errors = errors };
         *out = calloc(1, root->struct_size);
         if (*out == NULL) {
-                config_error_add(errors, 0, "%s: out of memory", name);
+                config_errors_add(errors, 0, "%s: out of memory", name);
                 return SMT_ENOMEM;
         }
         if (tree == NULL || tree->kind == CONFIG_NODE_NULL) {
-                config_error_add(errors, 1, "%s:1: the file has no settings (expected a mapping of keys)", name);
+                config_errors_add(errors, 1, "%s:1: the file has no settings (expected a mapping of keys)", name);
         } else if (tree->kind == CONFIG_NODE_MAPPING) {
                 config_section_fill(&w, root, *out, tree, tree->line);
         } else if (tree->kind != CONFIG_NODE_REFUSED) {
@@ -357,7 +357,7 @@ int config_load_file(void *out, const struct config_section_schema *root, const 
         struct err err = { 0 };
         int status = file_read_all(&data, &len, path, CONFIG_FILE_MAX, &err);
         if (status < 0) {
-                config_error_add(errors, 0, "%s", err.msg);
+                config_errors_add(errors, 0, "%s", err.msg);
                 return status;
         }
         status = config_load_string(out, root, path, (const char *)data, len, errors);

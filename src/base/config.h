@@ -114,6 +114,14 @@ int config_load_file(void *out, const struct config_section_schema *root, const 
 int config_load_string(void *out, const struct config_section_schema *root, const char *name, const char *text,
                        size_t len, struct config_errors *errors) SMT_MUST_USE;
 
+/* config_errors_add appends one whole message (printf-style: "name:line: path: ...") at line, for rules a
+ * schema cannot express that the caller checks after a load (the gateway's rules across list items):
+ * kept up to CONFIG_ERRORS_MAX, counted beyond, control characters shown as '?' so it stays one line. */
+void config_errors_add(struct config_errors *errors, size_t line, const char *fmt, ...) SMT_PRINTF(3, 4);
+
+/* config_errors_sort orders the messages by line, keeping the order of messages on one line. */
+void config_errors_sort(struct config_errors *errors);
+
 /* config_free frees every string, list and array the loader put in *out (per root) and zeroes *out. */
 void config_free(void *out, const struct config_section_schema *root);
 

@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-void config_error_add(struct config_errors *errors, size_t line, const char *fmt, ...)
+void config_errors_add(struct config_errors *errors, size_t line, const char *fmt, ...)
 {
         if (errors->num == CONFIG_ERRORS_MAX) {
                 errors->num_more++;

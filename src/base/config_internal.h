@@ -65,10 +65,5 @@ size_t config_distance(const char *a, size_t a_len, const char *b, size_t b_len)
 /* config_is_close says whether a word at distance from candidate is a likely typo of it. */
 bool config_is_close(size_t distance, const char *candidate);
 
-/* config_error_add appends one message (printf-style) at line; beyond CONFIG_ERRORS_MAX only counts. */
-void config_error_add(struct config_errors *errors, size_t line, const char *fmt, ...) SMT_PRINTF(3, 4);
-
-/* config_errors_sort orders the messages by line, keeping the order of messages on one line. */
-void config_errors_sort(struct config_errors *errors);
 
 #endif

@@ -34,27 +34,27 @@ static int config_yaml_syntax_error(struct config_yaml *y)
         size_t line = p->problem_mark.line + 1, column = p->problem_mark.column + 1;
         switch (p->error) {
         case YAML_MEMORY_ERROR:
-                config_error_add(y->errors, 0, "%s: out of memory while parsing", y->name);
+                config_errors_add(y->errors, 0, "%s: out of memory while parsing", y->name);
                 return SMT_ENOMEM;
         case YAML_READER_ERROR:
                 line = config_yaml_line_at(y, p->problem_offset);
                 if (p->problem_value >= 0)
-                        config_error_add(y->errors, line, "%s:%zu: %s (byte 0x%02x at offset %zu)", y->name, line,
+                        config_errors_add(y->errors, line, "%s:%zu: %s (byte 0x%02x at offset %zu)", y->name, line,
                                          problem, (unsigned)p->problem_value & 0xffffu, p->problem_offset);
                 else
-                        config_error_add(y->errors, line, "%s:%zu: %s", y->name, line, problem);
+                        config_errors_add(y->errors, line, "%s:%zu: %s", y->name, line, problem);
                 return SMT_ECONFIG;
         case YAML_SCANNER_ERROR:
         case YAML_PARSER_ERROR:
                 if (p->context != NULL)
-                        config_error_add(y->errors, line, "%s:%zu:%zu: %s (%s at line %zu, column %zu)", y->name, line,
+                        config_errors_add(y->errors, line, "%s:%zu:%zu: %s (%s at line %zu, column %zu)", y->name, line,
                                          column, problem, p->context, p->context_mark.line + 1,
                                          p->context_mark.column + 1);
                 else
-                        config_error_add(y->errors, line, "%s:%zu:%zu: %s", y->name, line, column, problem);
+                        config_errors_add(y->errors, line, "%s:%zu:%zu: %s", y->name, line, column, problem);
                 return SMT_ECONFIG;
         default:
-                config_error_add(y->errors, line, "%s:%zu: %s", y->name, line, problem);
+                config_errors_add(y->errors, line, "%s:%zu: %s", y->name, line, problem);
                 return SMT_ECONFIG;
         }
 }
@@ -75,7 +75,7 @@ static void config_yaml_refuse(struct config_yaml *y, const struct config_node *
         char shown[CONFIG_QUOTE_MAX * 4 + 8];
         if (anchor != NULL) {
                 config_quote(shown, sizeof shown, (const char *)anchor, strlen((const char *)anchor), false);
-                config_error_add(y->errors, node->line, "%s:%zu: anchors (&%s) are not supported; write the value out",
+                config_errors_add(y->errors, node->line, "%s:%zu: anchors (&%s) are not supported; write the value out",
                                  y->name, node->line, shown);
         }
         if (tag != NULL) {
@@ -85,7 +85,7 @@ static void config_yaml_refuse(struct config_yaml *y, const struct config_node *
                 if (is_standard)
                         text += strlen(standard);
                 config_quote(shown, sizeof shown, text, strlen(text), false);
-                config_error_add(y->errors, node->line, "%s:%zu: tags (%s%s) are not supported", y->name, node->line,
+                config_errors_add(y->errors, node->line, "%s:%zu: tags (%s%s) are not supported", y->name, node->line,
                                  is_standard ? "!!" : "", shown);
         }
 }
@@ -107,7 +107,7 @@ static int config_yaml_scalar(struct config_yaml *y, const yaml_event_t *event, 
         node->text_len = event->data.scalar.length;
         node->text = malloc(node->text_len + 1);
         if (node->text == NULL) {
-                config_error_add(y->errors, 0, "%s: out of memory", y->name);
+                config_errors_add(y->errors, 0, "%s: out of memory", y->name);
                 return SMT_ENOMEM;
         }
         memcpy(node->text, event->data.scalar.value, node->text_len);
@@ -121,7 +121,7 @@ static int config_yaml_node(struct config_yaml *y, yaml_event_t *event, size_t d
 static int config_yaml_children(struct config_yaml *y, yaml_event_type_t end, size_t depth, struct config_node *node)
 {
         if (depth >= CONFIG_DEPTH_MAX) {
-                config_error_add(y->errors, node->line, "%s:%zu: nested deeper than %d levels", y->name, node->line,
+                config_errors_add(y->errors, node->line, "%s:%zu: nested deeper than %d levels", y->name, node->line,
                                  CONFIG_DEPTH_MAX);
                 return SMT_ECONFIG;
         }
@@ -138,7 +138,7 @@ static int config_yaml_children(struct config_yaml *y, yaml_event_type_t end, si
                         struct config_node *items = reallocarray(node->items, new_cap, sizeof *items);
                         if (items == NULL) {
                                 yaml_event_delete(&event);
-                                config_error_add(y->errors, 0, "%s: out of memory", y->name);
+                                config_errors_add(y->errors, 0, "%s: out of memory", y->name);
                                 return SMT_ENOMEM;
                         }
                         node->items = items;
@@ -165,7 +165,7 @@ static int config_yaml_node(struct config_yaml *y, yaml_event_t *event, size_t d
                 char shown[CONFIG_QUOTE_MAX * 4 + 8];
                 const char *anchor = (const char *)event->data.alias.anchor;
                 config_quote(shown, sizeof shown, anchor, strlen(anchor), false);
-                config_error_add(y->errors, node->line, "%s:%zu: aliases (*%s) are not supported; write the value out",
+                config_errors_add(y->errors, node->line, "%s:%zu: aliases (*%s) are not supported; write the value out",
                                  y->name, node->line, shown);
                 node->kind = CONFIG_NODE_REFUSED;
                 yaml_event_delete(event);
@@ -182,7 +182,7 @@ static int config_yaml_node(struct config_yaml *y, yaml_event_t *event, size_t d
                 yaml_event_delete(event);
                 return config_yaml_children(y, YAML_MAPPING_END_EVENT, depth, node);
         default:
-                config_error_add(y->errors, node->line, "%s:%zu: unexpected YAML event %d", y->name, node->line,
+                config_errors_add(y->errors, node->line, "%s:%zu: unexpected YAML event %d", y->name, node->line,
                                  (int)event->type);
                 yaml_event_delete(event);
                 return SMT_EINTERNAL;
@@ -202,7 +202,7 @@ static int config_yaml_stream(struct config_yaml *y, struct config_node **root)
                 return 0;
         *root = calloc(1, sizeof **root);
         if (*root == NULL) {
-                config_error_add(y->errors, 0, "%s: out of memory", y->name);
+                config_errors_add(y->errors, 0, "%s: out of memory", y->name);
                 return SMT_ENOMEM;
         }
         TRY(config_yaml_next(y, &event));
@@ -212,7 +212,7 @@ static int config_yaml_stream(struct config_yaml *y, struct config_node **root)
         TRY(config_yaml_next(y, &event));
         if (event.type == YAML_DOCUMENT_START_EVENT) {
                 size_t line = event.start_mark.line + 1;
-                config_error_add(y->errors, line, "%s:%zu: a second YAML document is not allowed (one file, one "
+                config_errors_add(y->errors, line, "%s:%zu: a second YAML document is not allowed (one file, one "
                                  "configuration)", y->name, line);
         }
         yaml_event_delete(&event);
@@ -225,7 +225,7 @@ int config_yaml_parse(struct config_node **out, const char *name, const char *te
         struct config_yaml y = { .name = name, .text = text, .len = len, .errors = errors };
         *out = NULL;
         if (!yaml_parser_initialize(&y.parser)) {
-                config_error_add(errors, 0, "%s: out of memory", name);
+                config_errors_add(errors, 0, "%s: out of memory", name);
                 return SMT_ENOMEM;
         }
         yaml_parser_set_input_string(&y.parser, (const unsigned char *)text, len);

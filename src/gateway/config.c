@@ -12,35 +12,6 @@
 #include "gateway/config.h"
 #include "gateway/config_internal.h"
 
-void gw_config_errors_add(struct config_errors *errors, size_t line, const char *fmt, ...)
-{
-        if (errors->num == CONFIG_ERRORS_MAX) {
-                errors->num_more++;
-                return;
-        }
-        struct config_error *error = &errors->list[errors->num++];
-        error->line = line;
-        va_list args;
-        va_start(args, fmt);
-        vsnprintf(error->text, sizeof error->text, fmt, args);
-        va_end(args);
-        for (char *c = error->text; *c != '\0'; c++)
-                if ((unsigned char)*c < 0x20 || *c == 0x7f)
-                        *c = '?';
-}
-
-void gw_config_errors_sort(struct config_errors *errors)
-{
-        for (size_t i = 1; i < errors->num; i++) {
-                struct config_error moving = errors->list[i];
-                size_t j = i;
-                for (; j > 0 && errors->list[j - 1].line > moving.line; j--)
-                        errors->list[j] = errors->list[j - 1];
-                if (j != i)
-                        errors->list[j] = moving;
-        }
-}
-
 static void gw_config_lowercase(char *text)
 {
         for (; text != NULL && *text != '\0'; text++)
@@ -174,7 +145,7 @@ int gw_config_load_string(struct gw_config *out, const char *name, const char *t
         if (status == SMT_OK)
                 status = gw_config_normalise(&file, absolute);
         if (status < 0)
-                gw_config_errors_add(errors, 0, "%s: %s while reading the configuration", name, err_describe(status));
+                config_errors_add(errors, 0, "%s: %s while reading the configuration", name, err_describe(status));
         else
                 status = gw_config_rules_check(&file.config, name, text, len, errors);
         free(absolute);
@@ -209,14 +180,14 @@ int gw_config_load(struct gw_config *out, const char *path, struct config_errors
         struct err err = {0};
         int status = file_read_all(&data, &len, path, CONFIG_FILE_MAX, &err);
         if (status < 0) {
-                gw_config_errors_add(errors, 0, "%s", err.msg);
+                config_errors_add(errors, 0, "%s", err.msg);
                 return status;
         }
         status = gw_config_dir_of(&dir, path);
         if (status == SMT_OK)
                 status = gw_config_load_string(out, path, (const char *)data, len, dir, errors);
         else
-                gw_config_errors_add(errors, 0, "%s: out of memory", path);
+                config_errors_add(errors, 0, "%s: out of memory", path);
         free(dir);
         file_free_contents(data, len);
         return status;

@@ -81,11 +81,5 @@ int gw_config_expect_parse(int64_t *min, int64_t *max, const char *expect, struc
 int gw_config_rules_check(const struct gw_config *config, const char *name, const char *text, size_t len,
                           struct config_errors *errors) SMT_MUST_USE;
 
-/* gw_config_errors_add appends one message (printf-style, whole: "name:line: path: ...") at line, as
- * base/config does: kept up to CONFIG_ERRORS_MAX, counted beyond; control characters shown as '?'. */
-void gw_config_errors_add(struct config_errors *errors, size_t line, const char *fmt, ...) SMT_PRINTF(3, 4);
-
-/* gw_config_errors_sort orders the messages by line, keeping the order of messages on one line. */
-void gw_config_errors_sort(struct config_errors *errors);
 
 #endif

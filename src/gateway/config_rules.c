@@ -117,7 +117,7 @@ static void gw_rules_error(struct gw_rules *r, size_t line, const char *fmt, ...
         va_start(args, fmt);
         vsnprintf(message, sizeof message, fmt, args);
         va_end(args);
-        gw_config_errors_add(r->errors, line, "%s:%zu: %s", r->name, line, message);
+        config_errors_add(r->errors, line, "%s:%zu: %s", r->name, line, message);
         r->num_found++;
 }
 
@@ -451,9 +451,9 @@ int gw_config_rules_check(const struct gw_config *config, const char *name, cons
         if (r.document_state == 1)
                 yaml_document_delete(&r.document);
         if (status < 0) {
-                gw_config_errors_add(errors, 0, "%s: out of memory", name);
+                config_errors_add(errors, 0, "%s: out of memory", name);
                 return status;
         }
-        gw_config_errors_sort(errors);
+        config_errors_sort(errors);
         return r.num_found > 0 ? SMT_ECONFIG : SMT_OK;
 }
