@@ -2,6 +2,7 @@
 #include "net/ssl_pipe.h"
 
 #include <openssl/bio.h>
+#include <openssl/err.h>
 #include <openssl/ssl.h>
 
 #include "crypto/crypto_error.h"
@@ -64,4 +65,51 @@ void net_ssl_pipe_consume_output(struct net_ssl_pipe *pipe, size_t len)
                         break;
                 len -= got;
         }
+}
+
+/* net_ssl_pipe_status maps a failed SSL call to a status; OpenSSL has queued any alert in the output. */
+static int net_ssl_pipe_status(struct net_ssl_pipe *pipe, int ret, const char *what, struct err *err)
+{
+        switch (SSL_get_error(pipe->ssl, ret)) {
+        case SSL_ERROR_WANT_READ:
+        case SSL_ERROR_WANT_WRITE:
+                ERR_clear_error();
+                return SMT_ERR(err, SMT_EAGAIN, "%s needs more input", what);
+        case SSL_ERROR_ZERO_RETURN:
+                ERR_clear_error();
+                return SMT_ERR(err, TLCP_ECLOSED, "%s: the peer sent close_notify", what);
+        case SSL_ERROR_SSL:
+                return crypto_error_set(err, SSL_is_init_finished(pipe->ssl) ? CRYPTO_EOPENSSL : TLCP_EHANDSHAKE_FAILURE,
+                                        "%s", what);
+        default:
+                return crypto_error_set(err, CRYPTO_EOPENSSL, "%s", what);
+        }
+}
+
+int net_ssl_pipe_handshake(struct net_ssl_pipe *pipe, struct err *err)
+{
+        int ret = SSL_do_handshake(pipe->ssl);
+        return ret == 1 ? SMT_OK : net_ssl_pipe_status(pipe, ret, "TLS handshake", err);
+}
+
+int net_ssl_pipe_read(struct net_ssl_pipe *pipe, uint8_t *buf, size_t cap, size_t *len, struct err *err)
+{
+        *len = 0;
+        int ret = SSL_read_ex(pipe->ssl, buf, cap, len);
+        return ret == 1 ? SMT_OK : net_ssl_pipe_status(pipe, ret, "TLS read", err);
+}
+
+int net_ssl_pipe_write(struct net_ssl_pipe *pipe, const uint8_t *data, size_t len, struct err *err)
+{
+        size_t written = 0;
+        if (len == 0)
+                return SMT_OK;
+        int ret = SSL_write_ex(pipe->ssl, data, len, &written);
+        return ret == 1 ? SMT_OK : net_ssl_pipe_status(pipe, ret, "TLS write", err);
+}
+
+int net_ssl_pipe_shutdown(struct net_ssl_pipe *pipe, struct err *err)
+{
+        int ret = SSL_shutdown(pipe->ssl);
+        return ret >= 0 ? SMT_OK : net_ssl_pipe_status(pipe, ret, "TLS close_notify", err);
 }

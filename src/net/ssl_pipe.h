@@ -37,4 +37,13 @@ int net_ssl_pipe_put_input(struct net_ssl_pipe *pipe, const uint8_t *data, size_
 size_t net_ssl_pipe_peek_output(struct net_ssl_pipe *pipe, const uint8_t **data);
 void net_ssl_pipe_consume_output(struct net_ssl_pipe *pipe, size_t len);
 
+/* The SSL calls, each 0 or a status: SMT_EAGAIN (needs input, after the output is sent), TLCP_ECLOSED (the
+ * peer sent close_notify), TLCP_EHANDSHAKE_FAILURE (the handshake failed; OpenSSL queued its alert in the
+ * output), CRYPTO_EOPENSSL (anything else). The same codes as tlcp/conn.h, so callers drive TLS and TLCP
+ * alike. net_ssl_pipe_write seals all len bytes; net_ssl_pipe_shutdown queues close_notify. */
+int net_ssl_pipe_handshake(struct net_ssl_pipe *pipe, struct err *err) SMT_MUST_USE;
+int net_ssl_pipe_read(struct net_ssl_pipe *pipe, uint8_t *buf, size_t cap, size_t *len, struct err *err) SMT_MUST_USE;
+int net_ssl_pipe_write(struct net_ssl_pipe *pipe, const uint8_t *data, size_t len, struct err *err) SMT_MUST_USE;
+int net_ssl_pipe_shutdown(struct net_ssl_pipe *pipe, struct err *err) SMT_MUST_USE;
+
 #endif

@@ -270,55 +270,36 @@ static int net_tls_client_verify_failure(const struct net_tls_client *conn, long
                        X509_verify_cert_error_string(result));
 }
 
-/* net_tls_client_status maps a failed SSL call to a status; OpenSSL has queued any alert in the output. */
-static int net_tls_client_status(struct net_tls_client *conn, int ret, const char *what, struct err *err)
+/* net_tls_client_result names the origin in a failure, and why its certificate was refused when that
+ * is what ended the handshake. */
+static int net_tls_client_result(struct net_tls_client *conn, int status, struct err *err)
 {
-        switch (SSL_get_error(conn->pipe.ssl, ret)) {
-        case SSL_ERROR_WANT_READ:
-        case SSL_ERROR_WANT_WRITE:
-                ERR_clear_error();
-                return SMT_ERR(err, SMT_EAGAIN, "%s needs more input", what);
-        case SSL_ERROR_ZERO_RETURN:
-                ERR_clear_error();
-                return SMT_ERR(err, TLCP_ECLOSED, "origin %s: %s: the origin sent close_notify", conn->ctx->server_name,
-                               what);
-        case SSL_ERROR_SSL:
-                if (SSL_is_init_finished(conn->pipe.ssl))
-                        return crypto_error_set(err, CRYPTO_EOPENSSL, "origin %s: %s", conn->ctx->server_name, what);
-                if (conn->ctx->verify != NET_TLS_CLIENT_VERIFY_OFF && SSL_get_verify_result(conn->pipe.ssl) != X509_V_OK)
-                        return net_tls_client_verify_failure(conn, SSL_get_verify_result(conn->pipe.ssl), err);
-                return crypto_error_set(err, TLCP_EHANDSHAKE_FAILURE, "origin %s: %s", conn->ctx->server_name, what);
-        default:
-                return crypto_error_set(err, CRYPTO_EOPENSSL, "origin %s: %s", conn->ctx->server_name, what);
-        }
+        if (status == SMT_OK || status == SMT_EAGAIN)
+                return status;
+        long verified = SSL_get_verify_result(conn->pipe.ssl);
+        if (status == TLCP_EHANDSHAKE_FAILURE && conn->ctx->verify != NET_TLS_CLIENT_VERIFY_OFF && verified != X509_V_OK)
+                return net_tls_client_verify_failure(conn, verified, err);
+        return err_prefix(err, "origin %s", conn->ctx->server_name);
 }
 
 int net_tls_client_handshake(struct net_tls_client *conn, struct err *err)
 {
-        int ret = SSL_do_handshake(conn->pipe.ssl);
-        return ret == 1 ? 0 : net_tls_client_status(conn, ret, "TLS handshake", err);
+        return net_tls_client_result(conn, net_ssl_pipe_handshake(&conn->pipe, err), err);
 }
 
 int net_tls_client_read(struct net_tls_client *conn, uint8_t *buf, size_t cap, size_t *len, struct err *err)
 {
-        *len = 0;
-        int ret = SSL_read_ex(conn->pipe.ssl, buf, cap, len);
-        return ret == 1 ? 0 : net_tls_client_status(conn, ret, "TLS read", err);
+        return net_tls_client_result(conn, net_ssl_pipe_read(&conn->pipe, buf, cap, len, err), err);
 }
 
 int net_tls_client_write(struct net_tls_client *conn, const uint8_t *data, size_t len, struct err *err)
 {
-        size_t written = 0;
-        if (len == 0)
-                return 0;
-        int ret = SSL_write_ex(conn->pipe.ssl, data, len, &written);
-        return ret == 1 ? 0 : net_tls_client_status(conn, ret, "TLS write", err);
+        return net_tls_client_result(conn, net_ssl_pipe_write(&conn->pipe, data, len, err), err);
 }
 
 int net_tls_client_close(struct net_tls_client *conn, struct err *err)
 {
-        int ret = SSL_shutdown(conn->pipe.ssl);
-        return ret >= 0 ? 0 : net_tls_client_status(conn, ret, "TLS close_notify", err);
+        return net_tls_client_result(conn, net_ssl_pipe_shutdown(&conn->pipe, err), err);
 }
 
 const char *net_tls_client_get_protocol(const struct net_tls_client *conn)

@@ -283,51 +283,24 @@ void net_tls_conn_consume_output(struct net_tls_conn *conn, size_t len)
         net_ssl_pipe_consume_output(&conn->pipe, len);
 }
 
-/* net_tls_status maps a failed SSL call to a status; OpenSSL has queued any alert in the output. */
-static int net_tls_status(struct net_tls_conn *conn, int ret, const char *what, struct err *err)
-{
-        switch (SSL_get_error(conn->pipe.ssl, ret)) {
-        case SSL_ERROR_WANT_READ:
-        case SSL_ERROR_WANT_WRITE:
-                ERR_clear_error();
-                return SMT_ERR(err, SMT_EAGAIN, "%s needs more input", what);
-        case SSL_ERROR_ZERO_RETURN:
-                ERR_clear_error();
-                return SMT_ERR(err, TLCP_ECLOSED, "%s: the peer sent close_notify", what);
-        case SSL_ERROR_SSL:
-                return crypto_error_set(
-                    err, SSL_is_init_finished(conn->pipe.ssl) ? CRYPTO_EOPENSSL : TLCP_EHANDSHAKE_FAILURE, "%s", what);
-        default:
-                return crypto_error_set(err, CRYPTO_EOPENSSL, "%s", what);
-        }
-}
-
 int net_tls_conn_handshake(struct net_tls_conn *conn, struct err *err)
 {
-        int ret = SSL_do_handshake(conn->pipe.ssl);
-        return ret == 1 ? 0 : net_tls_status(conn, ret, "TLS handshake", err);
+        return net_ssl_pipe_handshake(&conn->pipe, err);
 }
 
 int net_tls_conn_read(struct net_tls_conn *conn, uint8_t *buf, size_t cap, size_t *len, struct err *err)
 {
-        *len = 0;
-        int ret = SSL_read_ex(conn->pipe.ssl, buf, cap, len);
-        return ret == 1 ? 0 : net_tls_status(conn, ret, "TLS read", err);
+        return net_ssl_pipe_read(&conn->pipe, buf, cap, len, err);
 }
 
 int net_tls_conn_write(struct net_tls_conn *conn, const uint8_t *data, size_t len, struct err *err)
 {
-        size_t written = 0;
-        if (len == 0)
-                return 0;
-        int ret = SSL_write_ex(conn->pipe.ssl, data, len, &written);
-        return ret == 1 ? 0 : net_tls_status(conn, ret, "TLS write", err);
+        return net_ssl_pipe_write(&conn->pipe, data, len, err);
 }
 
 int net_tls_conn_close(struct net_tls_conn *conn, struct err *err)
 {
-        int ret = SSL_shutdown(conn->pipe.ssl);
-        return ret >= 0 ? 0 : net_tls_status(conn, ret, "TLS close_notify", err);
+        return net_ssl_pipe_shutdown(&conn->pipe, err);
 }
 
 const char *net_tls_conn_get_protocol(const struct net_tls_conn *conn)
