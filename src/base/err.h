@@ -5,7 +5,7 @@
  * code never prints; src/cmd/ decides what the user sees.
  *
  * Each module owns one range of codes, all listed here so that err_name() can
- * name any of them: base -1..-49, crypto -50..-99, tlcp -100..-199, http -200..-249, gateway -250..-299. */
+ * name any of them: base -1..-49, crypto -50..-99, tlcp -100..-199, http -200..-249, gateway -250..-299, ca -300..-349. */
 #ifndef SMT_BASE_ERR_H
 #define SMT_BASE_ERR_H
 
@@ -73,7 +73,15 @@
         X(HTTP_EVERSION, -204, "HTTP version not supported")                                       \
         X(HTTP_EEXPECTATION, -205, "unsupported expectation")                                      \
         X(HTTP_EHTTP2_PREFACE, -206, "HTTP/2 connection preface on an HTTP/1.1 connection")       \
-        X(GW_ENO_SERVER, -250, "no upstream server is available")
+        X(GW_ENO_SERVER, -250, "no upstream server is available")                                 \
+        X(CA_ENOT_FOUND, -300, "no such record")                                                   \
+        X(CA_ECONFLICT, -301, "the record changed meanwhile")                                      \
+        X(CA_ESTORE, -302, "certificate store failure")                                            \
+        X(CA_EJOSE, -303, "malformed JWS or JWK")                                                  \
+        X(CA_EJOSE_ALG, -307, "unsupported JWS algorithm")                                         \
+        X(CA_ECSR, -304, "malformed or unacceptable CSR")                                          \
+        X(CA_EVALIDATION, -305, "challenge validation failed")                                     \
+        X(CA_EPOLICY, -306, "refused by the CA's policy")
 
 enum smt_status {
 #define ERR_STATUS_ENUM(name, value, text) name = (value),

@@ -242,10 +242,32 @@ struct cert_issue_params {
         const uint8_t *serial; /* NULL = 16 random bytes, positive; else serial_len (4..20) bytes, positive */
         size_t serial_len;
         time_t not_before;       /* 0 = now */
-        time_t not_after;        /* must be after not_before, at most 3653 days later */
+        time_t not_after;        /* must be after not_before, at most 30 years later (roots) */
         bool is_ca;              /* basicConstraints CA:TRUE, critical; leaves get no basicConstraints at all */
         unsigned key_usage;      /* enum cert_key_usage bits, critical; a CA always gets keyCertSign|cRLSign too */
         unsigned extended_usage; /* enum cert_extended_usage bits; 0 = no extension */
+        /* --- what a CA's profiles add (all optional: zero/NULL = absent) --- */
+        const char *organizational_unit; /* subject OU */
+        const char *province;            /* subject ST */
+        const char *locality;            /* subject L */
+        bool omit_common_name;           /* subject without CN (common_name may then be NULL): BR 7.1.4.2.2 allows it */
+        const char *const *emails;       /* SAN rfc822Name entries */
+        size_t num_emails;
+        const char *const *uris; /* SAN uniformResourceIdentifier entries */
+        size_t num_uris;
+        int path_len;            /* CA only: basicConstraints pathLenConstraint; -1 = none (0 is "no sub-CA") */
+        bool has_path_len;       /* path_len is meant (so a zeroed struct means "no constraint") */
+        bool extended_usage_critical; /* RFC 3161 2.3: a TSA certificate's EKU is critical */
+        const char *const *policy_oids; /* certificatePolicies, dotted OIDs (2.23.140.1.2.1 DV, ...2.2 OV) */
+        size_t num_policy_oids;
+        const char *ocsp_url;        /* authorityInfoAccess id-ad-ocsp */
+        const char *ca_issuers_url;  /* authorityInfoAccess id-ad-caIssuers */
+        const char *crl_url;         /* cRLDistributionPoints fullName URI */
+        const char *const *permitted_dns; /* nameConstraints (critical) permittedSubtrees dNSName: "gov.cn" */
+        size_t num_permitted_dns;
+        const char *const *excluded_dns; /* nameConstraints excludedSubtrees dNSName */
+        size_t num_excluded_dns;
+        bool ocsp_no_check;          /* id-pkix-ocsp-nocheck (RFC 6960 4.2.2.2.1), for OCSP responder certificates */
 };
 
 /* cert_issue makes an X.509 v3 certificate with SKI and AKI, signed with SM2-with-SM3 (ID 1234567812345678)
