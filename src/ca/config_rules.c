@@ -1,0 +1,125 @@
+/* src/ca/config_rules.c: the rules that compare issuing CAs with each other and with the roots (unique
+ * names, one CA per ssl-* kind, no CA outliving its root). base/config.h checks one section at a time, so
+ * these run on the loaded struct; the lines come from parsing the text once more with libyaml, only when
+ * there is a problem to report. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <yaml.h>
+
+#include "ca/config.h"
+#include "ca/config_internal.h"
+
+struct ca_rules {
+        const struct ca_config *config;
+        const char *name;
+        const char *text;
+        size_t len;
+        struct config_errors *errors;
+        size_t num_found;
+        yaml_document_t document;
+        int document_state; /* 0: not parsed yet, 1: parsed, -1: could not be parsed (lines unknown) */
+};
+
+static yaml_node_t *ca_rules_root(struct ca_rules *r)
+{
+        if (r->document_state == 0) {
+                yaml_parser_t parser;
+                r->document_state = -1;
+                if (yaml_parser_initialize(&parser) == 1) {
+                        yaml_parser_set_input_string(&parser, (const unsigned char *)r->text, r->len);
+                        if (yaml_parser_load(&parser, &r->document) == 1)
+                                r->document_state = 1;
+                        yaml_parser_delete(&parser);
+                }
+        }
+        return r->document_state == 1 ? yaml_document_get_root_node(&r->document) : NULL;
+}
+
+/* The value of key in mapping, NULL when absent. */
+static yaml_node_t *ca_rules_key(struct ca_rules *r, yaml_node_t *mapping, const char *key)
+{
+        if (mapping == NULL || mapping->type != YAML_MAPPING_NODE)
+                return NULL;
+        for (yaml_node_pair_t *pair = mapping->data.mapping.pairs.start; pair < mapping->data.mapping.pairs.top;
+             pair++) {
+                yaml_node_t *node = yaml_document_get_node(&r->document, pair->key);
+                if (node != NULL && node->type == YAML_SCALAR_NODE && node->data.scalar.length == strlen(key) &&
+                    memcmp(node->data.scalar.value, key, strlen(key)) == 0)
+                        return yaml_document_get_node(&r->document, pair->value);
+        }
+        return NULL;
+}
+
+static size_t ca_rules_line_of(const yaml_node_t *node, size_t fallback)
+{
+        return node != NULL ? node->start_mark.line + 1 : fallback;
+}
+
+/* The line of issuing_cas[index].key, or of the item when the key is absent. */
+static size_t ca_rules_line(struct ca_rules *r, size_t index, const char *key)
+{
+        yaml_node_t *list = ca_rules_key(r, ca_rules_root(r), "issuing_cas");
+        yaml_node_t *item = NULL;
+        if (list != NULL && list->type == YAML_SEQUENCE_NODE &&
+            index < (size_t)(list->data.sequence.items.top - list->data.sequence.items.start))
+                item = yaml_document_get_node(&r->document, list->data.sequence.items.start[index]);
+        size_t line = ca_rules_line_of(item, ca_rules_line_of(list, 0));
+        return ca_rules_line_of(ca_rules_key(r, item, key), line);
+}
+
+static void ca_rules_error(struct ca_rules *r, size_t index, const char *key, const char *fmt, ...) SMT_PRINTF(4, 5);
+static void ca_rules_error(struct ca_rules *r, size_t index, const char *key, const char *fmt, ...)
+{
+        char message[CONFIG_ERROR_LEN];
+        va_list args;
+        va_start(args, fmt);
+        vsnprintf(message, sizeof message, fmt, args);
+        va_end(args);
+        size_t line = ca_rules_line(r, index, key);
+        config_errors_add(r->errors, line, "%s:%zu: issuing_cas[%zu].%s: %s", r->name, line, index, key, message);
+        r->num_found++;
+}
+
+static bool ca_rules_is_ssl(int kind)
+{
+        return kind == CA_KIND_SSL_SM2_DV || kind == CA_KIND_SSL_SM2_OV || kind == CA_KIND_SSL_ECC_DV;
+}
+
+/* Compares issuing CA i with the ones before it. */
+static void ca_rules_issuing(struct ca_rules *r, size_t i)
+{
+        const struct ca_issuing_config *cas = r->config->issuing_cas.items;
+        for (size_t j = 0; j < i; j++) {
+                if (strcmp(cas[i].name, cas[j].name) == 0) {
+                        ca_rules_error(r, i, "name", "\"%s\" is the name of issuing_cas[%zu] (line %zu) too; names "
+                                       "are unique", cas[i].name, j, ca_rules_line(r, j, "name"));
+                        return;
+                }
+                /* ACME picks the CA from the CSR's key and the account (ca/authority.h), one per kind. */
+                if (cas[i].kind == cas[j].kind && ca_rules_is_ssl(cas[i].kind)) {
+                        ca_rules_error(r, i, "kind", "a second %s CA (issuing_cas[%zu] \"%s\" is one); ACME issues "
+                                       "from one CA of each ssl-* kind", ca_kind_name(cas[i].kind), j, cas[j].name);
+                        return;
+                }
+        }
+        const struct ca_root_config *root = ca_kind_is_sm2(cas[i].kind) ? &r->config->sm2_root : &r->config->ecc_root;
+        if (cas[i].validity > root->validity)
+                ca_rules_error(r, i, "validity", "%lld days exceed the %s root's %lld days (a CA cannot outlive "
+                               "its issuer, RFC 5280 §6.1.3)", (long long)(cas[i].validity / 86400000),
+                               ca_kind_is_sm2(cas[i].kind) ? "SM2" : "ECC", (long long)(root->validity / 86400000));
+}
+
+int ca_config_rules_check(const struct ca_config *config, const char *name, const char *text, size_t len,
+                          struct config_errors *errors)
+{
+        struct ca_rules r = {.config = config, .name = name, .text = text, .len = len, .errors = errors};
+        for (size_t i = 0; i < config->issuing_cas.num; i++)
+                ca_rules_issuing(&r, i);
+        if (r.document_state == 1)
+                yaml_document_delete(&r.document);
+        if (r.num_found == 0)
+                return SMT_OK;
+        config_errors_sort(errors);
+        return SMT_ECONFIG;
+}
