@@ -52,10 +52,27 @@ static int http_server_config_apply(struct http_server *server, const struct htt
         return 0;
 }
 
+/* http_server_parse_listen reads "host:port"; net_address_parse wants a real port, so port 0 (the kernel
+ * picks one: tests) is split off here. */
+static int http_server_parse_listen(struct net_address *out, const char *listen, struct err *err)
+{
+        size_t len = strlen(listen);
+        if (len < 2 || strcmp(&listen[len - 2], ":0") != 0)
+                return net_address_parse(out, listen, 0, err);
+        char host[NET_ADDRESS_TEXT_MAX];
+        if (len - 2 >= sizeof host)
+                return SMT_ERR(err, SMT_EINVAL, "http server: listen address of %zu bytes", len);
+        memcpy(host, listen, len - 2);
+        host[len - 2] = '\0';
+        TRY(net_address_parse(out, host, 1, err));
+        out->port = 0;
+        return 0;
+}
+
 static int http_server_listen(struct http_server *server, const char *listen, struct err *err)
 {
         struct net_address address;
-        TRY(net_address_parse(&address, listen, 0, err));
+        TRY(http_server_parse_listen(&address, listen, err));
         TRY(net_socket_listen(&server->listen_fd, &address, HTTP_SERVER_BACKLOG, err));
         server->port = (uint16_t)net_socket_local_port(server->listen_fd);
         server->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);

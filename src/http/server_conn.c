@@ -99,10 +99,13 @@ static int http_server_conn_copy(struct http_server_conn *conn, const char *pref
                                  const char **out, struct err *err)
 {
         size_t at = conn->strings.len;
-        TRY(buf_write_bytes(&conn->strings, (const uint8_t *)prefix, strlen(prefix)));
-        if (text.len > 0)
-                TRY(buf_write_bytes(&conn->strings, text.data, text.len));
-        TRY(buf_write_u8(&conn->strings, 0));
+        int status = buf_write_bytes(&conn->strings, (const uint8_t *)prefix, strlen(prefix));
+        if (status == 0 && text.len > 0)
+                status = buf_write_bytes(&conn->strings, text.data, text.len);
+        if (status == 0)
+                status = buf_write_u8(&conn->strings, 0);
+        if (status < 0)
+                return SMT_ERR(err, status, "http server: the request head's copy exceeds %zu bytes", conn->strings_cap);
         *out = (const char *)&conn->strings.data[at];
         return 0;
 }
