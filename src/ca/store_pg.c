@@ -28,13 +28,20 @@ struct store_conn {
         int64_t changes;
 };
 
-/* store_pg_message copies libpq's message without its trailing newline. */
+/* store_pg_message copies libpq's message on one line: its line breaks and tabs become single spaces. */
 static void store_pg_message(char *out, size_t cap, const char *message)
 {
-        snprintf(out, cap, "%s", message != NULL && message[0] != 0 ? message : "unknown error");
-        size_t len = strlen(out);
-        while (len > 0 && (out[len - 1] == '\n' || out[len - 1] == ' '))
-                out[--len] = 0;
+        size_t len = 0;
+        const char *in = message != NULL && message[0] != 0 ? message : "unknown error";
+        for (; *in != 0 && len + 1 < cap; in++) {
+                bool is_space = *in == '\n' || *in == '\t' || *in == ' ';
+                if (is_space && (len == 0 || out[len - 1] == ' '))
+                        continue;
+                out[len++] = is_space ? ' ' : *in;
+        }
+        while (len > 0 && out[len - 1] == ' ')
+                len--;
+        out[len] = 0;
 }
 
 static int store_pg_fail(struct store_conn *conn, PGresult *result, const char *what, struct err *err)
