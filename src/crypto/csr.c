@@ -4,6 +4,7 @@
 #include "crypto/csr.h"
 
 #include <arpa/inet.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -271,18 +272,48 @@ static int csr_utf8(const ASN1_STRING *value, char *out, size_t out_cap, const c
         return status;
 }
 
-int csr_common_name(const struct csr *csr, char *out, size_t out_cap, struct err *err)
+static int csr_subject_nid(enum csr_subject_field field)
 {
+        switch (field) {
+        case CSR_SUBJECT_COUNTRY:
+                return NID_countryName;
+        case CSR_SUBJECT_PROVINCE:
+                return NID_stateOrProvinceName;
+        case CSR_SUBJECT_LOCALITY:
+                return NID_localityName;
+        case CSR_SUBJECT_ORGANIZATION:
+                return NID_organizationName;
+        case CSR_SUBJECT_ORGANIZATIONAL_UNIT:
+                return NID_organizationalUnitName;
+        case CSR_SUBJECT_COMMON_NAME:
+                return NID_commonName;
+        }
+        return NID_undef;
+}
+
+int csr_subject_field(const struct csr *csr, enum csr_subject_field field, char *out, size_t out_cap,
+                      struct err *err)
+{
+        int nid = csr_subject_nid(field);
+        if (nid == NID_undef)
+                return SMT_ERR(err, SMT_EINVAL, "csr_subject_field: unknown field %d", (int)field);
+        if (out_cap == 0)
+                return SMT_ERR(err, SMT_ENOSPACE, "csr_subject_field: no room");
         const X509_NAME *subject = X509_REQ_get_subject_name(csr->req);
         int last = -1;
-        for (int at = -1; (at = X509_NAME_get_index_by_NID(subject, NID_commonName, at)) >= 0;)
+        for (int at = -1; (at = X509_NAME_get_index_by_NID(subject, nid, at)) >= 0;)
                 last = at;
-        if (out_cap == 0)
-                return SMT_ERR(err, SMT_ENOSPACE, "csr_common_name: no room");
         out[0] = '\0';
         if (last < 0)
                 return SMT_OK;
-        return csr_utf8(X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subject, last)), out, out_cap, "subject CN", err);
+        char what[48];
+        snprintf(what, sizeof what, "subject %s", OBJ_nid2sn(nid));
+        return csr_utf8(X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subject, last)), out, out_cap, what, err);
+}
+
+int csr_common_name(const struct csr *csr, char *out, size_t out_cap, struct err *err)
+{
+        return csr_subject_field(csr, CSR_SUBJECT_COMMON_NAME, out, out_cap, err);
 }
 
 /* csr_extension decodes extension nid of the extensionRequest attribute into *out (NULL when absent);

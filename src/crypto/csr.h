@@ -45,6 +45,21 @@ int csr_public_key_der(const struct csr *csr, const uint8_t **data, size_t *len,
 /* csr_common_name writes the subject's CN (the last one), "" when there is none. */
 int csr_common_name(const struct csr *csr, char *out, size_t out_cap, struct err *err) SMT_MUST_USE;
 
+/* The subject attributes a plain issuing tool copies into a certificate (cert_issue_params has each). */
+enum csr_subject_field {
+        CSR_SUBJECT_COUNTRY = 1,
+        CSR_SUBJECT_PROVINCE = 2,
+        CSR_SUBJECT_LOCALITY = 3,
+        CSR_SUBJECT_ORGANIZATION = 4,
+        CSR_SUBJECT_ORGANIZATIONAL_UNIT = 5,
+        CSR_SUBJECT_COMMON_NAME = 6,
+};
+
+/* csr_subject_field writes the subject's attribute field (the last one) as UTF-8, "" when there is none;
+ * SMT_ENOSPACE when out_cap is too small, CA_ECSR for a value that is not a string or holds a NUL. */
+int csr_subject_field(const struct csr *csr, enum csr_subject_field field, char *out, size_t out_cap,
+                      struct err *err) SMT_MUST_USE;
+
 /* csr_san_list writes the subjectAltName entries of the extensionRequest attribute (DNS, IP, email, URI;
  * others skipped) like cert_san_list; 0 entries when the request has none. */
 int csr_san_list(const struct csr *csr, struct cert_san *out, size_t out_cap, size_t *out_count,

@@ -237,6 +237,12 @@ static void check_openssl_made(enum key_alg alg, const char *extra, bool der)
         char cn[64];
         CHECK_OK(csr_common_name(csr, cn, sizeof cn, &err), &err);
         CHECK_STR(cn, "shop.example"); /* the last CN */
+        CHECK_OK(csr_subject_field(csr, CSR_SUBJECT_ORGANIZATION, cn, sizeof cn, &err), &err);
+        CHECK_STR(cn, "OpenSSL made");
+        CHECK_OK(csr_subject_field(csr, CSR_SUBJECT_COUNTRY, cn, sizeof cn, &err), &err);
+        CHECK_STR(cn, "CN");
+        CHECK_OK(csr_subject_field(csr, CSR_SUBJECT_LOCALITY, cn, sizeof cn, &err), &err);
+        CHECK_STR(cn, ""); /* absent */
         struct cert_san sans[8];
         size_t count = 0;
         CHECK_OK(csr_san_list(csr, sans, 8, &count, &err), &err);
