@@ -302,6 +302,7 @@ static void expect_text_refused(const char *text, int status)
         if (got != status)
                 check_fail(__FILE__, __LINE__, "%s: got %s (%s), expected %s", text, err_name(got), err.msg,
                            err_name(status));
+        jose_jws_clear(&jws);
 }
 
 static void test_envelope_refusals(void)
