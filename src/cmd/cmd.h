@@ -45,6 +45,7 @@ int cmd_io_write_output(const char *path, const uint8_t *data, size_t len, mode_
                         struct err *err) SMT_MUST_USE;
 
 int cmd_key_main(int argc, char **argv);
+int cmd_cert_main(int argc, char **argv);
 int cmd_bench_main(int argc, char **argv);
 int cmd_sign_main(int argc, char **argv);
 int cmd_verify_main(int argc, char **argv);

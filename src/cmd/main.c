@@ -13,6 +13,7 @@ struct cmd_entry {
 
 static const struct cmd_entry cmd_entries[] = {
         { "key", cmd_key_main, "generate, show and convert keys (SM2, EC, RSA)" },
+        { "cert", cmd_cert_main, "certificate requests, issuing, showing and verifying (SM2, EC, RSA)" },
         { "sign", cmd_sign_main, "sign a file with an SM2 key and distinguishing ID (DER signature)" },
         { "verify", cmd_verify_main, "verify an SM2 signature" },
         { "encrypt", cmd_encrypt_main, "encrypt to an SM2 public key (GM/T 0009 ASN.1 or raw C1C3C2)" },
