@@ -26,7 +26,7 @@ static int64_t ca_challenge_now_ms(void)
 void ca_challenge_run_init(struct ca_challenge_run *run, const struct ca_challenge_config *config,
                            struct ca_challenge_result *result)
 {
-        static const struct ca_challenge_config defaults = { 0 };
+        static const struct ca_challenge_config defaults = {0};
         run->config = config != NULL ? *config : defaults;
         if (run->config.http_port == 0)
                 run->config.http_port = 80;
@@ -46,8 +46,8 @@ int ca_challenge_remaining_ms(const struct ca_challenge_run *run)
         return left > 0 ? (int)left : 0;
 }
 
-int ca_challenge_fail(struct ca_challenge_run *run, struct err *err, enum ca_challenge_problem problem,
-                      const char *fmt, ...)
+int ca_challenge_fail(struct ca_challenge_run *run, struct err *err, enum ca_challenge_problem problem, const char *fmt,
+                      ...)
 {
         va_list args;
         va_start(args, fmt);
@@ -72,7 +72,8 @@ int ca_challenge_prefix(struct ca_challenge_run *run, struct err *err, const cha
         SMT_IGNORE(buf_write_bytes(&w, (const uint8_t *)prefix, strlen(prefix)));
         SMT_IGNORE(buf_write_bytes(&w, (const uint8_t *)": ", 2));
         size_t detail_len = strlen(detail);
-        SMT_IGNORE(buf_write_bytes(&w, (const uint8_t *)detail, detail_len < w.cap - w.len ? detail_len : w.cap - w.len));
+        SMT_IGNORE(
+            buf_write_bytes(&w, (const uint8_t *)detail, detail_len < w.cap - w.len ? detail_len : w.cap - w.len));
         joined[w.len] = 0;
         memcpy(run->result->detail, joined, w.len + 1);
         size_t err_len = w.len < sizeof err->msg - 1 ? w.len : sizeof err->msg - 1;
@@ -97,7 +98,10 @@ void ca_challenge_quote(char *out, size_t cap, const uint8_t *data, size_t len)
                 if (data[i] >= 0x20 && data[i] < 0x7f && data[i] != '"' && data[i] != '\\')
                         snprintf(escaped, sizeof escaped, "%c", data[i]);
                 else if (data[i] == '\n' || data[i] == '\r' || data[i] == '"' || data[i] == '\\')
-                        snprintf(escaped, sizeof escaped, "\\%c", data[i] == '\n' ? 'n' : data[i] == '\r' ? 'r' : data[i]);
+                        snprintf(escaped, sizeof escaped, "\\%c",
+                                 data[i] == '\n'   ? 'n'
+                                 : data[i] == '\r' ? 'r'
+                                                   : data[i]);
                 else
                         snprintf(escaped, sizeof escaped, "\\x%02x", data[i]);
                 status = buf_write_bytes(&w, (const uint8_t *)escaped, strlen(escaped));
@@ -120,13 +124,13 @@ int ca_challenge_check_domain(const char *domain, struct err *err)
                 char c = domain[i];
                 if (c == '.' || c == 0) {
                         if (label_len == 0 || label_len > 63)
-                                return SMT_ERR(err, SMT_EINVAL, "challenge: \"%.64s\": a label is empty or over 63 bytes",
-                                               domain);
+                                return SMT_ERR(err, SMT_EINVAL,
+                                               "challenge: \"%.64s\": a label is empty or over 63 bytes", domain);
                         label_len = 0;
                         continue;
                 }
-                bool is_ldh = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-                              c == '_';
+                bool is_ldh =
+                    (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
                 if (!is_ldh)
                         return SMT_ERR(err, SMT_EINVAL, "challenge: \"%.64s\" is not a DNS name (byte 0x%02x)", domain,
                                        (unsigned)(uint8_t)c);
@@ -175,7 +179,8 @@ static void ca_challenge_dns01_digest(char out[44], const char *key_authorizatio
 }
 
 /* "\"a\", \"b\"" for the message of a mismatch; cut to fit out. */
-static void ca_challenge_dns01_list(char *out, size_t cap, const struct ca_challenge_dns_answer *answer, struct err *err)
+static void ca_challenge_dns01_list(char *out, size_t cap, const struct ca_challenge_dns_answer *answer,
+                                    struct err *err)
 {
         size_t used = 0;
         out[0] = 0;
@@ -206,7 +211,7 @@ static int ca_challenge_dns01_check(struct ca_challenge_run *run, const struct c
                                     const char *name, const char *expected, struct err *err)
 {
         if (answer->num_records == 0)
-                return ca_challenge_fail(run, err, CA_PROBLEM_DNS, "dns-01: no TXT record at %s", name);
+                return ca_challenge_fail(run, err, CA_PROBLEM_DNS, "no TXT record at %s", name);
         for (size_t i = 0; i < answer->num_records; i++) {
                 if (ca_challenge_dns01_matches(answer->records[i], expected, err))
                         return SMT_OK;
@@ -214,7 +219,7 @@ static int ca_challenge_dns01_check(struct ca_challenge_run *run, const struct c
         char found[400];
         ca_challenge_dns01_list(found, sizeof found, answer, err);
         return ca_challenge_fail(run, err, CA_PROBLEM_INCORRECT_RESPONSE,
-                                 "dns-01: no TXT record at %s equals \"%s\"; TXT records found: %s", name, expected, found);
+                                 "no TXT record at %s equals \"%s\"; TXT records found: %s", name, expected, found);
 }
 
 int ca_challenge_dns01(const struct ca_challenge_config *config, const char *domain, const char *key_authorization,
@@ -226,9 +231,9 @@ int ca_challenge_dns01(const struct ca_challenge_config *config, const char *dom
         if (key_authorization == NULL)
                 return SMT_ERR(err, SMT_EINVAL, "dns-01: no key authorization given");
         if (net_address_is_ip_literal(domain))
-                return ca_challenge_fail(&run, err, CA_PROBLEM_UNAUTHORIZED,
-                                         "dns-01: %s is an IP address; dns-01 does not apply to IP identifiers (RFC 8738 7)",
-                                         domain);
+                return ca_challenge_fail(
+                    &run, err, CA_PROBLEM_UNAUTHORIZED,
+                    "dns-01: %s is an IP address; dns-01 does not apply to IP identifiers (RFC 8738 7)", domain);
         char name[300], expected[44];
         snprintf(name, sizeof name, "_acme-challenge.%s", domain);
         ca_challenge_dns01_digest(expected, key_authorization);
@@ -238,7 +243,9 @@ int ca_challenge_dns01(const struct ca_challenge_config *config, const char *dom
         int status = ca_challenge_resolve_query(&run, reply, name, CA_CHALLENGE_DNS_TXT, err);
         if (status == 0)
                 status = ca_challenge_dns01_check(&run, &reply->answer, name, expected, err);
-        else if (status == CA_EVALIDATION)
+        if (status == 0)
+                err_clear(err); /* what a failed attempt on the way left there */
+        if (status == CA_EVALIDATION)
                 ca_challenge_prefix(&run, err, "dns-01");
         free(reply);
         return status;

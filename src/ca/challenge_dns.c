@@ -13,8 +13,8 @@
 #define CA_CHALLENGE_DNS_OPCODE   0x7800u
 #define CA_CHALLENGE_DNS_RCODE    0x000fu
 
-int ca_challenge_dns_question_init(struct ca_challenge_dns_question *q, const char *name, uint16_t type,
-                                   uint16_t id, struct err *err)
+int ca_challenge_dns_question_init(struct ca_challenge_dns_question *q, const char *name, uint16_t type, uint16_t id,
+                                   struct err *err)
 {
         struct buf_writer w;
         buf_writer_init_fixed(&w, q->name, sizeof q->name);
@@ -148,7 +148,8 @@ int ca_challenge_dns_txt_join(struct buf_writer *out, struct buf_reader rdata, s
                 if (buf_read_u8_vector(&rdata, &text) < 0)
                         return SMT_ERR(err, SMT_EDECODE, "DNS answer: a TXT character-string overruns its record");
                 if (buf_write_bytes(out, text.data, text.len) < 0)
-                        return SMT_ERR(err, SMT_ENOSPACE, "DNS answer: a TXT record longer than %zu bytes", out->max_len);
+                        return SMT_ERR(err, SMT_ENOSPACE, "DNS answer: a TXT record longer than %zu bytes",
+                                       out->max_len);
         }
         return SMT_OK;
 }

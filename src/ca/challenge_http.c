@@ -10,7 +10,7 @@
 #include "ca/challenge_internal.h"
 #include "http/parser.h"
 
-#define CA_CHALLENGE_HTTP_RESPONSE_MAX (64 * 1024)
+#define CA_CHALLENGE_HTTP_RESPONSE_MAX  (64 * 1024)
 #define CA_CHALLENGE_HTTP_REDIRECTS_MAX 10
 #define CA_CHALLENGE_HTTP_PATH_MAX      1024
 
@@ -39,7 +39,7 @@ struct ca_challenge_http_response {
 
 static void ca_challenge_url_format(struct ca_challenge_url *url)
 {
-        struct net_address address = { .port = url->port };
+        struct net_address address = {.port = url->port};
         char authority[NET_ADDRESS_TEXT_MAX];
         snprintf(address.host, sizeof address.host, "%s", url->host);
         net_address_format(authority, &address);
@@ -85,7 +85,7 @@ static int ca_challenge_url_parse_absolute(struct ca_challenge_url *url, const c
         snprintf(url->host, sizeof url->host, "%s", address.host);
         url->port = address.port;
         struct net_address with_port;
-        struct err ignored = { 0 };
+        struct err ignored = {0};
         url->has_port = net_address_parse(&with_port, authority_text, 0, &ignored) == 0;
         const char *path = authority + authority_len;
         return ca_challenge_url_set_path(url, path[0] == '/' ? "" : "/", path, strlen(path), err);
@@ -117,7 +117,7 @@ static int ca_challenge_url_resolve(struct ca_challenge_url *url, const char *lo
 static int ca_challenge_http_send(struct ca_challenge_run *run, struct ca_challenge_stream *stream,
                                   const struct ca_challenge_url *url, struct err *err)
 {
-        struct net_address address = { .port = url->port };
+        struct net_address address = {.port = url->port};
         char host[NET_ADDRESS_TEXT_MAX], request[CA_CHALLENGE_HTTP_PATH_MAX + NET_ADDRESS_TEXT_MAX + 128];
         snprintf(address.host, sizeof address.host, "%s", url->host);
         net_address_format(host, &address);
@@ -163,9 +163,9 @@ static int ca_challenge_http_body(struct ca_challenge_run *run, struct ca_challe
         while (!http_parser_body_is_done(&response->body_parser) && response->decoded < response->raw_len) {
                 struct http_body_part part;
                 size_t consumed = 0;
-                int status = http_parser_body_decode(&response->body_parser, &part, &consumed,
-                                                     response->raw + response->decoded,
-                                                     response->raw_len - response->decoded, err);
+                int status =
+                    http_parser_body_decode(&response->body_parser, &part, &consumed, response->raw + response->decoded,
+                                            response->raw_len - response->decoded, err);
                 if (status == SMT_EAGAIN)
                         return SMT_OK;
                 if (status < 0)
@@ -210,13 +210,13 @@ static int ca_challenge_http_receive(struct ca_challenge_run *run, struct ca_cha
 static int ca_challenge_http_get(struct ca_challenge_run *run, const struct ca_challenge_url *url,
                                  struct ca_challenge_http_response *response, struct err *err)
 {
-        struct ca_challenge_stream stream = { .fd = -1 };
+        struct ca_challenge_stream stream = {.fd = -1};
         memset(response, 0, offsetof(struct ca_challenge_http_response, body));
         response->body_len = 0;
         int status = ca_challenge_stream_connect(run, &stream, url->host, url->port, err);
         if (status == 0 && url->is_https)
-                status = ca_challenge_stream_start_tls(run, &stream, net_address_is_ip_literal(url->host) ? NULL : url->host,
-                                                       NULL, 0, err);
+                status = ca_challenge_stream_start_tls(
+                    run, &stream, net_address_is_ip_literal(url->host) ? NULL : url->host, NULL, 0, err);
         if (status == 0)
                 status = ca_challenge_http_send(run, &stream, url, err);
         if (status == 0)
@@ -261,7 +261,8 @@ static int ca_challenge_http_follow(struct ca_challenge_run *run, struct ca_chal
                 else if (status == 0 && redirects == CA_CHALLENGE_HTTP_REDIRECTS_MAX)
                         status = ca_challenge_fail(run, err, CA_PROBLEM_CONNECTION, "got %d: more than %d redirects",
                                                    response->status, CA_CHALLENGE_HTTP_REDIRECTS_MAX);
-                else if (status == 0 && ca_challenge_url_resolve(url, response->location, run->config.http_port, err) < 0)
+                else if (status == 0 &&
+                         ca_challenge_url_resolve(url, response->location, run->config.http_port, err) < 0)
                         status = ca_challenge_fail(run, err, CA_PROBLEM_CONNECTION, "got %d to \"%.200s\": %s",
                                                    response->status, response->location, err->msg);
                 else if (status == 0)
@@ -283,10 +284,10 @@ int ca_challenge_http01(const struct ca_challenge_config *config, const char *do
         if (token == NULL || key_authorization == NULL)
                 return SMT_ERR(err, SMT_EINVAL, "http-01: no token or key authorization given");
         /* RFC 8555 8.3: the token is base64url, so it cannot leave the challenge folder. */
-        if (token[0] == 0 || strspn(token, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") !=
-                                     strlen(token))
+        if (token[0] == 0 ||
+            strspn(token, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") != strlen(token))
                 return SMT_ERR(err, SMT_EINVAL, "http-01: token \"%.64s\" is not base64url", token);
-        struct ca_challenge_url url = { .port = run.config.http_port };
+        struct ca_challenge_url url = {.port = run.config.http_port};
         snprintf(url.host, sizeof url.host, "%s", domain);
         if (ca_challenge_url_set_path(&url, "/.well-known/acme-challenge/", token, strlen(token), err) < 0)
                 return SMT_ERR(err, SMT_EINVAL, "http-01: token: %s", err->msg);
@@ -295,6 +296,8 @@ int ca_challenge_http01(const struct ca_challenge_config *config, const char *do
         if (response == NULL)
                 return SMT_ERR(err, SMT_ENOMEM, "http-01: no memory for a response");
         int status = ca_challenge_http_follow(&run, &url, response, key_authorization, err);
+        if (status == 0)
+                err_clear(err); /* what a failed attempt on the way left there */
         if (status == CA_EVALIDATION)
                 ca_challenge_prefix(&run, err, "http-01");
         free(response);

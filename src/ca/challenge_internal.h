@@ -37,8 +37,8 @@ int ca_challenge_remaining_ms(const struct ca_challenge_run *run);
 
 /* ca_challenge_fail records problem and the formatted detail in run's result and in err; returns
  * CA_EVALIDATION. */
-int ca_challenge_fail(struct ca_challenge_run *run, struct err *err, enum ca_challenge_problem problem,
-                      const char *fmt, ...) SMT_PRINTF(4, 5);
+int ca_challenge_fail(struct ca_challenge_run *run, struct err *err, enum ca_challenge_problem problem, const char *fmt,
+                      ...) SMT_PRINTF(4, 5);
 
 /* ca_challenge_prefix puts "context: " in front of a failure's detail (result and err); returns err->code. */
 int ca_challenge_prefix(struct ca_challenge_run *run, struct err *err, const char *fmt, ...) SMT_PRINTF(3, 4);
@@ -64,7 +64,11 @@ void ca_challenge_sha256(uint8_t out[32], const char *key_authorization);
 
 enum ca_challenge_dns_type { CA_CHALLENGE_DNS_A = 1, CA_CHALLENGE_DNS_TXT = 16, CA_CHALLENGE_DNS_AAAA = 28 };
 
-enum ca_challenge_dns_rcode { CA_CHALLENGE_DNS_NOERROR = 0, CA_CHALLENGE_DNS_SERVFAIL = 2, CA_CHALLENGE_DNS_NXDOMAIN = 3 };
+enum ca_challenge_dns_rcode {
+        CA_CHALLENGE_DNS_NOERROR = 0,
+        CA_CHALLENGE_DNS_SERVFAIL = 2,
+        CA_CHALLENGE_DNS_NXDOMAIN = 3
+};
 
 struct ca_challenge_dns_question {
         uint16_t id;
@@ -85,8 +89,8 @@ struct ca_challenge_dns_answer {
 
 /* ca_challenge_dns_question_init encodes name (a trailing dot allowed) for a query of type; SMT_EINVAL
  * for an empty label, one over 63 bytes or a name over 255 bytes. */
-int ca_challenge_dns_question_init(struct ca_challenge_dns_question *q, const char *name, uint16_t type,
-                                   uint16_t id, struct err *err) SMT_MUST_USE;
+int ca_challenge_dns_question_init(struct ca_challenge_dns_question *q, const char *name, uint16_t type, uint16_t id,
+                                   struct err *err) SMT_MUST_USE;
 
 /* ca_challenge_dns_query_write appends a recursive query for q (header and question, RFC 1035 4.1.1-2). */
 int ca_challenge_dns_query_write(struct buf_writer *w, const struct ca_challenge_dns_question *q) SMT_MUST_USE;
@@ -123,8 +127,8 @@ struct ca_challenge_addresses {
 
 /* ca_challenge_resolve_addresses fills out with host's addresses and port: the literal itself, or AAAA
  * then A records (the configured resolver, else getaddrinfo). None: a dns problem. */
-int ca_challenge_resolve_addresses(struct ca_challenge_run *run, struct ca_challenge_addresses *out,
-                                   const char *host, uint16_t port, struct err *err) SMT_MUST_USE;
+int ca_challenge_resolve_addresses(struct ca_challenge_run *run, struct ca_challenge_addresses *out, const char *host,
+                                   uint16_t port, struct err *err) SMT_MUST_USE;
 
 /* A TCP connection, TLS over it once started; start from { .fd = -1 }. */
 struct ca_challenge_stream {
@@ -152,8 +156,8 @@ int ca_challenge_stream_write(struct ca_challenge_run *run, struct ca_challenge_
                               size_t len, struct err *err) SMT_MUST_USE;
 
 /* ca_challenge_stream_read reads what arrives next, up to cap bytes; *got 0 means the peer closed. */
-int ca_challenge_stream_read(struct ca_challenge_run *run, struct ca_challenge_stream *stream, uint8_t *buf,
-                             size_t cap, size_t *got, struct err *err) SMT_MUST_USE;
+int ca_challenge_stream_read(struct ca_challenge_run *run, struct ca_challenge_stream *stream, uint8_t *buf, size_t cap,
+                             size_t *got, struct err *err) SMT_MUST_USE;
 
 /* ca_challenge_stream_close ends the connection and frees the TLS state (fine on { .fd = -1 }). */
 void ca_challenge_stream_close(struct ca_challenge_stream *stream);

@@ -66,8 +66,9 @@ static int ca_challenge_dns_udp_wait(struct ca_challenge_run *run, int fd, const
                 if (left == 0)
                         return ca_challenge_fail(run, err, CA_PROBLEM_DNS, "no answer within %d ms",
                                                  run->config.timeout_ms);
-                struct pollfd pfd = { .fd = fd, .events = POLLIN };
-                int ready = poll(&pfd, 1, left < CA_CHALLENGE_DNS_RETRANSMIT_MS ? left : CA_CHALLENGE_DNS_RETRANSMIT_MS);
+                struct pollfd pfd = {.fd = fd, .events = POLLIN};
+                int ready =
+                    poll(&pfd, 1, left < CA_CHALLENGE_DNS_RETRANSMIT_MS ? left : CA_CHALLENGE_DNS_RETRANSMIT_MS);
                 if (ready == 0) {
                         /* A lost datagram is sent again, as every stub resolver does (RFC 1035 4.2.1). */
                         SMT_IGNORE((int)send(fd, query, query_len, 0));
@@ -120,7 +121,7 @@ static int ca_challenge_dns_tcp(struct ca_challenge_run *run, const struct ca_ch
         if (buf_write_vector_begin(&w, 2, &mark) < 0 || ca_challenge_dns_query_write(&w, q) < 0 ||
             buf_write_vector_end(&w, 2, mark) < 0)
                 return SMT_ERR(err, SMT_EINTERNAL, "DNS query does not fit %zu bytes", sizeof query);
-        struct ca_challenge_stream stream = { .fd = -1 };
+        struct ca_challenge_stream stream = {.fd = -1};
         int status = ca_challenge_stream_connect_to(run, &stream, server, err);
         if (status == 0)
                 status = ca_challenge_stream_write(run, &stream, query, w.len, err);
@@ -130,7 +131,8 @@ static int ca_challenge_dns_tcp(struct ca_challenge_run *run, const struct ca_ch
                 uint8_t *into = have < 2 ? query + have : reply->message + have - 2;
                 status = ca_challenge_stream_read(run, &stream, into, have < 2 ? 2 - have : want - have, &got, err);
                 if (status == 0 && got == 0)
-                        status = ca_challenge_fail(run, err, CA_PROBLEM_DNS, "TCP connection closed after %zu bytes", have);
+                        status =
+                            ca_challenge_fail(run, err, CA_PROBLEM_DNS, "TCP connection closed after %zu bytes", have);
                 have += got;
                 if (status == 0 && have == 2)
                         want = 2 + (size_t)((query[0] << 8) | query[1]);
@@ -174,8 +176,8 @@ static int ca_challenge_query_resolver(struct ca_challenge_run *run, struct ca_c
         if (status == 0 && reply->answer.is_truncated) {
                 status = ca_challenge_dns_tcp(run, &server, &q, reply, err);
                 if (status == 0)
-                        status = ca_challenge_dns_answer_parse(&reply->answer, &q, reply->message, reply->message_len,
-                                                               err);
+                        status =
+                            ca_challenge_dns_answer_parse(&reply->answer, &q, reply->message, reply->message_len, err);
         }
         if (status < 0 && status != CA_EVALIDATION && status != SMT_EINVAL && status != SMT_EINTERNAL)
                 status = ca_challenge_fail(run, err, CA_PROBLEM_DNS, "malformed answer: %s", err->msg);
@@ -206,7 +208,8 @@ static int ca_challenge_query_system(struct ca_challenge_run *run, struct ca_cha
                 return ca_challenge_fail(run, err, CA_PROBLEM_DNS, "no answer (%s)", hstrerror(h_error));
         struct ca_challenge_dns_question q;
         /* res_nquery matched the ID already. */
-        TRY(ca_challenge_dns_question_init(&q, name, type, (uint16_t)((reply->message[0] << 8) | reply->message[1]), err));
+        TRY(ca_challenge_dns_question_init(&q, name, type, (uint16_t)((reply->message[0] << 8) | reply->message[1]),
+                                           err));
         reply->message_len = (size_t)len;
         if (ca_challenge_dns_answer_parse(&reply->answer, &q, reply->message, reply->message_len, err) < 0)
                 return ca_challenge_fail(run, err, CA_PROBLEM_DNS, "malformed answer: %s", err->msg);
@@ -227,18 +230,18 @@ int ca_challenge_resolve_query(struct ca_challenge_run *run, struct ca_challenge
 static int ca_challenge_addresses_from_dns(struct ca_challenge_run *run, struct ca_challenge_addresses *out,
                                            const char *host, uint16_t port, struct err *err)
 {
-        static const uint16_t types[] = { CA_CHALLENGE_DNS_AAAA, CA_CHALLENGE_DNS_A };
+        static const uint16_t types[] = {CA_CHALLENGE_DNS_AAAA, CA_CHALLENGE_DNS_A};
         struct ca_challenge_dns_reply *reply = malloc(sizeof *reply);
         if (reply == NULL)
                 return SMT_ERR(err, SMT_ENOMEM, "no memory for a DNS answer");
         int status = SMT_OK;
         for (size_t t = 0; t < sizeof types / sizeof types[0] && status == 0; t++) {
                 status = ca_challenge_resolve_query(run, reply, host, types[t], err);
-                for (size_t i = 0; status == 0 && i < reply->answer.num_records && out->num < CA_CHALLENGE_ADDRESSES_MAX;
-                     i++) {
+                for (size_t i = 0;
+                     status == 0 && i < reply->answer.num_records && out->num < CA_CHALLENGE_ADDRESSES_MAX; i++) {
                         char ip[INET6_ADDRSTRLEN];
-                        inet_ntop(types[t] == CA_CHALLENGE_DNS_A ? AF_INET : AF_INET6, reply->answer.records[i].data, ip,
-                                  sizeof ip);
+                        inet_ntop(types[t] == CA_CHALLENGE_DNS_A ? AF_INET : AF_INET6, reply->answer.records[i].data,
+                                  ip, sizeof ip);
                         ca_challenge_sockaddr_set(out, ip, port);
                 }
                 /* A name without AAAA records may well have A records: only the last query's failure counts. */
@@ -256,15 +259,16 @@ static int ca_challenge_addresses_from_dns(struct ca_challenge_run *run, struct 
 static int ca_challenge_addresses_from_system(struct ca_challenge_run *run, struct ca_challenge_addresses *out,
                                               const char *host, uint16_t port, struct err *err)
 {
-        struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM }, *list = NULL;
+        struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *list = NULL;
         int rc = getaddrinfo(host, NULL, &hints, &list);
         if (rc != 0)
                 return ca_challenge_fail(run, err, CA_PROBLEM_DNS, "%s at the system's resolver: %s", host,
                                          gai_strerror(rc));
         for (struct addrinfo *ai = list; ai != NULL && out->num < CA_CHALLENGE_ADDRESSES_MAX; ai = ai->ai_next) {
                 char ip[INET6_ADDRSTRLEN];
-                const void *addr = ai->ai_family == AF_INET ? (const void *)&((struct sockaddr_in *)ai->ai_addr)->sin_addr
-                                                            : (const void *)&((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr;
+                const void *addr = ai->ai_family == AF_INET
+                                       ? (const void *)&((struct sockaddr_in *)ai->ai_addr)->sin_addr
+                                       : (const void *)&((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr;
                 if (inet_ntop(ai->ai_family, addr, ip, sizeof ip) != NULL)
                         ca_challenge_sockaddr_set(out, ip, port);
         }
@@ -272,8 +276,8 @@ static int ca_challenge_addresses_from_system(struct ca_challenge_run *run, stru
         return SMT_OK;
 }
 
-int ca_challenge_resolve_addresses(struct ca_challenge_run *run, struct ca_challenge_addresses *out,
-                                   const char *host, uint16_t port, struct err *err)
+int ca_challenge_resolve_addresses(struct ca_challenge_run *run, struct ca_challenge_addresses *out, const char *host,
+                                   uint16_t port, struct err *err)
 {
         out->num = 0;
         if (net_address_is_ip_literal(host)) {

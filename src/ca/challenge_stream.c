@@ -19,12 +19,13 @@ int ca_challenge_wait_fd(struct ca_challenge_run *run, int fd, short events, con
                 int left = ca_challenge_remaining_ms(run);
                 if (left == 0)
                         return ca_challenge_timed_out(run, err, what);
-                struct pollfd pfd = { .fd = fd, .events = events };
+                struct pollfd pfd = {.fd = fd, .events = events};
                 int ready = poll(&pfd, 1, left);
                 if (ready > 0)
                         return SMT_OK;
                 if (ready < 0 && errno != EINTR)
-                        return ca_challenge_fail(run, err, CA_PROBLEM_CONNECTION, "%s: poll: %s", what, strerror(errno));
+                        return ca_challenge_fail(run, err, CA_PROBLEM_CONNECTION, "%s: poll: %s", what,
+                                                 strerror(errno));
         }
 }
 
@@ -56,7 +57,7 @@ static int ca_challenge_connect_one(struct ca_challenge_run *run, struct ca_chal
 int ca_challenge_stream_connect_to(struct ca_challenge_run *run, struct ca_challenge_stream *stream,
                                    const struct ca_challenge_addresses *addresses, struct err *err)
 {
-        *stream = (struct ca_challenge_stream){ .fd = -1 };
+        *stream = (struct ca_challenge_stream){.fd = -1};
         int status = SMT_EIO;
         for (size_t i = 0; i < addresses->num && status == SMT_EIO; i++)
                 status = ca_challenge_connect_one(run, stream, (const struct sockaddr *)&addresses->items[i],
@@ -70,7 +71,7 @@ int ca_challenge_stream_connect(struct ca_challenge_run *run, struct ca_challeng
                                 uint16_t port, struct err *err)
 {
         struct ca_challenge_addresses addresses;
-        *stream = (struct ca_challenge_stream){ .fd = -1 };
+        *stream = (struct ca_challenge_stream){.fd = -1};
         TRY(ca_challenge_resolve_addresses(run, &addresses, host, port, err));
         return ca_challenge_stream_connect_to(run, stream, &addresses, err);
 }
@@ -181,8 +182,8 @@ static int ca_challenge_plain_read(struct ca_challenge_run *run, struct ca_chall
         }
 }
 
-int ca_challenge_stream_read(struct ca_challenge_run *run, struct ca_challenge_stream *stream, uint8_t *buf,
-                             size_t cap, size_t *got, struct err *err)
+int ca_challenge_stream_read(struct ca_challenge_run *run, struct ca_challenge_stream *stream, uint8_t *buf, size_t cap,
+                             size_t *got, struct err *err)
 {
         *got = 0;
         if (stream->ssl == NULL)
@@ -202,5 +203,5 @@ void ca_challenge_stream_close(struct ca_challenge_stream *stream)
         SSL_CTX_free(stream->ctx);
         if (stream->fd >= 0)
                 close(stream->fd);
-        *stream = (struct ca_challenge_stream){ .fd = -1 };
+        *stream = (struct ca_challenge_stream){.fd = -1};
 }

@@ -16,7 +16,8 @@
 #include "ca/challenge_internal.h"
 
 /* RFC 8737 6.2: the ALPN protocol ID, in the wire form of a protocol list. */
-static const uint8_t ca_challenge_acme_tls_alpn[] = "\x0a" "acme-tls/1";
+static const uint8_t ca_challenge_acme_tls_alpn[] = "\x0a"
+                                                    "acme-tls/1";
 #define CA_CHALLENGE_ACME_TLS_ALPN_LEN 11
 /* RFC 8737 6.1: id-pe-acmeIdentifier. */
 #define CA_CHALLENGE_ACME_IDENTIFIER_OID "1.3.6.1.5.5.7.1.31"
@@ -50,9 +51,11 @@ static int ca_challenge_tls_check_alpn(struct ca_challenge_run *run, SSL *ssl, s
         if (selected_len == 0)
                 return ca_challenge_fail(run, err, CA_PROBLEM_TLS,
                                          "the server selected no ALPN protocol; expected \"acme-tls/1\" (RFC 8737 3)");
-        if (selected_len != CA_CHALLENGE_ACME_TLS_ALPN_LEN - 1 || memcmp(selected, ca_challenge_acme_tls_alpn + 1, selected_len))
-                return ca_challenge_fail(run, err, CA_PROBLEM_TLS, "the server selected ALPN \"%.*s\", not \"acme-tls/1\"",
-                                         (int)selected_len, (const char *)selected);
+        if (selected_len != CA_CHALLENGE_ACME_TLS_ALPN_LEN - 1 ||
+            memcmp(selected, ca_challenge_acme_tls_alpn + 1, selected_len))
+                return ca_challenge_fail(run, err, CA_PROBLEM_TLS,
+                                         "the server selected ALPN \"%.*s\", not \"acme-tls/1\"", (int)selected_len,
+                                         (const char *)selected);
         return SMT_OK;
 }
 
@@ -67,7 +70,8 @@ static void ca_challenge_tls_describe_name(char *out, size_t cap, const GENERAL_
         } else if (name->type == GEN_IPADD) {
                 int len = ASN1_STRING_length(name->d.iPAddress);
                 if (len == 4 || len == 16)
-                        inet_ntop(len == 4 ? AF_INET : AF_INET6, ASN1_STRING_get0_data(name->d.iPAddress), ip, sizeof ip);
+                        inet_ntop(len == 4 ? AF_INET : AF_INET6, ASN1_STRING_get0_data(name->d.iPAddress), ip,
+                                  sizeof ip);
                 snprintf(out, cap, "iPAddress %s", ip);
         } else {
                 snprintf(out, cap, "a name of type %d", name->type);
@@ -94,6 +98,7 @@ static int ca_challenge_tls_check_names(struct ca_challenge_run *run, X509 *cert
         if (names == NULL)
                 return ca_challenge_fail(run, err, CA_PROBLEM_TLS, "the certificate has %s subjectAltName extension",
                                          critical == -2 ? "more than one" : "no (readable)");
+        const char *kind = net_address_is_ip_literal(domain) ? "iPAddress" : "dNSName";
         int num = sk_GENERAL_NAME_num(names);
         char seen[400];
         ca_challenge_tls_describe_name(seen, sizeof seen, sk_GENERAL_NAME_value(names, 0));
@@ -101,10 +106,11 @@ static int ca_challenge_tls_check_names(struct ca_challenge_run *run, X509 *cert
         GENERAL_NAMES_free(names);
         if (num != 1)
                 return ca_challenge_fail(run, err, CA_PROBLEM_TLS,
-                                         "the certificate has %d subjectAltName entries, expected exactly one: %s", num,
-                                         domain);
+                                         "the certificate has %d subjectAltName entries, expected exactly one: %s %s",
+                                         num, kind, domain);
         if (!matches)
-                return ca_challenge_fail(run, err, CA_PROBLEM_TLS, "the certificate names %s, expected %s", seen, domain);
+                return ca_challenge_fail(run, err, CA_PROBLEM_TLS, "the certificate names %s, expected %s %s", seen,
+                                         kind, domain);
         return SMT_OK;
 }
 
@@ -125,7 +131,8 @@ static int ca_challenge_tls_check_identifier(struct ca_challenge_run *run, X509 
         int again = at >= 0 ? X509_get_ext_by_OBJ(cert, oid, at) : -1;
         ASN1_OBJECT_free(oid);
         if (at < 0 || again >= 0)
-                return ca_challenge_fail(run, err, CA_PROBLEM_TLS, "the certificate has %s acmeIdentifier extension (%s)",
+                return ca_challenge_fail(run, err, CA_PROBLEM_TLS,
+                                         "the certificate has %s acmeIdentifier extension (%s)",
                                          at < 0 ? "no" : "more than one", CA_CHALLENGE_ACME_IDENTIFIER_OID);
         X509_EXTENSION *extension = X509_get_ext(cert, at);
         if (!X509_EXTENSION_get_critical(extension))
@@ -165,8 +172,8 @@ static int ca_challenge_tls_examine(struct ca_challenge_run *run, SSL *ssl, cons
         return status;
 }
 
-int ca_challenge_tls_alpn01(const struct ca_challenge_config *config, const char *domain,
-                            const char *key_authorization, struct ca_challenge_result *result, struct err *err)
+int ca_challenge_tls_alpn01(const struct ca_challenge_config *config, const char *domain, const char *key_authorization,
+                            struct ca_challenge_result *result, struct err *err)
 {
         struct ca_challenge_run run;
         ca_challenge_run_init(&run, config, result);
@@ -178,7 +185,7 @@ int ca_challenge_tls_alpn01(const struct ca_challenge_config *config, const char
                 ca_challenge_reverse_name(sni, domain);
         else
                 snprintf(sni, sizeof sni, "%s", domain);
-        struct ca_challenge_stream stream = { .fd = -1 };
+        struct ca_challenge_stream stream = {.fd = -1};
         int status = ca_challenge_stream_connect(&run, &stream, domain, run.config.tls_alpn_port, err);
         if (status == 0)
                 status = ca_challenge_stream_start_tls(&run, &stream, sni, ca_challenge_acme_tls_alpn,
@@ -186,6 +193,8 @@ int ca_challenge_tls_alpn01(const struct ca_challenge_config *config, const char
         if (status == 0)
                 status = ca_challenge_tls_examine(&run, stream.ssl, domain, key_authorization, err);
         ca_challenge_stream_close(&stream);
+        if (status == 0)
+                err_clear(err); /* what a failed attempt on the way left there */
         if (status == CA_EVALIDATION)
                 ca_challenge_prefix(&run, err, "tls-alpn-01: %s port %u (SNI %s)", domain,
                                     (unsigned)run.config.tls_alpn_port, sni);
