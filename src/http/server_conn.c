@@ -73,7 +73,9 @@ static int http_server_conn_read_head(struct http_server_conn *conn, bool is_fir
         struct err err = {0};
         struct http_parser parser;
         TRY(http_parser_init_request(&parser, &server->limits, &err));
-        bool is_idle = !is_first && conn->in.len == 0;
+        /* Until a request's first byte, stop may close the connection: nothing was asked yet. */
+        bool is_waiting = conn->in.len == 0;
+        bool is_idle = !is_first && is_waiting;
         int64_t deadline = http_server_io_now_ms() + (is_idle ? server->idle_timeout_ms : server->head_timeout_ms);
         for (;;) {
                 int status = http_parser_parse(&parser, &conn->head, conn->in.data, conn->in.len, &err);
@@ -83,15 +85,15 @@ static int http_server_conn_read_head(struct http_server_conn *conn, bool is_fir
                         http_server_response_send_error(conn, http_server_conn_refusal_status(status), err.msg);
                         return status;
                 }
-                int got = http_server_io_read(conn, deadline, is_idle, &err);
+                int got = http_server_io_read(conn, deadline, is_waiting, &err);
                 if (got == SMT_EAGAIN && conn->in.len > 0)
                         http_server_response_send_error(conn, 408, "the request head did not arrive in time");
                 if (got <= 0)
                         return got < 0 ? got : SMT_EIO;
-                if (is_idle) {
-                        is_idle = false; /* a request began: it has head_timeout to arrive whole */
+                if (is_idle) /* a request began: it has head_timeout to arrive whole */
                         deadline = http_server_io_now_ms() + server->head_timeout_ms;
-                }
+                is_waiting = false;
+                is_idle = false;
         }
 }
 

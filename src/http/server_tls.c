@@ -174,7 +174,11 @@ static int http_server_tls_handshake(struct http_server_conn *conn, int64_t dead
                         return crypto_error_set(err, TLCP_EHANDSHAKE_FAILURE, "http server: TLS handshake with %s",
                                                 conn->remote_addr);
                 }
-                int waited = http_server_io_wait(conn, events, deadline, false, err);
+                /* Stop ends a handshake: no request has been made on it yet. */
+                int waited = http_server_io_wait(conn, events, deadline, true, err);
+                if (waited == HTTP_SERVER_STOPPED)
+                        return SMT_ERR(err, SMT_EIO, "http server: stopping during the TLS handshake with %s",
+                                       conn->remote_addr);
                 if (waited == HTTP_SERVER_TIMEOUT)
                         return SMT_ERR(err, SMT_EAGAIN, "http server: TLS handshake with %s timed out",
                                        conn->remote_addr);
