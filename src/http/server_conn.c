@@ -161,7 +161,9 @@ static int http_server_conn_copy_request(struct http_server_conn *conn, struct e
         };
         TRY(http_server_conn_copy(conn, "", head->method, &request->method, err));
         TRY(http_server_conn_copy_target(conn, err));
-        TRY(http_server_conn_copy(conn, "", head->has_host ? head->host : head->authority, &request->host, err));
+        /* RFC 9112 §3.2.2: with an absolute-form target its authority replaces the Host field; the parser's
+         * authority is exactly that, and the Host value for the other forms. */
+        TRY(http_server_conn_copy(conn, "", head->authority, &request->host, err));
         for (size_t i = 0; i < head->num_fields; i++) {
                 TRY(http_server_conn_copy(conn, "", head->fields[i].name, &conn->fields[i].name, err));
                 TRY(http_server_conn_copy(conn, "", head->fields[i].value, &conn->fields[i].value, err));

@@ -292,8 +292,9 @@ static void test_absolute_form_target_is_cut_to_origin_form(void)
         struct http_server *server = start_default();
         struct server_client *client = server_client_connect(http_server_port(server));
         struct server_reply *reply =
-            server_client_request(client, "GET", "GET http://example.test:81/p/q?z=9 HTTP/1.1\r\nHost: example.test:81\r\n\r\n");
+            server_client_request(client, "GET", "GET http://example.test:81/p/q?z=9 HTTP/1.1\r\nHost: other.test\r\n\r\n");
         CHECK(reply != NULL && reply->status == 200);
+        expect_line(reply, "host=example.test:81"); /* RFC 9112 §3.2.2: the target's authority wins over Host */
         expect_line(reply, "target=/p/q?z=9");
         expect_line(reply, "path=/p/q");
         expect_line(reply, "query=z=9");
@@ -391,6 +392,27 @@ static void test_silent_client_holds_one_thread_only(void)
         http_server_stop(server);
 }
 
+static void test_threads_serve_blocking_handlers_at_once(void)
+{
+        struct http_server_config config = {.threads = 4};
+        struct http_server *server = server_fixture_start(&config);
+        struct server_client *clients[4];
+        int64_t start = server_now_ms();
+        for (int i = 0; i < 4; i++) {
+                clients[i] = server_client_connect(http_server_port(server));
+                server_client_send(clients[i], "GET /sleep HTTP/1.1\r\nHost: a\r\n\r\n"); /* 300 ms each */
+        }
+        for (int i = 0; i < 4; i++) {
+                struct server_reply *reply = server_client_read_reply(clients[i], "GET");
+                CHECK(reply != NULL && reply->status == 200);
+                free(reply);
+                server_client_free(clients[i]);
+        }
+        int64_t took = server_now_ms() - start;
+        CHECK(took >= 300 && took < 1000); /* one after the other would take 1200 ms */
+        http_server_stop(server);
+}
+
 static void test_stop_closes_idle_connections_at_once(void)
 {
         struct http_server_config config = {.threads = 2}; /* idle timeout 30 s */
@@ -467,5 +489,5 @@ CHECK_MAIN(CHECK_TEST(test_keep_alive_serves_several_requests), CHECK_TEST(test_
            CHECK_TEST(test_absolute_form_target_is_cut_to_origin_form), CHECK_TEST(test_response_fields_are_checked),
            CHECK_TEST(test_idle_connection_is_closed_after_idle_timeout),
            CHECK_TEST(test_half_a_head_gets_408_after_head_timeout), CHECK_TEST(test_silent_client_holds_one_thread_only),
-           CHECK_TEST(test_stop_closes_idle_connections_at_once),
+           CHECK_TEST(test_threads_serve_blocking_handlers_at_once), CHECK_TEST(test_stop_closes_idle_connections_at_once),
            CHECK_TEST(test_stop_lets_the_request_in_the_handler_finish), CHECK_TEST(test_start_refuses_bad_configs))
