@@ -326,6 +326,8 @@ void http_server_conn_serve(struct http_server_conn *conn, int fd)
                 conn->is_closing = true;
         for (bool is_first = true; !conn->is_closing; is_first = false)
                 http_server_conn_serve_one(conn, is_first);
+        if (conn->in.len > 0)
+                conn->needs_linger = true; /* pipelined requests after the last answer */
         http_server_io_close(conn);
         cert_free(conn->client_cert);
         conn->client_cert = NULL;

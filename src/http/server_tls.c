@@ -2,11 +2,11 @@
  * shared by every worker: OpenSSL's SSL_CTX is thread-safe once configured) and the handshake.
  *
  * Client certificates: requested (SSL_VERIFY_PEER without FAIL_IF_NO_PEER_CERT) with a verify callback
- * that lets every handshake through, then checked after it with cert_verify_chain against client_ca_file.
- * Our own check rather than OpenSSL's in-handshake verdict because only cert_verify_chain sets the SM2
- * distinguishing ID (GM/T 0009 clause 10) that OpenSSL 3.0 needs to verify an SM2-signed certificate, and
- * SM2 admin certificates must work; it is RFC 5280 strict too. A client certificate must also allow TLS
- * client authentication (extendedKeyUsage clientAuth, or no EKU), as OpenSSL's "sslclient" purpose does. */
+ * that lets every handshake through, then checked after it with cert_verify_chain against client_ca_file:
+ * the project's one chain check (RFC 5280 strict, the SM2 distinguishing ID of GM/T 0009 clause 10 set on
+ * SM2-signed certificates, messages naming the failing certificate) rather than OpenSSL's in-handshake
+ * verdict with its own defaults. A client certificate must also allow TLS client authentication
+ * (extendedKeyUsage clientAuth, or no EKU), as OpenSSL's "sslclient" purpose would require. */
 #include <poll.h>
 #include <string.h>
 

@@ -86,6 +86,8 @@ static void test_client_certificate_from_the_client_ca_is_verified(void)
         struct http_server *server = start_tls(true, 0);
         expect_client(server, pki->client_cert_file, pki->client_key_file, "client=O=smtrust tests, CN=admin");
         expect_client(server, NULL, NULL, "client=-");
+        /* from the right CA but for servers only (extendedKeyUsage serverAuth): not a client certificate */
+        expect_client(server, pki->server_cert_file, pki->server_key_file, "client=-");
         http_server_stop(server);
 }
 
