@@ -48,8 +48,8 @@ int store_open(struct store **out, const char *dsn, int pool_size, struct err *e
         atomic_init(&store->num_redeems, 0);
         store->target = strdup(target);
         store->idle = calloc((size_t)pool_size, sizeof *store->idle);
-        int status = store->target != NULL && store->idle != NULL ? SMT_OK
-                                                                  : SMT_ERR(err, SMT_ENOMEM, "store: out of memory");
+        int status =
+            store->target != NULL && store->idle != NULL ? SMT_OK : SMT_ERR(err, SMT_ENOMEM, "store: out of memory");
         if (status == SMT_OK)
                 status = ops->describe(&store->dsn_display, target, err);
         if (status == SMT_OK)
@@ -148,7 +148,7 @@ static int store_tx_run(struct store_tx *tx, const char *sql, const struct store
 
 int store_tx_begin(struct store_tx *tx, struct store *store, enum store_tx_mode mode, struct err *err)
 {
-        *tx = (struct store_tx){ .store = store, .mode = mode };
+        *tx = (struct store_tx){.store = store, .mode = mode};
         TRY(store_acquire(store, &tx->conn, err));
         if (mode == STORE_TX_SINGLE)
                 return SMT_OK;
@@ -173,7 +173,7 @@ int store_tx_end(struct store_tx *tx, int status, struct err *err)
                 ops->query_end(tx->conn);
         }
         if (tx->mode != STORE_TX_SINGLE && status < 0) {
-                struct err ignored = { 0 }; /* the first failure is the one to report */
+                struct err ignored = {0}; /* the first failure is the one to report */
                 SMT_IGNORE(ops->query(tx->conn, store_sql_rollback, NULL, 0, &ignored));
                 ops->query_end(tx->conn);
         }

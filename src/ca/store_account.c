@@ -4,26 +4,25 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define STORE_ACCOUNT_COLUMNS                                                                      \
-        "id, key_thumbprint, key_jwk, contact_json, status, created_at, eab_kid, organization"
+#define STORE_ACCOUNT_COLUMNS "id, key_thumbprint, key_jwk, contact_json, status, created_at, eab_kid, organization"
 
 static const char store_sql_account_insert[] =
-        "INSERT INTO accounts (id, key_thumbprint, key_jwk, contact_json, status, created_at, eab_kid, organization)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+    "INSERT INTO accounts (id, key_thumbprint, key_jwk, contact_json, status, created_at, eab_kid, organization)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
 /* The key is bound only while unbound: of two accounts created with one key, the second changes nothing. */
 static const char store_sql_eab_bind[] = "UPDATE eab_keys SET account_id = $2 WHERE kid = $1 AND account_id IS NULL";
 static const char store_sql_eab_exists[] = "SELECT 1 FROM eab_keys WHERE kid = $1";
 static const char store_sql_account_get[] = "SELECT " STORE_ACCOUNT_COLUMNS " FROM accounts WHERE id = $1";
 static const char store_sql_account_by_thumbprint[] =
-        "SELECT " STORE_ACCOUNT_COLUMNS " FROM accounts WHERE key_thumbprint = $1";
+    "SELECT " STORE_ACCOUNT_COLUMNS " FROM accounts WHERE key_thumbprint = $1";
 /* A deactivated or revoked account stays so (RFC 8555 7.3.6): the row only changes if the new status is not
  * valid or the old one is. */
 static const char store_sql_account_update[] =
-        "UPDATE accounts SET key_thumbprint = $2, key_jwk = $3, contact_json = $4, status = $5, organization = $6"
-        " WHERE id = $1 AND (status = 1 OR $5 <> 1)";
+    "UPDATE accounts SET key_thumbprint = $2, key_jwk = $3, contact_json = $4, status = $5, organization = $6"
+    " WHERE id = $1 AND (status = 1 OR $5 <> 1)";
 static const char store_sql_account_exists[] = "SELECT 1 FROM accounts WHERE id = $1";
 static const char store_sql_eab_insert[] =
-        "INSERT INTO eab_keys (kid, hmac_key, account_id, created_at) VALUES ($1, $2, NULL, $3)";
+    "INSERT INTO eab_keys (kid, hmac_key, account_id, created_at) VALUES ($1, $2, NULL, $3)";
 static const char store_sql_eab_get[] = "SELECT kid, hmac_key, account_id, created_at FROM eab_keys WHERE kid = $1";
 
 static int store_account_bind_eab(struct store_tx *tx, const struct store_account *account, struct err *err)
@@ -156,10 +155,10 @@ int store_eab_insert(struct store *store, const struct store_eab_key *key, struc
                                key->key_len, STORE_EAB_KEY_MAX);
         struct store_tx tx;
         TRY(store_tx_begin(&tx, store, STORE_TX_SINGLE, err));
-        int status = store_tx_exec(&tx, store_sql_eab_insert,
-                                   STORE_VALUES(store_text(key->kid), store_blob(key->key, key->key_len),
-                                                store_int(key->created_at)),
-                                   NULL, err);
+        int status = store_tx_exec(
+            &tx, store_sql_eab_insert,
+            STORE_VALUES(store_text(key->kid), store_blob(key->key, key->key_len), store_int(key->created_at)), NULL,
+            err);
         if (status == CA_ECONFLICT)
                 status = SMT_ERR(err, CA_ECONFLICT, "external account binding key %s exists", key->kid);
         return store_tx_end(&tx, status, err);

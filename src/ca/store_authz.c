@@ -11,32 +11,31 @@
 
 static const char store_sql_authz_get[] = "SELECT " STORE_AUTHZ_COLUMNS " FROM authzs WHERE id = $1";
 static const char store_sql_authz_find_valid[] =
-        "SELECT " STORE_AUTHZ_COLUMNS " FROM authzs WHERE account_id = $1 AND identifier_value = $2"
-        " AND identifier_type = $3 AND wildcard = $4 AND status = 2 AND expires_at > $5 ORDER BY expires_at DESC LIMIT 1";
+    "SELECT " STORE_AUTHZ_COLUMNS " FROM authzs WHERE account_id = $1 AND identifier_value = $2"
+    " AND identifier_type = $3 AND wildcard = $4 AND status = 2 AND expires_at > $5 ORDER BY expires_at DESC LIMIT 1";
 static const char store_sql_authz_deactivate[] = "UPDATE authzs SET status = 4 WHERE id = $1 AND status IN (1, 2)";
 static const char store_sql_authz_exists[] = "SELECT 1 FROM authzs WHERE id = $1";
 /* PostgreSQL at READ COMMITTED: a transaction deciding about the orders of an authorization first locks them,
  * in id order (no deadlock between two such transactions). Its next statement then sees every change of the
  * transactions that held them before, e.g. the other authorization of an order made valid meanwhile. */
 static const char store_sql_orders_lock[] =
-        "SELECT id FROM orders WHERE status IN (1, 2) AND " STORE_ORDERS_OF_AUTHZ " ORDER BY id FOR UPDATE";
+    "SELECT id FROM orders WHERE status IN (1, 2) AND " STORE_ORDERS_OF_AUTHZ " ORDER BY id FOR UPDATE";
 static const char store_sql_orders_invalidate_deactivated[] =
-        "UPDATE orders SET status = 5 WHERE status IN (1, 2) AND " STORE_ORDERS_OF_AUTHZ;
+    "UPDATE orders SET status = 5 WHERE status IN (1, 2) AND " STORE_ORDERS_OF_AUTHZ;
 static const char store_sql_orders_invalidate_failed[] =
-        "UPDATE orders SET status = 5, error_json = $2 WHERE status = 1 AND " STORE_ORDERS_OF_AUTHZ;
+    "UPDATE orders SET status = 5, error_json = $2 WHERE status = 1 AND " STORE_ORDERS_OF_AUTHZ;
 static const char store_sql_orders_make_ready[] =
-        "UPDATE orders SET status = 2 WHERE status = 1 AND " STORE_ORDERS_OF_AUTHZ
-        " AND NOT EXISTS (SELECT 1 FROM order_authzs o JOIN authzs a ON a.id = o.authz_id"
-        " WHERE o.order_id = orders.id AND a.status <> 2)";
+    "UPDATE orders SET status = 2 WHERE status = 1 AND " STORE_ORDERS_OF_AUTHZ
+    " AND NOT EXISTS (SELECT 1 FROM order_authzs o JOIN authzs a ON a.id = o.authz_id"
+    " WHERE o.order_id = orders.id AND a.status <> 2)";
 static const char store_sql_challenge_list[] =
-        "SELECT " STORE_CHALLENGE_COLUMNS " FROM challenges WHERE authz_id = $1 ORDER BY position LIMIT $2";
+    "SELECT " STORE_CHALLENGE_COLUMNS " FROM challenges WHERE authz_id = $1 ORDER BY position LIMIT $2";
 static const char store_sql_challenge_get[] = "SELECT " STORE_CHALLENGE_COLUMNS " FROM challenges WHERE id = $1";
 static const char store_sql_challenge_exists[] = "SELECT 1 FROM challenges WHERE id = $1";
-static const char store_sql_challenge_start[] =
-        "UPDATE challenges SET status = 2 WHERE id = $1 AND status = 1"
-        " AND authz_id IN (SELECT id FROM authzs WHERE status = 1)";
+static const char store_sql_challenge_start[] = "UPDATE challenges SET status = 2 WHERE id = $1 AND status = 1"
+                                                " AND authz_id IN (SELECT id FROM authzs WHERE status = 1)";
 static const char store_sql_challenge_finish[] =
-        "UPDATE challenges SET status = $2, validated_at = $3, error_json = $4 WHERE id = $1 AND status = 2";
+    "UPDATE challenges SET status = $2, validated_at = $3, error_json = $4 WHERE id = $1 AND status = 2";
 static const char store_sql_challenge_authz[] = "SELECT authz_id FROM challenges WHERE id = $1";
 static const char store_sql_authz_settle[] = "UPDATE authzs SET status = $2 WHERE id = $1 AND status = 1";
 static const char store_sql_challenge_processing[] = "SELECT id FROM challenges WHERE status = 2 ORDER BY id LIMIT $1";
@@ -133,10 +132,9 @@ int store_challenge_list(struct store *store, const char *authz_id, struct store
                 return SMT_OK;
         struct store_tx tx;
         TRY(store_tx_begin(&tx, store, STORE_TX_SINGLE, err));
-        int status = store_tx_query(&tx, store_sql_challenge_list,
-                                    STORE_VALUES(store_text(authz_id), store_int(cap > INT64_MAX ? INT64_MAX
-                                                                                                 : (int64_t)cap)),
-                                    err);
+        int status = store_tx_query(
+            &tx, store_sql_challenge_list,
+            STORE_VALUES(store_text(authz_id), store_int(cap > INT64_MAX ? INT64_MAX : (int64_t)cap)), err);
         int row = 0;
         while (status == SMT_OK && *num < cap && (row = store_tx_next_row(&tx, err)) == 1) {
                 memset(&out[*num], 0, sizeof out[*num]);
@@ -159,8 +157,8 @@ int store_challenge_get(struct store *store, const char *id, struct store_challe
         memset(out, 0, sizeof *out);
         struct store_tx tx;
         TRY(store_tx_begin(&tx, store, STORE_TX_SINGLE, err));
-        int status = store_tx_query_one(&tx, store_sql_challenge_get, STORE_VALUES(store_text(id)), "challenge", id,
-                                        err);
+        int status =
+            store_tx_query_one(&tx, store_sql_challenge_get, STORE_VALUES(store_text(id)), "challenge", id, err);
         if (status == SMT_OK)
                 status = store_challenge_read_row(&tx, out, err);
         status = store_tx_end(&tx, status, err);
@@ -170,8 +168,7 @@ int store_challenge_get(struct store *store, const char *id, struct store_challe
 }
 
 /* store_challenge_explain_unchanged turns "no row changed" into CA_ENOT_FOUND or CA_ECONFLICT. */
-static int store_challenge_explain_unchanged(struct store_tx *tx, const char *id, const char *expected,
-                                             struct err *err)
+static int store_challenge_explain_unchanged(struct store_tx *tx, const char *id, const char *expected, struct err *err)
 {
         bool exists = false;
         TRY(store_tx_exists(tx, store_sql_challenge_exists, id, &exists, err));
@@ -226,10 +223,10 @@ static int store_challenge_finish_tx(struct store_tx *tx, const char *id, bool i
         TRY(status);
         /* Only a pending authorization settles: another of its challenges may have settled it meanwhile, or it
          * was deactivated; then this result is recorded on the challenge alone. */
-        TRY(store_tx_exec(tx, store_sql_authz_settle,
-                          STORE_VALUES(store_text(authz_id),
-                                       store_int(is_valid ? STORE_AUTHZ_VALID : STORE_AUTHZ_INVALID)),
-                          &changes, err));
+        TRY(store_tx_exec(
+            tx, store_sql_authz_settle,
+            STORE_VALUES(store_text(authz_id), store_int(is_valid ? STORE_AUTHZ_VALID : STORE_AUTHZ_INVALID)), &changes,
+            err));
         if (changes != 1)
                 return SMT_OK;
         return store_challenge_settle_orders(tx, authz_id, is_valid, error_json, err);

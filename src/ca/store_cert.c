@@ -5,34 +5,34 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define STORE_CERT_COLUMNS                                                                         \
-        "c.serial, c.ca_name, c.profile, c.subject, c.names, c.not_before, c.not_after, c.created_at, c.status,"  \
+#define STORE_CERT_COLUMNS                                                                                             \
+        "c.serial, c.ca_name, c.profile, c.subject, c.names, c.not_before, c.not_after, c.created_at, c.status,"       \
         " c.revoked_at, c.revocation_reason, c.account_id, c.order_id, c.key_thumbprint"
 /* Unused filters compare a parameter with its "off" value, so one statement serves every query. */
-#define STORE_CERT_FILTERS                                                                         \
-        " ($2 IS NULL OR c.ca_name = $2)"                                                          \
-        " AND ($3 = 0 OR ($3 = 1 AND c.status = 1 AND c.not_after >= $4) OR ($3 = 2 AND c.status = 2)"            \
-        " OR ($3 = 3 AND c.status = 1 AND c.not_after < $4))"                                      \
-        " AND ($5 = 0 OR c.not_after >= $5) AND ($6 = 0 OR c.not_after < $6)"                      \
+#define STORE_CERT_FILTERS                                                                                             \
+        " ($2 IS NULL OR c.ca_name = $2)"                                                                              \
+        " AND ($3 = 0 OR ($3 = 1 AND c.status = 1 AND c.not_after >= $4) OR ($3 = 2 AND c.status = 2)"                 \
+        " OR ($3 = 3 AND c.status = 1 AND c.not_after < $4))"                                                          \
+        " AND ($5 = 0 OR c.not_after >= $5) AND ($6 = 0 OR c.not_after < $6)"                                          \
         " ORDER BY c.created_at DESC, c.serial DESC LIMIT $7 OFFSET $8"
 
 static const char store_sql_cert_insert[] =
-        "INSERT INTO certificates (serial, ca_name, profile, subject, names, not_before, not_after, created_at,"
-        " status, revoked_at, revocation_reason, account_id, order_id, key_thumbprint, der)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)";
+    "INSERT INTO certificates (serial, ca_name, profile, subject, names, not_before, not_after, created_at,"
+    " status, revoked_at, revocation_reason, account_id, order_id, key_thumbprint, der)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)";
 static const char store_sql_cert_name_insert[] =
-        "INSERT INTO cert_names (name, serial) VALUES ($1, $2) ON CONFLICT DO NOTHING";
+    "INSERT INTO cert_names (name, serial) VALUES ($1, $2) ON CONFLICT DO NOTHING";
 static const char store_sql_cert_get[] = "SELECT " STORE_CERT_COLUMNS ", c.der FROM certificates c WHERE c.serial = $1";
 static const char store_sql_cert_revoke[] =
-        "UPDATE certificates SET status = 2, revoked_at = $2, revocation_reason = $3 WHERE serial = $1 AND status = 1";
+    "UPDATE certificates SET status = 2, revoked_at = $2, revocation_reason = $3 WHERE serial = $1 AND status = 1";
 static const char store_sql_cert_exists[] = "SELECT 1 FROM certificates WHERE serial = $1";
 static const char store_sql_cert_search_all[] =
-        "SELECT " STORE_CERT_COLUMNS " FROM certificates c WHERE $1 IS NULL AND" STORE_CERT_FILTERS;
-static const char store_sql_cert_search_name[] = "SELECT " STORE_CERT_COLUMNS " FROM cert_names n"
-                                                 " JOIN certificates c ON c.serial = n.serial WHERE n.name = $1 AND"
-                                                 STORE_CERT_FILTERS;
+    "SELECT " STORE_CERT_COLUMNS " FROM certificates c WHERE $1 IS NULL AND" STORE_CERT_FILTERS;
+static const char store_sql_cert_search_name[] =
+    "SELECT " STORE_CERT_COLUMNS " FROM cert_names n"
+    " JOIN certificates c ON c.serial = n.serial WHERE n.name = $1 AND" STORE_CERT_FILTERS;
 static const char store_sql_ca_insert[] =
-        "INSERT INTO cas (name, kind, key_path, cert_der, created_at) VALUES ($1, $2, $3, $4, $5)";
+    "INSERT INTO cas (name, kind, key_path, cert_der, created_at) VALUES ($1, $2, $3, $4, $5)";
 static const char store_sql_ca_list[] = "SELECT name, kind, key_path, cert_der, created_at FROM cas"
                                         " ORDER BY created_at, name";
 
@@ -72,15 +72,15 @@ int store_cert_insert_tx(struct store_tx *tx, const struct store_cert *cert, str
 {
         if (cert->subject == NULL || cert->names == NULL || cert->der == NULL || cert->der_len == 0)
                 return SMT_ERR(err, SMT_EINVAL, "certificate %s: subject, names and der are required", cert->serial);
-        int status = store_tx_exec(
-                tx, store_sql_cert_insert,
-                STORE_VALUES(store_text(cert->serial), store_text(cert->ca_name), store_text(cert->profile),
-                             store_text(cert->subject), store_text(cert->names), store_int(cert->not_before),
-                             store_int(cert->not_after), store_int(cert->created_at), store_int(cert->status),
-                             store_int(cert->revoked_at), store_int(cert->revocation_reason),
-                             store_text(cert->account_id), store_text(cert->order_id),
-                             store_text(cert->key_thumbprint), store_blob(cert->der, cert->der_len)),
-                NULL, err);
+        int status =
+            store_tx_exec(tx, store_sql_cert_insert,
+                          STORE_VALUES(store_text(cert->serial), store_text(cert->ca_name), store_text(cert->profile),
+                                       store_text(cert->subject), store_text(cert->names), store_int(cert->not_before),
+                                       store_int(cert->not_after), store_int(cert->created_at), store_int(cert->status),
+                                       store_int(cert->revoked_at), store_int(cert->revocation_reason),
+                                       store_text(cert->account_id), store_text(cert->order_id),
+                                       store_text(cert->key_thumbprint), store_blob(cert->der, cert->der_len)),
+                          NULL, err);
         if (status == CA_ECONFLICT)
                 return SMT_ERR(err, SMT_EEXIST, "certificate serial %s exists", cert->serial);
         TRY(status);
@@ -117,8 +117,8 @@ int store_cert_get(struct store *store, const char *serial, struct store_cert *o
         memset(out, 0, sizeof *out);
         struct store_tx tx;
         TRY(store_tx_begin(&tx, store, STORE_TX_SINGLE, err));
-        int status = store_tx_query_one(&tx, store_sql_cert_get, STORE_VALUES(store_text(serial)), "certificate",
-                                        serial, err);
+        int status =
+            store_tx_query_one(&tx, store_sql_cert_get, STORE_VALUES(store_text(serial)), "certificate", serial, err);
         if (status == SMT_OK)
                 status = store_cert_read_row(&tx, out, err);
         if (status == SMT_OK)
@@ -132,8 +132,8 @@ int store_cert_get(struct store *store, const char *serial, struct store_cert *o
 static int store_cert_revoke_tx(struct store_tx *tx, const char *serial, int reason, int64_t now, struct err *err)
 {
         int64_t changes = 0;
-        TRY(store_tx_exec(tx, store_sql_cert_revoke, STORE_VALUES(store_text(serial), store_int(now), store_int(reason)),
-                          &changes, err));
+        TRY(store_tx_exec(tx, store_sql_cert_revoke,
+                          STORE_VALUES(store_text(serial), store_int(now), store_int(reason)), &changes, err));
         if (changes == 1)
                 return SMT_OK;
         bool exists = false;

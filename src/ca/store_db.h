@@ -31,23 +31,23 @@ struct store_value {
 
 static inline struct store_value store_text(const char *text)
 {
-        return (struct store_value){ .type = STORE_VALUE_TEXT, .text = text };
+        return (struct store_value){.type = STORE_VALUE_TEXT, .text = text};
 }
 
 static inline struct store_value store_int(int64_t value)
 {
-        return (struct store_value){ .type = STORE_VALUE_INT64, .int64 = value };
+        return (struct store_value){.type = STORE_VALUE_INT64, .int64 = value};
 }
 
 static inline struct store_value store_blob(const uint8_t *blob, size_t blob_len)
 {
-        return (struct store_value){ .type = STORE_VALUE_BLOB, .blob = blob, .blob_len = blob_len };
+        return (struct store_value){.type = STORE_VALUE_BLOB, .blob = blob, .blob_len = blob_len};
 }
 
 /* STORE_VALUES(a, b, ...) expands to an array of parameters and its length, for the exec/query functions. */
-#define STORE_VALUES(...)                                                                          \
-        (const struct store_value[]){ __VA_ARGS__ },                                               \
-                sizeof((const struct store_value[]){ __VA_ARGS__ }) / sizeof(struct store_value)
+#define STORE_VALUES(...)                                                                                              \
+        (const struct store_value[]){__VA_ARGS__},                                                                     \
+            sizeof((const struct store_value[]){__VA_ARGS__}) / sizeof(struct store_value)
 
 struct store_conn; /* one back-end connection, used by one thread at a time */
 

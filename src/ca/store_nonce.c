@@ -14,8 +14,8 @@ int store_nonce_insert(struct store *store, const char *nonce, int64_t now, stru
 {
         struct store_tx tx;
         TRY(store_tx_begin(&tx, store, STORE_TX_SINGLE, err));
-        int status = store_tx_exec(&tx, store_sql_nonce_insert, STORE_VALUES(store_text(nonce), store_int(now)), NULL,
-                                   err);
+        int status =
+            store_tx_exec(&tx, store_sql_nonce_insert, STORE_VALUES(store_text(nonce), store_int(now)), NULL, err);
         if (status == CA_ECONFLICT)
                 status = SMT_ERR(err, CA_ECONFLICT, "nonce %s exists", nonce);
         return store_tx_end(&tx, status, err);

@@ -5,30 +5,30 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define STORE_ORDER_COLUMNS                                                                        \
-        "id, account_id, status, created_at, expires_at, not_before, not_after, identifiers_json, error_json,"   \
+#define STORE_ORDER_COLUMNS                                                                                            \
+        "id, account_id, status, created_at, expires_at, not_before, not_after, identifiers_json, error_json,"         \
         " cert_serial, replaces, profile"
 
 static const char store_sql_order_insert[] =
-        "INSERT INTO orders (" STORE_ORDER_COLUMNS ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
+    "INSERT INTO orders (" STORE_ORDER_COLUMNS ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
 static const char store_sql_authz_insert[] = "INSERT INTO authzs (id, account_id, identifier_type, identifier_value,"
                                              " wildcard, status, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)";
 static const char store_sql_challenge_insert[] =
-        "INSERT INTO challenges (id, authz_id, position, type, token, status, validated_at, error_json)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+    "INSERT INTO challenges (id, authz_id, position, type, token, status, validated_at, error_json)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
 static const char store_sql_order_authz_insert[] =
-        "INSERT INTO order_authzs (order_id, authz_id, position) VALUES ($1, $2, $3)";
+    "INSERT INTO order_authzs (order_id, authz_id, position) VALUES ($1, $2, $3)";
 static const char store_sql_order_get[] = "SELECT " STORE_ORDER_COLUMNS " FROM orders WHERE id = $1";
 static const char store_sql_order_authz_ids[] =
-        "SELECT authz_id FROM order_authzs WHERE order_id = $1 ORDER BY position";
+    "SELECT authz_id FROM order_authzs WHERE order_id = $1 ORDER BY position";
 static const char store_sql_order_list[] =
-        "SELECT id FROM orders WHERE account_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2";
+    "SELECT id FROM orders WHERE account_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2";
 static const char store_sql_order_count[] = "SELECT COUNT(*) FROM orders WHERE account_id = $1 AND created_at >= $2";
 /* Only a READY order is finalized: of two finalizations the second finds it VALID and changes nothing. */
 static const char store_sql_order_finalize[] =
-        "UPDATE orders SET status = 4, cert_serial = $2, profile = $3 WHERE id = $1 AND status = 2";
+    "UPDATE orders SET status = 4, cert_serial = $2, profile = $3 WHERE id = $1 AND status = 2";
 static const char store_sql_order_set_invalid[] =
-        "UPDATE orders SET status = 5, error_json = $2 WHERE id = $1 AND status IN (1, 2)";
+    "UPDATE orders SET status = 5, error_json = $2 WHERE id = $1 AND status IN (1, 2)";
 static const char store_sql_order_exists[] = "SELECT 1 FROM orders WHERE id = $1";
 
 static int store_order_insert_authz(struct store_tx *tx, const struct store_authz *authz, struct err *err)
@@ -69,10 +69,10 @@ static int store_order_create_tx(struct store_tx *tx, const struct store_order *
         for (size_t i = 0; i < num_challenges; i++)
                 TRY(store_order_insert_challenge(tx, &challenges[i], i, err));
         for (size_t i = 0; i < order->num_authz_ids; i++)
-                TRY(store_tx_exec(tx, store_sql_order_authz_insert,
-                                  STORE_VALUES(store_text(order->id), store_text(order->authz_ids[i]),
-                                               store_int((int64_t)i)),
-                                  NULL, err));
+                TRY(store_tx_exec(
+                    tx, store_sql_order_authz_insert,
+                    STORE_VALUES(store_text(order->id), store_text(order->authz_ids[i]), store_int((int64_t)i)), NULL,
+                    err));
         return SMT_OK;
 }
 
@@ -157,10 +157,9 @@ int store_order_list_ids(struct store *store, const char *account_id, char (*ids
                 return SMT_OK;
         struct store_tx tx;
         TRY(store_tx_begin(&tx, store, STORE_TX_SINGLE, err));
-        int status = store_tx_query(&tx, store_sql_order_list,
-                                    STORE_VALUES(store_text(account_id), store_int(cap > INT64_MAX ? INT64_MAX
-                                                                                                   : (int64_t)cap)),
-                                    err);
+        int status = store_tx_query(
+            &tx, store_sql_order_list,
+            STORE_VALUES(store_text(account_id), store_int(cap > INT64_MAX ? INT64_MAX : (int64_t)cap)), err);
         int row = 0;
         while (status == SMT_OK && *num < cap && (row = store_tx_next_row(&tx, err)) == 1) {
                 status = store_tx_copy_text(&tx, 0, ids[*num], STORE_ID_MAX, err);
@@ -171,15 +170,14 @@ int store_order_list_ids(struct store *store, const char *account_id, char (*ids
         return store_tx_end(&tx, status, err);
 }
 
-int store_order_count_since(struct store *store, const char *account_id, int64_t since, int64_t *count,
-                            struct err *err)
+int store_order_count_since(struct store *store, const char *account_id, int64_t since, int64_t *count, struct err *err)
 {
         *count = 0;
         struct store_tx tx;
         TRY(store_tx_begin(&tx, store, STORE_TX_SINGLE, err));
-        int status = store_tx_query_one(&tx, store_sql_order_count,
-                                        STORE_VALUES(store_text(account_id), store_int(since)), "orders of account",
-                                        account_id, err);
+        int status =
+            store_tx_query_one(&tx, store_sql_order_count, STORE_VALUES(store_text(account_id), store_int(since)),
+                               "orders of account", account_id, err);
         if (status == SMT_OK)
                 *count = store_tx_int(&tx, 0);
         return store_tx_end(&tx, status, err);

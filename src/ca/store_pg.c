@@ -69,7 +69,8 @@ static int store_pg_connect(struct store_conn **out, const char *conninfo, struc
         conn->pg = PQconnectdb(conninfo);
         if (conn->pg == NULL || PQstatus(conn->pg) != CONNECTION_OK) {
                 char message[200];
-                store_pg_message(message, sizeof message, conn->pg != NULL ? PQerrorMessage(conn->pg) : "out of memory");
+                store_pg_message(message, sizeof message,
+                                 conn->pg != NULL ? PQerrorMessage(conn->pg) : "out of memory");
                 PQfinish(conn->pg);
                 free(conn);
                 return SMT_ERR(err, CA_ESTORE, "postgresql: cannot connect: %s", message);
@@ -166,8 +167,8 @@ static void store_pg_put_int8(uint8_t out[8], int64_t value)
                 out[i] = (uint8_t)bits;
 }
 
-static int store_pg_query(struct store_conn *conn, const char *sql, const struct store_value *params,
-                          size_t num_params, struct err *err)
+static int store_pg_query(struct store_conn *conn, const char *sql, const struct store_value *params, size_t num_params,
+                          struct err *err)
 {
         store_pg_query_end(conn);
         if (num_params > STORE_DB_PARAMS_MAX)
@@ -255,25 +256,25 @@ static int64_t store_pg_changes(struct store_conn *conn)
 }
 
 const struct store_db_ops store_db_postgresql = {
-        .name = "postgresql",
-        .blob_type = "BYTEA",
-        .begin_read = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
-        .begin_write = "BEGIN ISOLATION LEVEL READ COMMITTED",
-        /* Two processes opening an empty database at once: the second waits, then finds the schema. */
-        .schema_lock = "SELECT pg_advisory_xact_lock(7336627975)",
-        .has_row_locks = true,
-        .connect = store_pg_connect,
-        .disconnect = store_pg_disconnect,
-        .describe = store_pg_describe,
-        .is_broken = store_pg_is_broken,
-        .reset = store_pg_reset,
-        .exec_script = store_pg_exec_script,
-        .query = store_pg_query,
-        .next_row = store_pg_next_row,
-        .column_is_null = store_pg_column_is_null,
-        .column_text = store_pg_column_text,
-        .column_int64 = store_pg_column_int64,
-        .column_blob = store_pg_column_blob,
-        .changes = store_pg_changes,
-        .query_end = store_pg_query_end,
+    .name = "postgresql",
+    .blob_type = "BYTEA",
+    .begin_read = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+    .begin_write = "BEGIN ISOLATION LEVEL READ COMMITTED",
+    /* Two processes opening an empty database at once: the second waits, then finds the schema. */
+    .schema_lock = "SELECT pg_advisory_xact_lock(7336627975)",
+    .has_row_locks = true,
+    .connect = store_pg_connect,
+    .disconnect = store_pg_disconnect,
+    .describe = store_pg_describe,
+    .is_broken = store_pg_is_broken,
+    .reset = store_pg_reset,
+    .exec_script = store_pg_exec_script,
+    .query = store_pg_query,
+    .next_row = store_pg_next_row,
+    .column_is_null = store_pg_column_is_null,
+    .column_text = store_pg_column_text,
+    .column_int64 = store_pg_column_int64,
+    .column_blob = store_pg_column_blob,
+    .changes = store_pg_changes,
+    .query_end = store_pg_query_end,
 };

@@ -12,45 +12,45 @@
 /* Each statement may contain one %s: the back end's byte-string type. Integers are BIGINT everywhere (64-bit
  * in both; PostgreSQL's binary results then always carry 8 bytes). */
 static const char *const store_schema_tables[] = {
-        "CREATE TABLE accounts (id TEXT PRIMARY KEY, key_thumbprint TEXT NOT NULL UNIQUE, key_jwk TEXT NOT NULL,"
-        " contact_json TEXT NOT NULL, status BIGINT NOT NULL, created_at BIGINT NOT NULL, eab_kid TEXT NOT NULL,"
-        " organization TEXT)",
-        "CREATE TABLE eab_keys (kid TEXT PRIMARY KEY, hmac_key %s NOT NULL, account_id TEXT REFERENCES accounts (id),"
-        " created_at BIGINT NOT NULL)",
-        "CREATE TABLE orders (id TEXT PRIMARY KEY, account_id TEXT NOT NULL REFERENCES accounts (id),"
-        " status BIGINT NOT NULL, created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL, not_before BIGINT NOT NULL,"
-        " not_after BIGINT NOT NULL, identifiers_json TEXT NOT NULL, error_json TEXT, cert_serial TEXT NOT NULL,"
-        " replaces TEXT NOT NULL, profile TEXT NOT NULL)",
-        "CREATE INDEX orders_by_account ON orders (account_id, created_at)",
-        "CREATE TABLE authzs (id TEXT PRIMARY KEY, account_id TEXT NOT NULL REFERENCES accounts (id),"
-        " identifier_type TEXT NOT NULL, identifier_value TEXT NOT NULL, wildcard BIGINT NOT NULL,"
-        " status BIGINT NOT NULL, expires_at BIGINT NOT NULL)",
-        "CREATE INDEX authzs_by_identifier ON authzs (account_id, identifier_value, identifier_type, wildcard)",
-        "CREATE TABLE order_authzs (order_id TEXT NOT NULL REFERENCES orders (id),"
-        " authz_id TEXT NOT NULL REFERENCES authzs (id), position BIGINT NOT NULL, PRIMARY KEY (order_id, position))",
-        "CREATE INDEX order_authzs_by_authz ON order_authzs (authz_id)",
-        "CREATE TABLE challenges (id TEXT PRIMARY KEY, authz_id TEXT NOT NULL REFERENCES authzs (id),"
-        " position BIGINT NOT NULL, type TEXT NOT NULL, token TEXT NOT NULL, status BIGINT NOT NULL,"
-        " validated_at BIGINT NOT NULL, error_json TEXT)",
-        "CREATE INDEX challenges_by_authz ON challenges (authz_id, position)",
-        "CREATE INDEX challenges_by_status ON challenges (status)",
-        "CREATE TABLE nonces (value TEXT PRIMARY KEY, issued_at BIGINT NOT NULL)",
-        "CREATE INDEX nonces_by_issued_at ON nonces (issued_at)",
-        "CREATE TABLE certificates (serial TEXT PRIMARY KEY, ca_name TEXT NOT NULL, profile TEXT NOT NULL,"
-        " subject TEXT NOT NULL, names TEXT NOT NULL, not_before BIGINT NOT NULL, not_after BIGINT NOT NULL,"
-        " created_at BIGINT NOT NULL, status BIGINT NOT NULL, revoked_at BIGINT NOT NULL,"
-        " revocation_reason BIGINT NOT NULL, account_id TEXT NOT NULL, order_id TEXT NOT NULL,"
-        " key_thumbprint TEXT NOT NULL, der %s NOT NULL)",
-        "CREATE INDEX certificates_by_not_after ON certificates (not_after)",
-        "CREATE INDEX certificates_by_created_at ON certificates (created_at)",
-        "CREATE TABLE cert_names (name TEXT NOT NULL, serial TEXT NOT NULL REFERENCES certificates (serial),"
-        " PRIMARY KEY (name, serial))",
-        "CREATE TABLE cas (name TEXT PRIMARY KEY, kind TEXT NOT NULL, key_path TEXT NOT NULL, cert_der %s NOT NULL,"
-        " created_at BIGINT NOT NULL)",
+    "CREATE TABLE accounts (id TEXT PRIMARY KEY, key_thumbprint TEXT NOT NULL UNIQUE, key_jwk TEXT NOT NULL,"
+    " contact_json TEXT NOT NULL, status BIGINT NOT NULL, created_at BIGINT NOT NULL, eab_kid TEXT NOT NULL,"
+    " organization TEXT)",
+    "CREATE TABLE eab_keys (kid TEXT PRIMARY KEY, hmac_key %s NOT NULL, account_id TEXT REFERENCES accounts (id),"
+    " created_at BIGINT NOT NULL)",
+    "CREATE TABLE orders (id TEXT PRIMARY KEY, account_id TEXT NOT NULL REFERENCES accounts (id),"
+    " status BIGINT NOT NULL, created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL, not_before BIGINT NOT NULL,"
+    " not_after BIGINT NOT NULL, identifiers_json TEXT NOT NULL, error_json TEXT, cert_serial TEXT NOT NULL,"
+    " replaces TEXT NOT NULL, profile TEXT NOT NULL)",
+    "CREATE INDEX orders_by_account ON orders (account_id, created_at)",
+    "CREATE TABLE authzs (id TEXT PRIMARY KEY, account_id TEXT NOT NULL REFERENCES accounts (id),"
+    " identifier_type TEXT NOT NULL, identifier_value TEXT NOT NULL, wildcard BIGINT NOT NULL,"
+    " status BIGINT NOT NULL, expires_at BIGINT NOT NULL)",
+    "CREATE INDEX authzs_by_identifier ON authzs (account_id, identifier_value, identifier_type, wildcard)",
+    "CREATE TABLE order_authzs (order_id TEXT NOT NULL REFERENCES orders (id),"
+    " authz_id TEXT NOT NULL REFERENCES authzs (id), position BIGINT NOT NULL, PRIMARY KEY (order_id, position))",
+    "CREATE INDEX order_authzs_by_authz ON order_authzs (authz_id)",
+    "CREATE TABLE challenges (id TEXT PRIMARY KEY, authz_id TEXT NOT NULL REFERENCES authzs (id),"
+    " position BIGINT NOT NULL, type TEXT NOT NULL, token TEXT NOT NULL, status BIGINT NOT NULL,"
+    " validated_at BIGINT NOT NULL, error_json TEXT)",
+    "CREATE INDEX challenges_by_authz ON challenges (authz_id, position)",
+    "CREATE INDEX challenges_by_status ON challenges (status)",
+    "CREATE TABLE nonces (value TEXT PRIMARY KEY, issued_at BIGINT NOT NULL)",
+    "CREATE INDEX nonces_by_issued_at ON nonces (issued_at)",
+    "CREATE TABLE certificates (serial TEXT PRIMARY KEY, ca_name TEXT NOT NULL, profile TEXT NOT NULL,"
+    " subject TEXT NOT NULL, names TEXT NOT NULL, not_before BIGINT NOT NULL, not_after BIGINT NOT NULL,"
+    " created_at BIGINT NOT NULL, status BIGINT NOT NULL, revoked_at BIGINT NOT NULL,"
+    " revocation_reason BIGINT NOT NULL, account_id TEXT NOT NULL, order_id TEXT NOT NULL,"
+    " key_thumbprint TEXT NOT NULL, der %s NOT NULL)",
+    "CREATE INDEX certificates_by_not_after ON certificates (not_after)",
+    "CREATE INDEX certificates_by_created_at ON certificates (created_at)",
+    "CREATE TABLE cert_names (name TEXT NOT NULL, serial TEXT NOT NULL REFERENCES certificates (serial),"
+    " PRIMARY KEY (name, serial))",
+    "CREATE TABLE cas (name TEXT PRIMARY KEY, kind TEXT NOT NULL, key_path TEXT NOT NULL, cert_der %s NOT NULL,"
+    " created_at BIGINT NOT NULL)",
 };
 
 static const char store_schema_sql_version_table[] =
-        "CREATE TABLE IF NOT EXISTS schema_version (id BIGINT PRIMARY KEY, version BIGINT NOT NULL)";
+    "CREATE TABLE IF NOT EXISTS schema_version (id BIGINT PRIMARY KEY, version BIGINT NOT NULL)";
 static const char store_schema_sql_version_get[] = "SELECT version FROM schema_version WHERE id = 1";
 static const char store_schema_sql_version_set[] = "INSERT INTO schema_version (id, version) VALUES (1, $1)";
 

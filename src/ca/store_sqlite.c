@@ -21,8 +21,8 @@
 struct store_sqlite_stmt {
         const char *sql; /* the key: the address of a string literal */
         sqlite3_stmt *stmt;
-        int num_bound;                                   /* sqlite3_bind_parameter_count */
-        uint8_t param_of[STORE_DB_PARAMS_MAX];           /* binding i+1 takes params[param_of[i]] ("$n": n-1) */
+        int num_bound;                         /* sqlite3_bind_parameter_count */
+        uint8_t param_of[STORE_DB_PARAMS_MAX]; /* binding i+1 takes params[param_of[i]] ("$n": n-1) */
 };
 
 struct store_conn {
@@ -34,11 +34,12 @@ struct store_conn {
 
 static int store_sqlite_fail(struct store_conn *conn, int rc, const char *what, struct err *err)
 {
-        int code = (rc & 0xff) == SQLITE_CONSTRAINT &&
-                                   (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
-                           ? CA_ECONFLICT
-                           : CA_ESTORE;
-        return SMT_ERR(err, code, "sqlite: %s: %s", what, conn->db != NULL ? sqlite3_errmsg(conn->db) : sqlite3_errstr(rc));
+        int code =
+            (rc & 0xff) == SQLITE_CONSTRAINT && (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+                ? CA_ECONFLICT
+                : CA_ESTORE;
+        return SMT_ERR(err, code, "sqlite: %s: %s", what,
+                       conn->db != NULL ? sqlite3_errmsg(conn->db) : sqlite3_errstr(rc));
 }
 
 /* store_sqlite_make_dirs creates the missing folders above path, each 0700 (the database holds the CA's state). */
@@ -79,8 +80,8 @@ static int store_sqlite_connect(struct store_conn **out, const char *path, struc
         struct store_conn *conn = calloc(1, sizeof *conn);
         if (conn == NULL)
                 return SMT_ERR(err, SMT_ENOMEM, "sqlite: out of memory");
-        int rc = sqlite3_open_v2(path, &conn->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                                 NULL);
+        int rc =
+            sqlite3_open_v2(path, &conn->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
         int status = SMT_OK;
         if (rc != SQLITE_OK)
                 status = store_sqlite_fail(conn, rc, path, err);
@@ -139,7 +140,8 @@ static int store_sqlite_map_params(struct store_sqlite_stmt *entry, struct err *
 {
         entry->num_bound = sqlite3_bind_parameter_count(entry->stmt);
         if (entry->num_bound > STORE_DB_PARAMS_MAX)
-                return SMT_ERR(err, CA_ESTORE, "sqlite: %d parameters exceed %d", entry->num_bound, STORE_DB_PARAMS_MAX);
+                return SMT_ERR(err, CA_ESTORE, "sqlite: %d parameters exceed %d", entry->num_bound,
+                               STORE_DB_PARAMS_MAX);
         for (int i = 0; i < entry->num_bound; i++) {
                 const char *name = sqlite3_bind_parameter_name(entry->stmt, i + 1);
                 char *end = NULL;
@@ -280,26 +282,26 @@ static int64_t store_sqlite_changes(struct store_conn *conn)
 }
 
 const struct store_db_ops store_db_sqlite = {
-        .name = "sqlite",
-        .blob_type = "BLOB",
-        .begin_read = "BEGIN",
-        /* IMMEDIATE takes the write lock first, so a transaction never upgrades from reader to writer and never
-         * fails with SQLITE_BUSY halfway: writers wait in the busy handler instead. */
-        .begin_write = "BEGIN IMMEDIATE",
-        .schema_lock = NULL,
-        .has_row_locks = false,
-        .connect = store_sqlite_connect,
-        .disconnect = store_sqlite_disconnect,
-        .describe = store_sqlite_describe,
-        .is_broken = store_sqlite_is_broken,
-        .reset = store_sqlite_reset,
-        .exec_script = store_sqlite_exec_script,
-        .query = store_sqlite_query,
-        .next_row = store_sqlite_next_row,
-        .column_is_null = store_sqlite_column_is_null,
-        .column_text = store_sqlite_column_text,
-        .column_int64 = store_sqlite_column_int64,
-        .column_blob = store_sqlite_column_blob,
-        .changes = store_sqlite_changes,
-        .query_end = store_sqlite_query_end,
+    .name = "sqlite",
+    .blob_type = "BLOB",
+    .begin_read = "BEGIN",
+    /* IMMEDIATE takes the write lock first, so a transaction never upgrades from reader to writer and never
+     * fails with SQLITE_BUSY halfway: writers wait in the busy handler instead. */
+    .begin_write = "BEGIN IMMEDIATE",
+    .schema_lock = NULL,
+    .has_row_locks = false,
+    .connect = store_sqlite_connect,
+    .disconnect = store_sqlite_disconnect,
+    .describe = store_sqlite_describe,
+    .is_broken = store_sqlite_is_broken,
+    .reset = store_sqlite_reset,
+    .exec_script = store_sqlite_exec_script,
+    .query = store_sqlite_query,
+    .next_row = store_sqlite_next_row,
+    .column_is_null = store_sqlite_column_is_null,
+    .column_text = store_sqlite_column_text,
+    .column_int64 = store_sqlite_column_int64,
+    .column_blob = store_sqlite_column_blob,
+    .changes = store_sqlite_changes,
+    .query_end = store_sqlite_query_end,
 };

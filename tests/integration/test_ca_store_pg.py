@@ -31,17 +31,17 @@ def run_test_store(args, env_extra, timeout=300):
 def test_store_unit_tests_pass_on_postgresql(pg_dsn):
     out = run_test_store([], {"SMT_TEST_PG_DSN": pg_dsn})
     assert " 0 failed" in out
-    assert "ok   test_race_order_ready_cascade" in out
-    assert "ok   test_postgresql_broken_connection_is_reset" in out
+    assert "ok   test_store_race_order_ready_cascade" in out
+    assert "ok   test_store_postgresql_broken_connection_is_reset" in out
 
 
 def race_two_processes(dsn, tmp_path):
     """Fills dsn with records, starts two worker processes released at once, returns the wins of each."""
     env = {"SMT_TEST_STORE_SHARED_DSN": dsn, "SMT_TEST_STORE_GO": str(tmp_path / "go")}
-    run_test_store(["test_race_processes_setup"], env)
+    run_test_store(["test_store_race_processes_setup"], env)
     full_env = dict(os.environ, **env)
     full_env.pop("SMT_TEST_PG_DSN", None)
-    workers = [subprocess.Popen([TEST_STORE, "test_race_processes_worker"], stdout=subprocess.PIPE,
+    workers = [subprocess.Popen([TEST_STORE, "test_store_race_processes_worker"], stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True, env=full_env) for _ in range(2)]
     try:
         time.sleep(0.5)  # both have connected and wait for the go file

@@ -82,7 +82,7 @@ struct store *store_fixture_open(int pool_size)
 struct store *store_fixture_open_again(int pool_size)
 {
         struct store *store = NULL;
-        struct err err = { 0 };
+        struct err err = {0};
         CHECK_OK(store_open(&store, store_fixture_last_dsn, pool_size, &err), &err);
         return store;
 }
@@ -94,24 +94,24 @@ const char *store_fixture_dsn(void)
 
 void store_fixture_account(struct store *store, const char *id)
 {
-        struct store_account account = { .key_jwk = "{\"kty\":\"EC\"}", .contact_json = "[]",
-                                         .status = STORE_ACCOUNT_VALID, .created_at = 1000 };
+        struct store_account account = {
+            .key_jwk = "{\"kty\":\"EC\"}", .contact_json = "[]", .status = STORE_ACCOUNT_VALID, .created_at = 1000};
         snprintf(account.id, sizeof account.id, "%s", id);
         snprintf(account.key_thumbprint, sizeof account.key_thumbprint, "tp-%s", id);
-        struct err err = { 0 };
+        struct err err = {0};
         CHECK_OK(store_account_insert(store, &account, &err), &err);
 }
 
 void store_fixture_order(struct store *store, const char *account_id, const char *order_id, size_t num_authzs,
                          int64_t created_at)
 {
-        struct store_authz authzs[8] = { 0 };
-        struct store_challenge challenges[16] = { 0 };
+        struct store_authz authzs[8] = {0};
+        struct store_challenge challenges[16] = {0};
         char authz_ids[8][STORE_ID_MAX];
         CHECK(num_authzs <= 8);
         for (size_t i = 0; i < num_authzs; i++) {
-                snprintf(authz_ids[i], STORE_ID_MAX, "%s-a%zu", order_id, i);
-                authzs[i] = (struct store_authz){ .status = STORE_AUTHZ_PENDING, .expires_at = created_at + 3600 };
+                snprintf(authz_ids[i], STORE_ID_MAX, "%.40s-a%zu", order_id, i);
+                authzs[i] = (struct store_authz){.status = STORE_AUTHZ_PENDING, .expires_at = created_at + 3600};
                 snprintf(authzs[i].id, STORE_ID_MAX, "%s", authz_ids[i]);
                 snprintf(authzs[i].account_id, STORE_ID_MAX, "%s", account_id);
                 snprintf(authzs[i].identifier_type, sizeof authzs[i].identifier_type, "dns");
@@ -119,24 +119,27 @@ void store_fixture_order(struct store *store, const char *account_id, const char
                 for (size_t j = 0; j < 2; j++) {
                         struct store_challenge *challenge = &challenges[2 * i + j];
                         challenge->status = STORE_CHALLENGE_PENDING;
-                        snprintf(challenge->id, STORE_ID_MAX, "%s-%s", authz_ids[i], j == 0 ? "http" : "dns");
+                        snprintf(challenge->id, STORE_ID_MAX, "%.40s-%s", authz_ids[i], j == 0 ? "http" : "dns");
                         snprintf(challenge->authz_id, STORE_ID_MAX, "%s", authz_ids[i]);
                         snprintf(challenge->type, sizeof challenge->type, "%s", j == 0 ? "http-01" : "dns-01");
                         snprintf(challenge->token, STORE_ID_MAX, "token-%zu-%zu", i, j);
                 }
         }
-        struct store_order order = { .status = STORE_ORDER_PENDING, .created_at = created_at,
-                                     .expires_at = created_at + 7200, .identifiers_json = "[]",
-                                     .authz_ids = authz_ids, .num_authz_ids = num_authzs };
+        struct store_order order = {.status = STORE_ORDER_PENDING,
+                                    .created_at = created_at,
+                                    .expires_at = created_at + 7200,
+                                    .identifiers_json = "[]",
+                                    .authz_ids = authz_ids,
+                                    .num_authz_ids = num_authzs};
         snprintf(order.id, sizeof order.id, "%s", order_id);
         snprintf(order.account_id, sizeof order.account_id, "%s", account_id);
-        struct err err = { 0 };
+        struct err err = {0};
         CHECK_OK(store_order_create(store, &order, authzs, num_authzs, challenges, 2 * num_authzs, &err), &err);
 }
 
 void store_fixture_make_ready(struct store *store, const char *order_id, size_t num_authzs)
 {
-        struct err err = { 0 };
+        struct err err = {0};
         for (size_t i = 0; i < num_authzs; i++) {
                 char id[STORE_ID_MAX];
                 snprintf(id, sizeof id, "%s-a%zu-http", order_id, i);
@@ -163,10 +166,15 @@ const uint8_t *store_fixture_der(void)
 void store_fixture_cert(struct store_cert *cert, const char *serial, const char *names, const char *ca_name,
                         int64_t created_at, int64_t not_after)
 {
-        *cert = (struct store_cert){ .subject = "CN=fixture", .names = (char *)names, .not_before = created_at,
-                                     .not_after = not_after, .created_at = created_at, .status = STORE_CERT_VALID,
-                                     .revocation_reason = -1, .der = (uint8_t *)store_fixture_der(),
-                                     .der_len = STORE_FIXTURE_DER_LEN };
+        *cert = (struct store_cert){.subject = "CN=fixture",
+                                    .names = (char *)names,
+                                    .not_before = created_at,
+                                    .not_after = not_after,
+                                    .created_at = created_at,
+                                    .status = STORE_CERT_VALID,
+                                    .revocation_reason = -1,
+                                    .der = (uint8_t *)store_fixture_der(),
+                                    .der_len = STORE_FIXTURE_DER_LEN};
         snprintf(cert->serial, sizeof cert->serial, "%s", serial);
         snprintf(cert->ca_name, sizeof cert->ca_name, "%s", ca_name);
         snprintf(cert->profile, sizeof cert->profile, "dv");

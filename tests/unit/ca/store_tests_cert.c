@@ -9,10 +9,10 @@
 #include "store_fixture.h"
 #include "store_tests.h"
 
-void test_nonce_redeem_once(void)
+void test_store_nonce_redeem_once(void)
 {
         struct store *store = store_fixture_open(1);
-        struct err err = { 0 };
+        struct err err = {0};
         CHECK_OK(store_nonce_insert(store, "n1", 1000, &err), &err);
         CHECK_OK(store_nonce_insert(store, "n2", 1000, &err), &err);
         CHECK_STATUS(store_nonce_insert(store, "n1", 1001, &err), CA_ECONFLICT);
@@ -27,10 +27,10 @@ void test_nonce_redeem_once(void)
 
 /* Every 1000th redemption also deletes expired nonces: afterwards an old nonce is gone even for a caller who
  * would accept any age, while a fresh one stays. */
-void test_nonce_purge(void)
+void test_store_nonce_purge(void)
 {
         struct store *store = store_fixture_open(1);
-        struct err err = { 0 };
+        struct err err = {0};
         CHECK_OK(store_nonce_insert(store, "old", 100, &err), &err);
         CHECK_OK(store_nonce_insert(store, "fresh", 9990, &err), &err);
         for (int i = 0; i < 999; i++)
@@ -41,10 +41,10 @@ void test_nonce_purge(void)
         store_close(store);
 }
 
-void test_cert_insert_and_get(void)
+void test_store_cert_insert_and_get(void)
 {
         struct store *store = store_fixture_open(1);
-        struct err err = { 0 };
+        struct err err = {0};
         struct store_cert cert;
         store_fixture_cert(&cert, "7f00ab", "www.example.com,example.com", "ssl-sm2", 1000, 5000);
         snprintf(cert.profile, sizeof cert.profile, "ov");
@@ -75,10 +75,10 @@ void test_cert_insert_and_get(void)
         store_close(store);
 }
 
-void test_cert_revoke(void)
+void test_store_cert_revoke(void)
 {
         struct store *store = store_fixture_open(1);
-        struct err err = { 0 };
+        struct err err = {0};
         struct store_cert cert;
         store_fixture_cert(&cert, "01", "a.example", "ssl-sm2", 1000, 5000);
         CHECK_OK(store_cert_insert(store, &cert, &err), &err);
@@ -103,7 +103,7 @@ static void search(struct store *store, const struct store_cert_query *query, ch
 {
         struct store_cert *certs = NULL;
         size_t num = 0;
-        struct err err = { 0 };
+        struct err err = {0};
         CHECK_OK(store_cert_search(store, query, &certs, &num, &err), &err);
         out[0] = 0;
         for (size_t i = 0; i < num; i++) {
@@ -121,13 +121,13 @@ static void test_cert_search_setup(struct store *store)
                 const char *serial, *names, *ca;
                 int64_t created_at, not_after;
         } certs[] = {
-                { "01", "example.com, www.example.com", "ssl-sm2", 100, 5000 },
-                { "02", "*.example.com", "ssl-ecc", 200, 5000 },
-                { "03", "mail.example.org", "ssl-sm2", 300, 1500 }, /* expired at 2000 */
-                { "04", "a.b.example.com", "ssl-sm2", 400, 8000 },  /* revoked below */
-                { "05", "notexample.com", "ssl-sm2", 500, 6000 },
+            {"01", "example.com, www.example.com", "ssl-sm2", 100, 5000},
+            {"02", "*.example.com", "ssl-ecc", 200, 5000},
+            {"03", "mail.example.org", "ssl-sm2", 300, 1500}, /* expired at 2000 */
+            {"04", "a.b.example.com", "ssl-sm2", 400, 8000},  /* revoked below */
+            {"05", "notexample.com", "ssl-sm2", 500, 6000},
         };
-        struct err err = { 0 };
+        struct err err = {0};
         for (size_t i = 0; i < sizeof certs / sizeof certs[0]; i++) {
                 struct store_cert cert;
                 store_fixture_cert(&cert, certs[i].serial, certs[i].names, certs[i].ca, certs[i].created_at,
@@ -137,12 +137,12 @@ static void test_cert_search_setup(struct store *store)
         CHECK_OK(store_cert_revoke(store, "04", 0, 450, &err), &err);
 }
 
-void test_cert_search(void)
+void test_store_cert_search(void)
 {
         struct store *store = store_fixture_open(1);
         test_cert_search_setup(store);
         char serials[200];
-        struct store_cert_query query = { .limit = 10, .now = 2000 };
+        struct store_cert_query query = {.limit = 10, .now = 2000};
         search(store, &query, serials, sizeof serials);
         CHECK_STR(serials, "05 04 03 02 01");
         query.name = "www.example.com";
@@ -192,7 +192,7 @@ void test_cert_search(void)
         CHECK_STR(serials, "02 01");
         struct store_cert *certs = NULL;
         size_t num = 0;
-        struct err err = { 0 };
+        struct err err = {0};
         query.limit = 0;
         CHECK_STATUS(store_cert_search(store, &query, &certs, &num, &err), SMT_EINVAL);
         query.limit = STORE_LIST_MAX + 1;
@@ -203,21 +203,28 @@ void test_cert_search(void)
         store_close(store);
 }
 
-void test_ca_insert_and_list(void)
+void test_store_ca_insert_and_list(void)
 {
         struct store *store = store_fixture_open(1);
-        struct err err = { 0 };
+        struct err err = {0};
         struct store_ca *cas = NULL;
         size_t num = 9;
         CHECK_OK(store_ca_list(store, &cas, &num, &err), &err);
         CHECK_EQ(num, 0);
         store_ca_list_free(cas, num);
-        uint8_t der_b[3] = { 0x30, 0x00, 0xff };
-        struct store_ca b = { .name = "iot-b", .kind = "iot", .key_path = "/keys/b.pem", .cert_der = der_b,
-                              .cert_der_len = sizeof der_b, .created_at = 200 };
-        struct store_ca a = { .name = "email-a", .kind = "email", .key_path = "/keys/a.pem",
-                              .cert_der = (uint8_t *)store_fixture_der(), .cert_der_len = STORE_FIXTURE_DER_LEN,
-                              .created_at = 100 };
+        uint8_t der_b[3] = {0x30, 0x00, 0xff};
+        struct store_ca b = {.name = "iot-b",
+                             .kind = "iot",
+                             .key_path = "/keys/b.pem",
+                             .cert_der = der_b,
+                             .cert_der_len = sizeof der_b,
+                             .created_at = 200};
+        struct store_ca a = {.name = "email-a",
+                             .kind = "email",
+                             .key_path = "/keys/a.pem",
+                             .cert_der = (uint8_t *)store_fixture_der(),
+                             .cert_der_len = STORE_FIXTURE_DER_LEN,
+                             .created_at = 100};
         CHECK_OK(store_ca_insert(store, &b, &err), &err);
         CHECK_OK(store_ca_insert(store, &a, &err), &err);
         CHECK_STATUS(store_ca_insert(store, &a, &err), CA_ECONFLICT);

@@ -10,7 +10,7 @@
 static int order_status(struct store *store, const char *id)
 {
         struct store_order order;
-        struct err err = { 0 };
+        struct err err = {0};
         CHECK_OK(store_order_get(store, id, &order, &err), &err);
         int status = order.status;
         store_order_clear(&order);
@@ -20,7 +20,7 @@ static int order_status(struct store *store, const char *id)
 static int authz_status(struct store *store, const char *id)
 {
         struct store_authz authz;
-        struct err err = { 0 };
+        struct err err = {0};
         CHECK_OK(store_authz_get(store, id, &authz, &err), &err);
         return authz.status;
 }
@@ -28,7 +28,7 @@ static int authz_status(struct store *store, const char *id)
 static int challenge_status(struct store *store, const char *id)
 {
         struct store_challenge challenge;
-        struct err err = { 0 };
+        struct err err = {0};
         CHECK_OK(store_challenge_get(store, id, &challenge, &err), &err);
         store_challenge_clear(&challenge);
         return challenge.status;
@@ -36,7 +36,7 @@ static int challenge_status(struct store *store, const char *id)
 
 static void new_authz(struct store_authz *authz, const char *id, const char *value, bool wildcard)
 {
-        *authz = (struct store_authz){ .wildcard = wildcard, .status = STORE_AUTHZ_PENDING, .expires_at = 9000 };
+        *authz = (struct store_authz){.wildcard = wildcard, .status = STORE_AUTHZ_PENDING, .expires_at = 9000};
         snprintf(authz->id, sizeof authz->id, "%s", id);
         snprintf(authz->account_id, sizeof authz->account_id, "acct");
         snprintf(authz->identifier_type, sizeof authz->identifier_type, "dns");
@@ -45,7 +45,7 @@ static void new_authz(struct store_authz *authz, const char *id, const char *val
 
 static void new_challenge(struct store_challenge *challenge, const char *id, const char *authz_id, const char *type)
 {
-        *challenge = (struct store_challenge){ .status = STORE_CHALLENGE_PENDING };
+        *challenge = (struct store_challenge){.status = STORE_CHALLENGE_PENDING};
         snprintf(challenge->id, sizeof challenge->id, "%s", id);
         snprintf(challenge->authz_id, sizeof challenge->authz_id, "%s", authz_id);
         snprintf(challenge->type, sizeof challenge->type, "%s", type);
@@ -53,10 +53,10 @@ static void new_challenge(struct store_challenge *challenge, const char *id, con
 }
 
 /* An order of two new authorizations and one reused (valid, from an earlier order), in identifier order. */
-void test_order_create_and_get(void)
+void test_store_order_create_and_get(void)
 {
         struct store *store = store_fixture_open(2);
-        struct err err = { 0 };
+        struct err err = {0};
         store_fixture_account(store, "acct");
         store_fixture_order(store, "acct", "old", 1, 1000);
         store_fixture_make_ready(store, "old", 1);
@@ -67,12 +67,18 @@ void test_order_create_and_get(void)
         new_challenge(&challenges[0], "new-a-dns", "new-a", "dns-01"); /* inserted first, listed first */
         new_challenge(&challenges[1], "new-a-alpn", "new-a", "tls-alpn-01");
         new_challenge(&challenges[2], "new-c-dns", "new-c", "dns-01");
-        char authz_ids[3][STORE_ID_MAX] = { "new-a", "old-a0", "new-c" };
-        struct store_order order = { .id = "ord", .account_id = "acct", .status = STORE_ORDER_PENDING,
-                                     .created_at = 2000, .expires_at = 9000, .not_before = 2100, .not_after = 8000,
-                                     .identifiers_json = "[{\"type\":\"dns\",\"value\":\"a.example.com\"}]",
-                                     .replaces = "aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE", .authz_ids = authz_ids,
-                                     .num_authz_ids = 3 };
+        char authz_ids[3][STORE_ID_MAX] = {"new-a", "old-a0", "new-c"};
+        struct store_order order = {.id = "ord",
+                                    .account_id = "acct",
+                                    .status = STORE_ORDER_PENDING,
+                                    .created_at = 2000,
+                                    .expires_at = 9000,
+                                    .not_before = 2100,
+                                    .not_after = 8000,
+                                    .identifiers_json = "[{\"type\":\"dns\",\"value\":\"a.example.com\"}]",
+                                    .replaces = "aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE",
+                                    .authz_ids = authz_ids,
+                                    .num_authz_ids = 3};
         CHECK_OK(store_order_create(store, &order, authzs, 2, challenges, 3, &err), &err);
         struct store_order got;
         CHECK_OK(store_order_get(store, "ord", &got, &err), &err);
@@ -126,29 +132,33 @@ void test_order_create_and_get(void)
         store_close(store);
 }
 
-void test_order_create_conflict_changes_nothing(void)
+void test_store_order_create_conflict_changes_nothing(void)
 {
         struct store *store = store_fixture_open(1);
-        struct err err = { 0 };
+        struct err err = {0};
         store_fixture_account(store, "acct");
         store_fixture_order(store, "acct", "ord", 1, 1000);
         struct store_authz authz;
         new_authz(&authz, "fresh", "fresh.example", false);
         struct store_challenge challenge;
         new_challenge(&challenge, "fresh-http", "fresh", "http-01");
-        char authz_ids[1][STORE_ID_MAX] = { "fresh" };
-        struct store_order order = { .id = "ord", .account_id = "acct", .status = STORE_ORDER_PENDING,
-                                     .identifiers_json = "[]", .authz_ids = authz_ids, .num_authz_ids = 1 };
+        char authz_ids[1][STORE_ID_MAX] = {"fresh"};
+        struct store_order order = {.id = "ord",
+                                    .account_id = "acct",
+                                    .status = STORE_ORDER_PENDING,
+                                    .identifiers_json = "[]",
+                                    .authz_ids = authz_ids,
+                                    .num_authz_ids = 1};
         CHECK_STATUS(store_order_create(store, &order, &authz, 1, &challenge, 1, &err), CA_ECONFLICT);
         CHECK_STATUS(store_authz_get(store, "fresh", &authz, &err), CA_ENOT_FOUND);
         CHECK_STATUS(store_challenge_get(store, "fresh-http", &challenge, &err), CA_ENOT_FOUND);
         store_close(store);
 }
 
-void test_order_list_and_count(void)
+void test_store_order_list_and_count(void)
 {
         struct store *store = store_fixture_open(1);
-        struct err err = { 0 };
+        struct err err = {0};
         store_fixture_account(store, "acct");
         store_fixture_account(store, "other");
         store_fixture_order(store, "acct", "o200", 1, 200);
@@ -177,10 +187,10 @@ void test_order_list_and_count(void)
         store_close(store);
 }
 
-void test_challenge_start_and_finish_make_order_ready(void)
+void test_store_challenge_start_and_finish_make_order_ready(void)
 {
         struct store *store = store_fixture_open(2);
-        struct err err = { 0 };
+        struct err err = {0};
         store_fixture_account(store, "acct");
         store_fixture_order(store, "acct", "o", 2, 1000);
         CHECK_OK(store_challenge_start(store, "o-a0-http", &err), &err);
@@ -213,11 +223,11 @@ void test_challenge_start_and_finish_make_order_ready(void)
         store_close(store);
 }
 
-void test_challenge_failure_invalidates_authz_and_order(void)
+void test_store_challenge_failure_invalidates_authz_and_order(void)
 {
         static const char problem[] = "{\"type\":\"urn:ietf:params:acme:error:unauthorized\"}";
         struct store *store = store_fixture_open(1);
-        struct err err = { 0 };
+        struct err err = {0};
         store_fixture_account(store, "acct");
         store_fixture_order(store, "acct", "o", 2, 1000);
         CHECK_OK(store_challenge_start(store, "o-a0-http", &err), &err);
@@ -243,10 +253,10 @@ void test_challenge_failure_invalidates_authz_and_order(void)
         store_close(store);
 }
 
-void test_authz_find_valid(void)
+void test_store_authz_find_valid(void)
 {
         struct store *store = store_fixture_open(1);
-        struct err err = { 0 };
+        struct err err = {0};
         store_fixture_account(store, "acct");
         store_fixture_account(store, "other");
         store_fixture_order(store, "acct", "v", 1, 1000); /* authz v-a0 for 0.v.example, expires 4600 */
@@ -269,10 +279,10 @@ void test_authz_find_valid(void)
         store_close(store);
 }
 
-void test_authz_deactivate(void)
+void test_store_authz_deactivate(void)
 {
         struct store *store = store_fixture_open(1);
-        struct err err = { 0 };
+        struct err err = {0};
         store_fixture_account(store, "acct");
         store_fixture_order(store, "acct", "p", 2, 1000);
         CHECK_OK(store_authz_deactivate(store, "p-a0", &err), &err);
@@ -294,10 +304,10 @@ void test_authz_deactivate(void)
         store_close(store);
 }
 
-void test_order_finalize(void)
+void test_store_order_finalize(void)
 {
         struct store *store = store_fixture_open(1);
-        struct err err = { 0 };
+        struct err err = {0};
         store_fixture_account(store, "acct");
         store_fixture_order(store, "acct", "r", 1, 1000);
         store_fixture_make_ready(store, "r", 1);
@@ -337,10 +347,10 @@ void test_order_finalize(void)
         store_close(store);
 }
 
-void test_order_set_invalid(void)
+void test_store_order_set_invalid(void)
 {
         struct store *store = store_fixture_open(1);
-        struct err err = { 0 };
+        struct err err = {0};
         store_fixture_account(store, "acct");
         store_fixture_order(store, "acct", "p", 1, 1000);
         CHECK_OK(store_order_set_invalid(store, "p", "{\"detail\":\"bad CSR\"}", &err), &err);

@@ -1,6 +1,6 @@
 /* tests/unit/ca/store_tests_process.c: two real processes racing on one database, driven by
- * tests/integration/test_ca_store_pg.py. With SMT_TEST_STORE_SHARED_DSN set, test_race_processes_setup fills
- * that database with STORE_RACE_RECORDS records of each kind, and each test_race_processes_worker (two run at
+ * tests/integration/test_ca_store_pg.py. With SMT_TEST_STORE_SHARED_DSN set, test_store_race_processes_setup fills
+ * that database with STORE_RACE_RECORDS records of each kind, and each test_store_race_processes_worker (two run at
  * once, released by the file SMT_TEST_STORE_GO appearing) tries to win every one of them and prints a line
  * "won <record>" per win; the driver checks every record was won exactly once. Without the variable both do
  * nothing (ctest runs them so). */
@@ -16,13 +16,13 @@
 
 #define STORE_RACE_RECORDS 100
 
-void test_race_processes_setup(void)
+void test_store_race_processes_setup(void)
 {
         const char *dsn = getenv("SMT_TEST_STORE_SHARED_DSN");
         if (dsn == NULL)
                 return;
         struct store *store = store_fixture_open_fresh(dsn, 1);
-        struct err err = { 0 };
+        struct err err = {0};
         store_fixture_account(store, "acct");
         for (int i = 0; i < STORE_RACE_RECORDS; i++) {
                 char id[STORE_ID_MAX];
@@ -40,7 +40,7 @@ void test_race_processes_setup(void)
 static void race_wait_for_go(void)
 {
         const char *go = getenv("SMT_TEST_STORE_GO");
-        struct timespec pause = { .tv_nsec = 1000 * 1000 };
+        struct timespec pause = {.tv_nsec = 1000 * 1000};
         for (int i = 0; go != NULL && access(go, F_OK) != 0; i++) {
                 if (i > 60 * 1000)
                         check_fail(__FILE__, __LINE__, "%s did not appear within a minute", go);
@@ -57,13 +57,13 @@ static void race_report(int status, const char *record, int loser_status, const 
                 check_fail(__FILE__, __LINE__, "%s: %s (%s)", record, err_name(status), err->msg);
 }
 
-void test_race_processes_worker(void)
+void test_store_race_processes_worker(void)
 {
         const char *dsn = getenv("SMT_TEST_STORE_SHARED_DSN");
         if (dsn == NULL)
                 return;
         struct store *store = NULL;
-        struct err err = { 0 };
+        struct err err = {0};
         CHECK_OK(store_open(&store, dsn, 2, &err), &err);
         race_wait_for_go();
         for (int i = 0; i < STORE_RACE_RECORDS; i++) {

@@ -40,7 +40,7 @@ static void *race_thread_main(void *arg)
 {
         struct race_thread *thread = arg;
         struct race *race = thread->race;
-        struct err err = { 0 };
+        struct err err = {0};
         pthread_barrier_wait(&race->barrier);
         struct store *store = race->stores[thread->index % race->num_stores];
         race->statuses[thread->index] = race->op(store, thread->index, race->id, &err);
@@ -52,13 +52,13 @@ static void *race_thread_main(void *arg)
  * failed with loser_status; returns the winner's thread number. */
 static int race_run(struct store **stores, int num_stores, race_op op, const char *id, int loser_status)
 {
-        struct race race = { .num_stores = num_stores, .op = op, .id = id };
+        struct race race = {.num_stores = num_stores, .op = op, .id = id};
         memcpy(race.stores, stores, (size_t)num_stores * sizeof *stores);
         pthread_barrier_init(&race.barrier, NULL, RACE_THREADS);
         pthread_t threads[RACE_THREADS];
         struct race_thread args[RACE_THREADS];
         for (int i = 0; i < RACE_THREADS; i++) {
-                args[i] = (struct race_thread){ .race = &race, .index = i };
+                args[i] = (struct race_thread){.race = &race, .index = i};
                 CHECK(pthread_create(&threads[i], NULL, race_thread_main, &args[i]) == 0);
         }
         for (int i = 0; i < RACE_THREADS; i++)
@@ -120,7 +120,7 @@ static void race_order_finalize(struct store **stores, int num_stores, const cha
         store_fixture_order(stores[0], "acct", order_id, 1, 1000);
         store_fixture_make_ready(stores[0], order_id, 1);
         int winner = race_run(stores, num_stores, race_finalize, order_id, CA_ECONFLICT);
-        struct err err = { 0 };
+        struct err err = {0};
         struct store_order order;
         CHECK_OK(store_order_get(stores[0], order_id, &order, &err), &err);
         char serial[STORE_SERIAL_MAX];
@@ -139,12 +139,12 @@ static void race_order_finalize(struct store **stores, int num_stores, const cha
 
 static void race_nonce_redeem(struct store **stores, int num_stores, const char *nonce)
 {
-        struct err err = { 0 };
+        struct err err = {0};
         CHECK_OK(store_nonce_insert(stores[0], nonce, 1000, &err), &err);
         race_run(stores, num_stores, race_redeem, nonce, CA_ENOT_FOUND);
 }
 
-void test_race_challenge_start_threads(void)
+void test_store_race_challenge_start_threads(void)
 {
         struct store *store = store_fixture_open(4);
         store_fixture_account(store, "acct");
@@ -156,7 +156,7 @@ void test_race_challenge_start_threads(void)
         store_close(store);
 }
 
-void test_race_order_finalize_threads(void)
+void test_store_race_order_finalize_threads(void)
 {
         struct store *store = store_fixture_open(4);
         store_fixture_account(store, "acct");
@@ -168,7 +168,7 @@ void test_race_order_finalize_threads(void)
         store_close(store);
 }
 
-void test_race_nonce_redeem_threads(void)
+void test_store_race_nonce_redeem_threads(void)
 {
         struct store *store = store_fixture_open(4);
         for (int round = 0; round < RACE_ROUNDS; round++) {
@@ -180,7 +180,7 @@ void test_race_nonce_redeem_threads(void)
 }
 
 /* Two struct stores on one database stand for two `smtrust ca` processes: no shared pool, no shared memory. */
-void test_race_two_stores(void)
+void test_store_race_two_stores(void)
 {
         struct store *stores[2];
         stores[0] = store_fixture_open(3);
@@ -208,13 +208,13 @@ static int race_finish_own_authz(struct store *store, int thread, const char *id
 
 /* The last two authorizations of an order validated at once, from two stores: whichever commits last must see
  * the other's and make the order ready (at READ COMMITTED this needs the order locked before deciding). */
-void test_race_order_ready_cascade(void)
+void test_store_race_order_ready_cascade(void)
 {
         struct store *stores[2];
         stores[0] = store_fixture_open(RACE_THREADS);
         stores[1] = store_fixture_open_again(RACE_THREADS);
         store_fixture_account(stores[0], "acct");
-        struct err err = { 0 };
+        struct err err = {0};
         for (int round = 0; round < 2 * RACE_ROUNDS; round++) {
                 char id[STORE_ID_MAX];
                 snprintf(id, sizeof id, "o%d", round);
@@ -224,13 +224,13 @@ void test_race_order_ready_cascade(void)
                         snprintf(challenge, sizeof challenge, "%.30s-a%d-http", id, i);
                         CHECK_OK(store_challenge_start(stores[0], challenge, &err), &err);
                 }
-                struct race race = { .stores = { stores[0], stores[1] }, .num_stores = 2, .op = race_finish_own_authz,
-                                     .id = id };
+                struct race race = {
+                    .stores = {stores[0], stores[1]}, .num_stores = 2, .op = race_finish_own_authz, .id = id};
                 pthread_barrier_init(&race.barrier, NULL, RACE_THREADS);
                 pthread_t threads[RACE_THREADS];
                 struct race_thread args[RACE_THREADS];
                 for (int i = 0; i < RACE_THREADS; i++) {
-                        args[i] = (struct race_thread){ .race = &race, .index = i };
+                        args[i] = (struct race_thread){.race = &race, .index = i};
                         CHECK(pthread_create(&threads[i], NULL, race_thread_main, &args[i]) == 0);
                 }
                 for (int i = 0; i < RACE_THREADS; i++)
@@ -260,15 +260,15 @@ static int race_own_nonces(struct store *store, int thread, const char *id, stru
 }
 
 /* More threads than connections: they wait for one, none fails. */
-void test_pool_of_one_serves_many_threads(void)
+void test_store_pool_of_one_serves_many_threads(void)
 {
         struct store *store = store_fixture_open(1);
-        struct race race = { .stores = { store }, .num_stores = 1, .op = race_own_nonces, .id = "pool" };
+        struct race race = {.stores = {store}, .num_stores = 1, .op = race_own_nonces, .id = "pool"};
         pthread_barrier_init(&race.barrier, NULL, RACE_THREADS);
         pthread_t threads[RACE_THREADS];
         struct race_thread args[RACE_THREADS];
         for (int i = 0; i < RACE_THREADS; i++) {
-                args[i] = (struct race_thread){ .race = &race, .index = i };
+                args[i] = (struct race_thread){.race = &race, .index = i};
                 CHECK(pthread_create(&threads[i], NULL, race_thread_main, &args[i]) == 0);
         }
         for (int i = 0; i < RACE_THREADS; i++)
@@ -281,16 +281,16 @@ void test_pool_of_one_serves_many_threads(void)
 }
 
 /* The server ends the store's connection (as a restart would): the next call resets it once and succeeds. */
-void test_postgresql_broken_connection_is_reset(void)
+void test_store_postgresql_broken_connection_is_reset(void)
 {
         if (!store_fixture_is_postgresql())
                 return; /* SQLite has no server connection to lose */
         struct store *store = store_fixture_open(1);
-        struct err err = { 0 };
+        struct err err = {0};
         CHECK_OK(store_nonce_insert(store, "before", 1000, &err), &err);
         store_fixture_exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
                            " WHERE datname = current_database() AND pid <> pg_backend_pid()");
-        struct timespec pause = { .tv_nsec = 200 * 1000 * 1000 };
+        struct timespec pause = {.tv_nsec = 200 * 1000 * 1000};
         nanosleep(&pause, NULL);
         CHECK_OK(store_nonce_redeem(store, "before", 1001, 60, &err), &err);
         CHECK_OK(store_nonce_insert(store, "after", 1000, &err), &err);

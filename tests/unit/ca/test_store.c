@@ -30,7 +30,7 @@ static void test_open_sqlite_creates_private_files(void)
         snprintf(shm, sizeof shm, "%s-shm", path);
         mode_t old_umask = umask(0);
         struct store *store = NULL;
-        struct err err = { 0 };
+        struct err err = {0};
         int status = store_open(&store, dsn, 2, &err);
         umask(old_umask);
         CHECK_OK(status, &err);
@@ -53,7 +53,7 @@ static void test_open_sqlite_creates_private_files(void)
 static void test_open_refuses_bad_arguments(void)
 {
         struct store *store = NULL;
-        struct err err = { 0 };
+        struct err err = {0};
         char path[600];
         snprintf(path, sizeof path, "%s/bad.db", check_temp_dir());
         CHECK_STATUS(store_open(&store, path, 0, &err), SMT_EINVAL);
@@ -68,7 +68,7 @@ static void test_open_refuses_other_schema_version(void)
         struct store *store = store_fixture_open(1);
         store_close(store);
         store_fixture_exec("UPDATE schema_version SET version = 99");
-        struct err err = { 0 };
+        struct err err = {0};
         CHECK_STATUS(store_open(&store, store_fixture_dsn(), 1, &err), CA_ESTORE);
         CHECK(strstr(err.msg, "99") != NULL);
         CHECK(strstr(err.msg, "version 1") != NULL);
@@ -78,14 +78,14 @@ static void test_open_refuses_other_schema_version(void)
 static void test_open_postgresql_error_hides_password(void)
 {
         static const char *const dsns[] = {
-                "postgresql://smt:Secret123@127.0.0.1:1/ca",
-                "postgres://smt@127.0.0.1:1/ca?password=Secret123",
-                "postgresql:host=127.0.0.1 port=1 dbname=ca user=smt password=Secret123",
-                "postgresql:host=127.0.0.1 port=1 password='Secret123' dbname=ca",
+            "postgresql://smt:Secret123@127.0.0.1:1/ca",
+            "postgres://smt@127.0.0.1:1/ca?password=Secret123",
+            "postgresql:host=127.0.0.1 port=1 dbname=ca user=smt password=Secret123",
+            "postgresql:host=127.0.0.1 port=1 password='Secret123' dbname=ca",
         };
         for (size_t i = 0; i < sizeof dsns / sizeof dsns[0]; i++) {
                 struct store *store = NULL;
-                struct err err = { 0 };
+                struct err err = {0};
                 CHECK_STATUS(store_open(&store, dsns[i], 1, &err), CA_ESTORE);
                 CHECK(strstr(err.msg, "Secret123") == NULL);
                 CHECK(strstr(err.msg, "127.0.0.1") != NULL);
@@ -95,7 +95,7 @@ static void test_open_postgresql_error_hides_password(void)
 static void test_new_id(void)
 {
         char a[STORE_ID_MAX], b[STORE_ID_MAX];
-        struct err err = { 0 };
+        struct err err = {0};
         CHECK_OK(store_new_id(a, &err), &err);
         CHECK_OK(store_new_id(b, &err), &err);
         CHECK_EQ(strlen(a), 22);
@@ -105,9 +105,10 @@ static void test_new_id(void)
 
 static struct store_account test_account(const char *id, const char *thumbprint)
 {
-        struct store_account account = { .key_jwk = "{\"kty\":\"EC\",\"crv\":\"P-256\"}",
-                                         .contact_json = "[\"mailto:a@example.com\"]",
-                                         .status = STORE_ACCOUNT_VALID, .created_at = 1700000000 };
+        struct store_account account = {.key_jwk = "{\"kty\":\"EC\",\"crv\":\"P-256\"}",
+                                        .contact_json = "[\"mailto:a@example.com\"]",
+                                        .status = STORE_ACCOUNT_VALID,
+                                        .created_at = 1700000000};
         snprintf(account.id, sizeof account.id, "%s", id);
         snprintf(account.key_thumbprint, sizeof account.key_thumbprint, "%s", thumbprint);
         return account;
@@ -117,7 +118,7 @@ static void test_account_insert_get_find(void)
 {
         struct store *store = store_fixture_open(2);
         CHECK(strcmp(store_backend_name(store), store_fixture_is_postgresql() ? "postgresql" : "sqlite") == 0);
-        struct err err = { 0 };
+        struct err err = {0};
         struct store_account account = test_account("acct1", "thumb1");
         account.organization = "Example Ltd";
         CHECK_OK(store_account_insert(store, &account, &err), &err);
@@ -149,7 +150,7 @@ static void test_account_insert_get_find(void)
 static void test_account_conflicts(void)
 {
         struct store *store = store_fixture_open(1);
-        struct err err = { 0 };
+        struct err err = {0};
         struct store_account account = test_account("acct1", "thumb1");
         CHECK_OK(store_account_insert(store, &account, &err), &err);
         struct store_account same_key = test_account("acct2", "thumb1");
@@ -166,7 +167,7 @@ static void test_account_conflicts(void)
 static void test_account_update(void)
 {
         struct store *store = store_fixture_open(1);
-        struct err err = { 0 };
+        struct err err = {0};
         struct store_account one = test_account("acct1", "thumb1"), two = test_account("acct2", "thumb2");
         CHECK_OK(store_account_insert(store, &one, &err), &err);
         CHECK_OK(store_account_insert(store, &two, &err), &err);
@@ -209,8 +210,8 @@ static void test_account_update(void)
 static void test_eab_keys(void)
 {
         struct store *store = store_fixture_open(1);
-        struct err err = { 0 };
-        struct store_eab_key key = { .kid = "kid1", .key_len = STORE_EAB_KEY_MAX, .created_at = 42 };
+        struct err err = {0};
+        struct store_eab_key key = {.kid = "kid1", .key_len = STORE_EAB_KEY_MAX, .created_at = 42};
         for (size_t i = 0; i < key.key_len; i++)
                 key.key[i] = (uint8_t)(255 - 2 * i); /* 0x00 and 0xff among them */
         key.key[3] = 0;
@@ -234,8 +235,8 @@ static void test_eab_keys(void)
 static void test_account_with_eab(void)
 {
         struct store *store = store_fixture_open(1);
-        struct err err = { 0 };
-        struct store_eab_key key = { .kid = "kid1", .key = { 1, 2, 3 }, .key_len = 3, .created_at = 42 };
+        struct err err = {0};
+        struct store_eab_key key = {.kid = "kid1", .key = {1, 2, 3}, .key_len = 3, .created_at = 42};
         CHECK_OK(store_eab_insert(store, &key, &err), &err);
         struct store_account account = test_account("acct1", "thumb1");
         snprintf(account.eab_kid, sizeof account.eab_kid, "kid1");
@@ -265,14 +266,17 @@ CHECK_MAIN(CHECK_TEST(test_open_sqlite_creates_private_files), CHECK_TEST(test_o
            CHECK_TEST(test_open_refuses_other_schema_version), CHECK_TEST(test_open_postgresql_error_hides_password),
            CHECK_TEST(test_new_id), CHECK_TEST(test_account_insert_get_find), CHECK_TEST(test_account_conflicts),
            CHECK_TEST(test_account_update), CHECK_TEST(test_eab_keys), CHECK_TEST(test_account_with_eab),
-           CHECK_TEST(test_order_create_and_get), CHECK_TEST(test_order_create_conflict_changes_nothing),
-           CHECK_TEST(test_order_list_and_count), CHECK_TEST(test_challenge_start_and_finish_make_order_ready),
-           CHECK_TEST(test_challenge_failure_invalidates_authz_and_order), CHECK_TEST(test_authz_find_valid),
-           CHECK_TEST(test_authz_deactivate), CHECK_TEST(test_order_finalize), CHECK_TEST(test_order_set_invalid),
-           CHECK_TEST(test_nonce_redeem_once), CHECK_TEST(test_nonce_purge), CHECK_TEST(test_cert_insert_and_get),
-           CHECK_TEST(test_cert_revoke), CHECK_TEST(test_cert_search), CHECK_TEST(test_ca_insert_and_list),
-           CHECK_TEST(test_race_challenge_start_threads), CHECK_TEST(test_race_order_finalize_threads),
-           CHECK_TEST(test_race_nonce_redeem_threads), CHECK_TEST(test_race_two_stores),
-           CHECK_TEST(test_race_order_ready_cascade), CHECK_TEST(test_pool_of_one_serves_many_threads),
-           CHECK_TEST(test_postgresql_broken_connection_is_reset), CHECK_TEST(test_race_processes_setup),
-           CHECK_TEST(test_race_processes_worker))
+           CHECK_TEST(test_store_order_create_and_get), CHECK_TEST(test_store_order_create_conflict_changes_nothing),
+           CHECK_TEST(test_store_order_list_and_count),
+           CHECK_TEST(test_store_challenge_start_and_finish_make_order_ready),
+           CHECK_TEST(test_store_challenge_failure_invalidates_authz_and_order),
+           CHECK_TEST(test_store_authz_find_valid), CHECK_TEST(test_store_authz_deactivate),
+           CHECK_TEST(test_store_order_finalize), CHECK_TEST(test_store_order_set_invalid),
+           CHECK_TEST(test_store_nonce_redeem_once), CHECK_TEST(test_store_nonce_purge),
+           CHECK_TEST(test_store_cert_insert_and_get), CHECK_TEST(test_store_cert_revoke),
+           CHECK_TEST(test_store_cert_search), CHECK_TEST(test_store_ca_insert_and_list),
+           CHECK_TEST(test_store_race_challenge_start_threads), CHECK_TEST(test_store_race_order_finalize_threads),
+           CHECK_TEST(test_store_race_nonce_redeem_threads), CHECK_TEST(test_store_race_two_stores),
+           CHECK_TEST(test_store_race_order_ready_cascade), CHECK_TEST(test_store_pool_of_one_serves_many_threads),
+           CHECK_TEST(test_store_postgresql_broken_connection_is_reset), CHECK_TEST(test_store_race_processes_setup),
+           CHECK_TEST(test_store_race_processes_worker))
