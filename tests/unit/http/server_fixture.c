@@ -223,7 +223,7 @@ static void server_client_consume(struct server_client *client, size_t len)
 
 struct server_reply *server_client_read_reply(struct server_client *client, const char *method)
 {
-        static struct http_head head;
+        struct http_head head; /* per call: client threads read at once */
         if (server_client_parse_head(client, method, &head) != 0)
                 return NULL;
         CHECK(head.framing == HTTP_FRAMING_LENGTH || head.framing == HTTP_FRAMING_NONE);

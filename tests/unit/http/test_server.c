@@ -413,6 +413,50 @@ static void test_threads_serve_blocking_handlers_at_once(void)
         http_server_stop(server);
 }
 
+struct load_client {
+        uint16_t port;
+        int index;
+        int served;
+};
+
+/* load_run: one client thread, 50 POSTs on one keep-alive connection, each echoed back exactly. */
+static void *load_run(void *arg)
+{
+        struct load_client *load = arg;
+        struct server_client *client = server_client_connect(load->port);
+        for (int i = 0; i < 50; i++) {
+                char request[256], expected[64];
+                int body_len = snprintf(expected, sizeof expected, "client %d request %d", load->index, i);
+                snprintf(request, sizeof request, "POST /load HTTP/1.1\r\nHost: a\r\nContent-Length: %d\r\n\r\n%s",
+                         body_len, expected);
+                struct server_reply *reply = server_client_request(client, "POST", request);
+                char line[80];
+                snprintf(line, sizeof line, "body=%s", expected);
+                if (reply != NULL && reply->status == 200 && server_reply_has_line(reply, line))
+                        load->served++;
+                free(reply);
+        }
+        server_client_free(client);
+        return NULL;
+}
+
+static void test_concurrent_keep_alive_clients(void)
+{
+        struct http_server_config config = {.threads = 4};
+        struct http_server *server = server_fixture_start(&config);
+        pthread_t threads[4];
+        struct load_client loads[4];
+        for (int i = 0; i < 4; i++) {
+                loads[i] = (struct load_client){.port = http_server_port(server), .index = i};
+                CHECK_EQ(pthread_create(&threads[i], NULL, load_run, &loads[i]), 0);
+        }
+        for (int i = 0; i < 4; i++) {
+                pthread_join(threads[i], NULL);
+                CHECK_EQ(loads[i].served, 50);
+        }
+        http_server_stop(server);
+}
+
 static void test_stop_closes_idle_connections_at_once(void)
 {
         struct http_server_config config = {.threads = 2}; /* idle timeout 30 s */
@@ -489,5 +533,5 @@ CHECK_MAIN(CHECK_TEST(test_keep_alive_serves_several_requests), CHECK_TEST(test_
            CHECK_TEST(test_absolute_form_target_is_cut_to_origin_form), CHECK_TEST(test_response_fields_are_checked),
            CHECK_TEST(test_idle_connection_is_closed_after_idle_timeout),
            CHECK_TEST(test_half_a_head_gets_408_after_head_timeout), CHECK_TEST(test_silent_client_holds_one_thread_only),
-           CHECK_TEST(test_threads_serve_blocking_handlers_at_once), CHECK_TEST(test_stop_closes_idle_connections_at_once),
+           CHECK_TEST(test_threads_serve_blocking_handlers_at_once), CHECK_TEST(test_concurrent_keep_alive_clients), CHECK_TEST(test_stop_closes_idle_connections_at_once),
            CHECK_TEST(test_stop_lets_the_request_in_the_handler_finish), CHECK_TEST(test_start_refuses_bad_configs))
