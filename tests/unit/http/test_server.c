@@ -174,6 +174,16 @@ static void test_malformed_and_smuggling_requests_get_400_and_close(void)
         expect_refusal(server, "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 400);
         expect_refusal(server, "GET / HTTP/2.0\r\nHost: a\r\n\r\n", 505);
         expect_refusal(server, "CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\n\r\n", 501);
+        expect_refusal(server, "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", 501);
+        /* over the parser's default limits: an 8 KiB request line, a 32 KiB head */
+        static char huge[40 * 1024];
+        snprintf(huge, sizeof huge, "GET /%09000d HTTP/1.1\r\nHost: a\r\n\r\n", 0);
+        expect_refusal(server, huge, 414);
+        int at = snprintf(huge, sizeof huge, "GET / HTTP/1.1\r\nHost: a\r\n");
+        for (int i = 0; i < 40; i++)
+                at += snprintf(huge + at, sizeof huge - (size_t)at, "X-Filler-%d: %0900d\r\n", i, 0);
+        snprintf(huge + at, sizeof huge - (size_t)at, "\r\n");
+        expect_refusal(server, huge, 431);
         /* after a 400 the same server still serves */
         struct server_client *client = server_client_connect(http_server_port(server));
         struct server_reply *reply = server_client_request(client, "GET", GET_ROOT);
