@@ -16,7 +16,7 @@
 #include "net/address.h"
 #include "net/socket.h"
 
-#define HTTP_SERVER_BACKLOG 128
+#define HTTP_SERVER_BACKLOG           128
 #define HTTP_SERVER_ACCEPT_BACKOFF_MS 100
 
 static int http_server_default(int value, int fallback)
@@ -32,7 +32,8 @@ static int http_server_config_apply(struct http_server *server, const struct htt
         if (config->threads < 0 || config->threads > 4096)
                 return SMT_ERR(err, SMT_EINVAL, "http server: threads %d, expected 1..4096", config->threads);
         if ((config->tls_cert_file == NULL) != (config->tls_key_file == NULL))
-                return SMT_ERR(err, SMT_EINVAL, "http server: a TLS certificate needs its key and a key its certificate");
+                return SMT_ERR(err, SMT_EINVAL,
+                               "http server: a TLS certificate needs its key and a key its certificate");
         if (config->client_ca_file != NULL && config->tls_cert_file == NULL)
                 return SMT_ERR(err, SMT_EINVAL, "http server: client_ca_file %s without TLS", config->client_ca_file);
         server->threads = http_server_default(config->threads, 32);

@@ -107,7 +107,8 @@ static int http_server_conn_copy(struct http_server_conn *conn, const char *pref
         if (status == 0)
                 status = buf_write_u8(&conn->strings, 0);
         if (status < 0)
-                return SMT_ERR(err, status, "http server: the request head's copy exceeds %zu bytes", conn->strings_cap);
+                return SMT_ERR(err, status, "http server: the request head's copy exceeds %zu bytes",
+                               conn->strings_cap);
         *out = (const char *)&conn->strings.data[at];
         return 0;
 }
@@ -302,7 +303,8 @@ static void http_server_conn_remote_addr(struct http_server_conn *conn)
         if (getpeername(conn->fd, (struct sockaddr *)&peer, &peer_len) != 0)
                 return;
         if (peer.ss_family == AF_INET) {
-                inet_ntop(AF_INET, &((struct sockaddr_in *)&peer)->sin_addr, conn->remote_addr, sizeof conn->remote_addr);
+                inet_ntop(AF_INET, &((struct sockaddr_in *)&peer)->sin_addr, conn->remote_addr,
+                          sizeof conn->remote_addr);
         } else if (peer.ss_family == AF_INET6) {
                 const struct in6_addr *ip = &((struct sockaddr_in6 *)&peer)->sin6_addr;
                 if (IN6_IS_ADDR_V4MAPPED(ip))

@@ -33,7 +33,7 @@ struct http_server {
         char *server_header; /* a copy, NULL = none */
         struct http_limits limits;
         int listen_fd;
-        int wake_fd;  /* an eventfd written once by stop: readable from then on, it wakes every poll */
+        int wake_fd; /* an eventfd written once by stop: readable from then on, it wakes every poll */
         uint16_t port;
         SSL_CTX *ssl_ctx;                /* NULL: plain HTTP */
         struct cert_store *client_store; /* NULL: client certificates not asked for */
@@ -61,16 +61,16 @@ struct http_server_conn {
         struct http_server_request request;
         struct http_server_response response;
         bool is_head_request;
-        bool is_closing;     /* no further request on this connection */
-        bool needs_linger;   /* unread request bytes may follow: read them away before closing */
+        bool is_closing;   /* no further request on this connection */
+        bool needs_linger; /* unread request bytes may follow: read them away before closing */
         bool is_http_1_0_keep_alive;
 };
 
 /* What a bounded wait or read ended with, besides bytes. */
 enum http_server_wait {
-        HTTP_SERVER_READY = 1,    /* the descriptor is ready */
-        HTTP_SERVER_TIMEOUT,      /* the deadline passed */
-        HTTP_SERVER_STOPPED,      /* stop was called (only when the wait watched for it) */
+        HTTP_SERVER_READY = 1, /* the descriptor is ready */
+        HTTP_SERVER_TIMEOUT,   /* the deadline passed */
+        HTTP_SERVER_STOPPED,   /* stop was called (only when the wait watched for it) */
 };
 
 /* --- server_io.c: deadlines are CLOCK_MONOTONIC milliseconds --- */

@@ -20,8 +20,7 @@ int64_t http_server_io_now_ms(void)
         return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
 }
 
-int http_server_io_wait(struct http_server_conn *conn, short events, int64_t deadline, bool watch_stop,
-                        struct err *err)
+int http_server_io_wait(struct http_server_conn *conn, short events, int64_t deadline, bool watch_stop, struct err *err)
 {
         struct pollfd fds[2] = {
             {.fd = conn->fd, .events = events},

@@ -39,8 +39,8 @@ static int http_server_tls_ctx_new(SSL_CTX **out, struct err *err)
         /* RFC 9325 §4.2: TLS 1.2 only with AEAD suites and forward secrecy. */
         if (SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1 ||
             SSL_CTX_set_cipher_list(ctx, HTTP_SERVER_TLS12_CIPHERS) != 1 ||
-            SSL_CTX_set_session_id_context(ctx, http_server_session_context,
-                                           sizeof http_server_session_context - 1) != 1) {
+            SSL_CTX_set_session_id_context(ctx, http_server_session_context, sizeof http_server_session_context - 1) !=
+                1) {
                 SSL_CTX_free(ctx);
                 return crypto_error_set(err, CRYPTO_EOPENSSL, "http server: TLS policy");
         }
@@ -58,8 +58,8 @@ static int http_server_tls_use_chain(SSL_CTX *ctx, const char *path, struct err 
                 status = crypto_error_set(err, CRYPTO_EOPENSSL, "http server: certificate %s", path);
         for (size_t i = 1; status == 0 && i < cert_chain_count(chain); i++) {
                 if (SSL_CTX_add1_chain_cert(ctx, cert_x509(cert_chain_get(chain, i))) != 1)
-                        status = crypto_error_set(err, CRYPTO_EOPENSSL, "http server: certificate %zu of %s", i + 1,
-                                                  path);
+                        status =
+                            crypto_error_set(err, CRYPTO_EOPENSSL, "http server: certificate %zu of %s", i + 1, path);
         }
         cert_chain_free(chain);
         return status;

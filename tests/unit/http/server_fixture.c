@@ -28,8 +28,7 @@ int64_t server_now_ms(void)
         return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
 }
 
-static void server_fixture_append(struct http_server_response *response, const char *fmt, const char *a,
-                                  const char *b)
+static void server_fixture_append(struct http_server_response *response, const char *fmt, const char *a, const char *b)
 {
         char line[8192];
         int len = snprintf(line, sizeof line, fmt, a, b);
@@ -203,8 +202,9 @@ static int server_client_parse_head(struct server_client *client, const char *me
 {
         struct http_parser parser;
         struct err err = {0};
-        CHECK_OK(http_parser_init_response(&parser, NULL,
-                                           buf_reader_make((const uint8_t *)method, strlen(method)), &err), &err);
+        CHECK_OK(
+            http_parser_init_response(&parser, NULL, buf_reader_make((const uint8_t *)method, strlen(method)), &err),
+            &err);
         for (;;) {
                 int status = http_parser_parse(&parser, head, client->in, client->in_len, &err);
                 if (status == 0)
@@ -308,8 +308,12 @@ static struct cert *server_pki_ca(const struct key *key, const char *name)
         struct cert *ca = NULL;
         struct err err = {0};
         struct cert_issue_params params = {
-            .subject_key = key, .common_name = name, .organization = "smtrust tests",
-            .not_before = time(NULL) - DAY, .not_after = time(NULL) + 30 * DAY, .is_ca = true,
+            .subject_key = key,
+            .common_name = name,
+            .organization = "smtrust tests",
+            .not_before = time(NULL) - DAY,
+            .not_after = time(NULL) + 30 * DAY,
+            .is_ca = true,
         };
         CHECK_OK(cert_issue(&ca, &params, &err), &err);
         return ca;
@@ -324,10 +328,19 @@ static void server_pki_leaf(const struct key *ca_key, const struct cert *ca, con
         struct cert *leaf = NULL;
         struct err err = {0};
         struct cert_issue_params params = {
-            .subject_key = key, .issuer_key = ca_key, .issuer_cert = ca, .common_name = name,
-            .organization = "smtrust tests", .dns_names = dns, .num_dns_names = 1, .ip_addresses = ips,
-            .num_ip_addresses = 1, .not_before = time(NULL) - 60, .not_after = time(NULL) + 7 * DAY,
-            .key_usage = CERT_KEY_USAGE_DIGITAL_SIGNATURE, .extended_usage = usage,
+            .subject_key = key,
+            .issuer_key = ca_key,
+            .issuer_cert = ca,
+            .common_name = name,
+            .organization = "smtrust tests",
+            .dns_names = dns,
+            .num_dns_names = 1,
+            .ip_addresses = ips,
+            .num_ip_addresses = 1,
+            .not_before = time(NULL) - 60,
+            .not_after = time(NULL) + 7 * DAY,
+            .key_usage = CERT_KEY_USAGE_DIGITAL_SIGNATURE,
+            .extended_usage = usage,
         };
         CHECK_OK(cert_issue(&leaf, &params, &err), &err);
         CHECK_OK(cert_save_pem(leaf, cert_file, true, &err), &err);

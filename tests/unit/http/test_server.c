@@ -30,8 +30,9 @@ static void test_keep_alive_serves_several_requests(void)
 {
         struct http_server *server = start_default();
         struct server_client *client = server_client_connect(http_server_port(server));
-        struct server_reply *first = server_client_request(client, "GET", "GET /a/b?x=1&y=%41 HTTP/1.1\r\nHost: "
-                                                                          "example.test:8080\r\nX-One: 1\r\n\r\n");
+        struct server_reply *first = server_client_request(client, "GET",
+                                                           "GET /a/b?x=1&y=%41 HTTP/1.1\r\nHost: "
+                                                           "example.test:8080\r\nX-One: 1\r\n\r\n");
         CHECK(first != NULL);
         CHECK_EQ(first->status, 200);
         expect_line(first, "method=GET");
@@ -151,8 +152,10 @@ static void test_body_over_max_body_gets_413(void)
         struct http_server *server = server_fixture_start(&config);
         expect_refusal(server, "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 11\r\n\r\n01234567890", 413);
         /* chunked: only the decoded size tells, 6 + 5 > 10 */
-        expect_refusal(server, "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n6\r\n012345\r\n"
-                               "5\r\n67890\r\n0\r\n\r\n", 413);
+        expect_refusal(server,
+                       "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n6\r\n012345\r\n"
+                       "5\r\n67890\r\n0\r\n\r\n",
+                       413);
         /* a body of exactly max_body passes */
         struct server_client *client = server_client_connect(http_server_port(server));
         struct server_reply *reply =
@@ -168,8 +171,10 @@ static void test_malformed_and_smuggling_requests_get_400_and_close(void)
         struct http_server *server = start_default();
         expect_refusal(server, "GET / HTTP/1.1\r\nHost: a\r\nBad Field: x\r\n\r\n", 400);
         expect_refusal(server, "GET / HTTP/1.1\r\n\r\n", 400); /* no Host */
-        expect_refusal(server, "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n"
-                               "0\r\n\r\n", 400);
+        expect_refusal(server,
+                       "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n"
+                       "0\r\n\r\n",
+                       400);
         expect_refusal(server, "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\nabc", 400);
         expect_refusal(server, "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 400);
         expect_refusal(server, "GET / HTTP/2.0\r\nHost: a\r\n\r\n", 505);
@@ -301,15 +306,16 @@ static void test_absolute_form_target_is_cut_to_origin_form(void)
 {
         struct http_server *server = start_default();
         struct server_client *client = server_client_connect(http_server_port(server));
-        struct server_reply *reply =
-            server_client_request(client, "GET", "GET http://example.test:81/p/q?z=9 HTTP/1.1\r\nHost: other.test\r\n\r\n");
+        struct server_reply *reply = server_client_request(
+            client, "GET", "GET http://example.test:81/p/q?z=9 HTTP/1.1\r\nHost: other.test\r\n\r\n");
         CHECK(reply != NULL && reply->status == 200);
         expect_line(reply, "host=example.test:81"); /* RFC 9112 §3.2.2: the target's authority wins over Host */
         expect_line(reply, "target=/p/q?z=9");
         expect_line(reply, "path=/p/q");
         expect_line(reply, "query=z=9");
         free(reply);
-        reply = server_client_request(client, "GET", "GET http://example.test?z=1 HTTP/1.1\r\nHost: example.test\r\n\r\n");
+        reply =
+            server_client_request(client, "GET", "GET http://example.test?z=1 HTTP/1.1\r\nHost: example.test\r\n\r\n");
         CHECK(reply != NULL && reply->status == 200);
         expect_line(reply, "target=/?z=1");
         expect_line(reply, "path=/");
@@ -533,15 +539,17 @@ static void test_start_refuses_bad_configs(void)
         http_server_stop(NULL);
 }
 
-CHECK_MAIN(CHECK_TEST(test_keep_alive_serves_several_requests), CHECK_TEST(test_pipelined_requests_are_answered_in_order),
-           CHECK_TEST(test_chunked_body_is_dechunked), CHECK_TEST(test_large_content_length_body_is_whole),
-           CHECK_TEST(test_body_over_max_body_gets_413),
+CHECK_MAIN(CHECK_TEST(test_keep_alive_serves_several_requests),
+           CHECK_TEST(test_pipelined_requests_are_answered_in_order), CHECK_TEST(test_chunked_body_is_dechunked),
+           CHECK_TEST(test_large_content_length_body_is_whole), CHECK_TEST(test_body_over_max_body_gets_413),
            CHECK_TEST(test_malformed_and_smuggling_requests_get_400_and_close),
            CHECK_TEST(test_head_gets_the_head_only), CHECK_TEST(test_expect_100_continue_is_answered_before_the_body),
            CHECK_TEST(test_handler_without_status_gives_500), CHECK_TEST(test_connection_close_is_honoured_both_ways),
            CHECK_TEST(test_http_1_0_closes_unless_keep_alive_asked),
            CHECK_TEST(test_absolute_form_target_is_cut_to_origin_form), CHECK_TEST(test_response_fields_are_checked),
            CHECK_TEST(test_idle_connection_is_closed_after_idle_timeout),
-           CHECK_TEST(test_half_a_head_gets_408_after_head_timeout), CHECK_TEST(test_silent_client_holds_one_thread_only),
-           CHECK_TEST(test_threads_serve_blocking_handlers_at_once), CHECK_TEST(test_concurrent_keep_alive_clients), CHECK_TEST(test_stop_closes_idle_connections_at_once),
+           CHECK_TEST(test_half_a_head_gets_408_after_head_timeout),
+           CHECK_TEST(test_silent_client_holds_one_thread_only),
+           CHECK_TEST(test_threads_serve_blocking_handlers_at_once), CHECK_TEST(test_concurrent_keep_alive_clients),
+           CHECK_TEST(test_stop_closes_idle_connections_at_once),
            CHECK_TEST(test_stop_lets_the_request_in_the_handler_finish), CHECK_TEST(test_start_refuses_bad_configs))

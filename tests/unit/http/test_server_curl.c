@@ -88,8 +88,8 @@ static void test_curl_chunked_upload_and_http_1_0(void)
         static char pattern[3001];
         const char *path = body_file(3000, pattern);
         char args[1024];
-        snprintf(args, sizeof args, "-H 'Transfer-Encoding: chunked' -T %s http://127.0.0.1:%u/put",
-                 path, http_server_port(server));
+        snprintf(args, sizeof args, "-H 'Transfer-Encoding: chunked' -T %s http://127.0.0.1:%u/put", path,
+                 http_server_port(server));
         const char *output = run_curl(args);
         expect_in(output, "method=PUT\n");
         expect_in(output, "field=Expect: 100-continue\n"); /* curl's own, for an upload */

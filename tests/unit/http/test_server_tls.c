@@ -168,7 +168,8 @@ static void test_malformed_request_over_tls_gets_400(void)
         struct server_client *client = server_client_connect_tls(http_server_port(server), pki->ca_file, NULL, NULL, 0);
         CHECK(client != NULL);
         struct server_reply *reply = server_client_request(
-            client, "POST", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nContent-Length: 1\r\n\r\n0\r\n\r\n");
+            client, "POST",
+            "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nContent-Length: 1\r\n\r\n0\r\n\r\n");
         CHECK(reply != NULL);
         CHECK_EQ(reply->status, 400);
         CHECK_STR(server_reply_field(reply, "Connection"), "close");
