@@ -2,11 +2,9 @@
  * and src/crypto/cert.h. `issue` is a plain issuing tool for tests and small set-ups (subject and names
  * copied from a verified request); the CA's profiles live in src/ca/. */
 #include <getopt.h>
-#include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "base/file.h"
 #include "cmd/cmd.h"
@@ -14,12 +12,8 @@
 #include "crypto/csr.h"
 #include "crypto/key.h"
 
-#define CERT_CMD_LIST_MAX  64
-#define CERT_CMD_PEM_MAX   (4 * 1024 * 1024)
-#define CERT_CMD_MAX_DAYS  (30 * 365 + 8) /* cert_issue's cap */
-#define CERT_CMD_LEAF_DAYS 90
-#define CERT_CMD_CA_DAYS   1825
-#define CERT_CMD_HOUR      3600
+#define CERT_CMD_LIST_MAX 64
+#define CERT_CMD_PEM_MAX  (4 * 1024 * 1024)
 
 enum cert_opt {
         CERT_OPT_KEY = 256,
@@ -65,7 +59,8 @@ struct cert_cmd {
         const struct option *options;
         bool has_input; /* takes one FILE operand */
         const char *usage;
-        const char *help; /* what --help adds below the usage line */
+        const char *help;          /* what --help adds below the usage line */
+        enum cert_opt required[3]; /* options it needs (0: none) */
 };
 
 static const struct option cert_req_options[] = {
@@ -116,27 +111,48 @@ static int cert_show_run(const struct cert_cmd *command, const struct cert_cmd_a
 static int cert_verify_run(const struct cert_cmd *command, const struct cert_cmd_args *args);
 
 static const struct cert_cmd cert_commands[] = {
-    {"req", "cert req", cert_req_run, cert_req_options, false,
+    {"req",
+     "cert req",
+     cert_req_run,
+     cert_req_options,
+     false,
      "smtrust cert req --key KEY [--cn NAME] [--dns NAME]... [--ip ADDR]... [--email ADDR]... [--org O] "
      "[--country CC] [--encryption] [--passphrase-file F] [-o CSR.pem]",
      "Makes a PKCS#10 request signed by KEY (SM2: SM2-with-SM3, ID 1234567812345678; EC: ECDSA; RSA: SHA-256),\n"
      "written as PEM to -o/--out or standard output. The CN defaults to the first --dns name. It asks keyUsage\n"
      "digitalSignature, or with --encryption keyEncipherment, dataEncipherment and keyAgreement: the SM2\n"
-     "encryption certificate of a TLCP pair (GB/T 38636).\n"},
-    {"issue", "cert issue", cert_issue_run, cert_issue_options, false,
+     "encryption certificate of a TLCP pair (GB/T 38636).\n",
+     {CERT_OPT_KEY}},
+    {"issue",
+     "cert issue",
+     cert_issue_run,
+     cert_issue_options,
+     false,
      "smtrust cert issue --csr CSR --ca-cert CA.crt --ca-key CA.key [--passphrase-file F] [--days N | --hours N] "
      "[--ca] [--usage server|client|email|code|ocsp|timestamp]... [-o CERT.pem]",
      "Checks the request's signature, then issues a certificate with its subject, names and requested keyUsage,\n"
      "signed by the CA (SM2 CAs sign SM2-with-SM3 with ID 1234567812345678). Valid from now for --days\n"
      "(default 90, 1825 with --ca) or --hours. --ca makes a CA certificate; each --usage adds an\n"
-     "extendedKeyUsage purpose (none given: no extension). Written as PEM to -o/--out or standard output.\n"},
-    {"show", "cert show", cert_show_run, cert_show_options, true, "smtrust cert show CERT.pem",
-     "Describes every certificate of a PEM (or DER) file: names, validity, key, SANs, usages, SHA-256.\n"},
-    {"verify", "cert verify", cert_verify_run, cert_verify_options, true,
+     "extendedKeyUsage purpose (none given: no extension). Written as PEM to -o/--out or standard output.\n",
+     {CERT_OPT_CSR, CERT_OPT_CA_CERT, CERT_OPT_CA_KEY}},
+    {"show",
+     "cert show",
+     cert_show_run,
+     cert_show_options,
+     true,
+     "smtrust cert show CERT.pem",
+     "Describes every certificate of a PEM (or DER) file: names, validity, key, SANs, usages, SHA-256.\n",
+     {0}},
+    {"verify",
+     "cert verify",
+     cert_verify_run,
+     cert_verify_options,
+     true,
      "smtrust cert verify CERT.pem --ca ROOTS.pem [--chain INTERMEDIATES.pem] [--host NAME]",
      "Checks the first certificate of CERT.pem chains to a root of ROOTS.pem (through the other certificates of\n"
      "CERT.pem and of --chain; RFC 5280 strict, SM2 with ID 1234567812345678) and, with --host, that it is\n"
-     "valid for that name or address. Prints OK and exits 0, or prints the reason and exits 1.\n"},
+     "valid for that name or address. Prints OK and exits 0, or prints the reason and exits 1.\n",
+     {CERT_OPT_CA_ROOTS}},
 };
 
 static void cert_usage(FILE *out)
@@ -158,44 +174,80 @@ static int cert_list_add(const struct cert_cmd *command, struct cert_cmd_list *l
         return -1;
 }
 
+/* Where each option's value goes: a file or name, a repeatable value, or a flag. */
+enum cert_arg_kind {
+        CERT_ARG_TEXT = 1,
+        CERT_ARG_LIST = 2,
+        CERT_ARG_FLAG = 3,
+};
+
+static const struct cert_arg_target {
+        enum cert_opt option;
+        enum cert_arg_kind kind;
+        size_t offset;
+} cert_arg_targets[] = {
+    {CERT_OPT_KEY, CERT_ARG_TEXT, offsetof(struct cert_cmd_args, key)},
+    {CERT_OPT_CN, CERT_ARG_TEXT, offsetof(struct cert_cmd_args, common_name)},
+    {CERT_OPT_DNS, CERT_ARG_LIST, offsetof(struct cert_cmd_args, dns)},
+    {CERT_OPT_IP, CERT_ARG_LIST, offsetof(struct cert_cmd_args, ip)},
+    {CERT_OPT_EMAIL, CERT_ARG_LIST, offsetof(struct cert_cmd_args, email)},
+    {CERT_OPT_ORG, CERT_ARG_TEXT, offsetof(struct cert_cmd_args, organization)},
+    {CERT_OPT_COUNTRY, CERT_ARG_TEXT, offsetof(struct cert_cmd_args, country)},
+    {CERT_OPT_ENCRYPTION, CERT_ARG_FLAG, offsetof(struct cert_cmd_args, is_encryption)},
+    {CERT_OPT_OUT, CERT_ARG_TEXT, offsetof(struct cert_cmd_args, out)},
+    {CERT_OPT_PASSPHRASE_FILE, CERT_ARG_TEXT, offsetof(struct cert_cmd_args, passphrase_file)},
+    {CERT_OPT_CSR, CERT_ARG_TEXT, offsetof(struct cert_cmd_args, csr)},
+    {CERT_OPT_CA_CERT, CERT_ARG_TEXT, offsetof(struct cert_cmd_args, ca_cert)},
+    {CERT_OPT_CA_KEY, CERT_ARG_TEXT, offsetof(struct cert_cmd_args, ca_key)},
+    {CERT_OPT_DAYS, CERT_ARG_TEXT, offsetof(struct cert_cmd_args, days)},
+    {CERT_OPT_HOURS, CERT_ARG_TEXT, offsetof(struct cert_cmd_args, hours)},
+    {CERT_OPT_IS_CA, CERT_ARG_FLAG, offsetof(struct cert_cmd_args, is_ca)},
+    {CERT_OPT_USAGE, CERT_ARG_LIST, offsetof(struct cert_cmd_args, usage)},
+    {CERT_OPT_CA_ROOTS, CERT_ARG_TEXT, offsetof(struct cert_cmd_args, ca_roots)},
+    {CERT_OPT_CHAIN, CERT_ARG_TEXT, offsetof(struct cert_cmd_args, chain)},
+    {CERT_OPT_HOST, CERT_ARG_TEXT, offsetof(struct cert_cmd_args, host)},
+    {CERT_OPT_HELP, CERT_ARG_FLAG, offsetof(struct cert_cmd_args, is_help)},
+};
+
+static const struct cert_arg_target *cert_arg_target(int option)
+{
+        for (size_t i = 0; i < sizeof cert_arg_targets / sizeof cert_arg_targets[0]; i++)
+                if ((int)cert_arg_targets[i].option == option)
+                        return &cert_arg_targets[i];
+        return NULL;
+}
+
 /* cert_args_set stores one option; returns an exit status, or -1 to go on. */
 static int cert_args_set(const struct cert_cmd *command, struct cert_cmd_args *args, int option, const char *value)
 {
-        switch ((enum cert_opt)option) {
-        case CERT_OPT_KEY: args->key = value; break;
-        case CERT_OPT_CN: args->common_name = value; break;
-        case CERT_OPT_DNS: return cert_list_add(command, &args->dns, value);
-        case CERT_OPT_IP: return cert_list_add(command, &args->ip, value);
-        case CERT_OPT_EMAIL: return cert_list_add(command, &args->email, value);
-        case CERT_OPT_ORG: args->organization = value; break;
-        case CERT_OPT_COUNTRY: args->country = value; break;
-        case CERT_OPT_ENCRYPTION: args->is_encryption = true; break;
-        case CERT_OPT_OUT: args->out = value; break;
-        case CERT_OPT_PASSPHRASE_FILE: args->passphrase_file = value; break;
-        case CERT_OPT_CSR: args->csr = value; break;
-        case CERT_OPT_CA_CERT: args->ca_cert = value; break;
-        case CERT_OPT_CA_KEY: args->ca_key = value; break;
-        case CERT_OPT_DAYS: args->days = value; break;
-        case CERT_OPT_HOURS: args->hours = value; break;
-        case CERT_OPT_IS_CA: args->is_ca = true; break;
-        case CERT_OPT_USAGE: return cert_list_add(command, &args->usage, value);
-        case CERT_OPT_CA_ROOTS: args->ca_roots = value; break;
-        case CERT_OPT_CHAIN: args->chain = value; break;
-        case CERT_OPT_HOST: args->host = value; break;
-        case CERT_OPT_HELP: args->is_help = true; break;
+        const struct cert_arg_target *target = cert_arg_target(option);
+        if (target == NULL)
+                return cmd_usage_error(command->title, command->usage, "option %d has no destination", option);
+        void *field = (char *)args + target->offset;
+        switch (target->kind) {
+        case CERT_ARG_TEXT:
+                *(const char **)field = value;
+                return -1;
+        case CERT_ARG_LIST:
+                return cert_list_add(command, field, value);
+        case CERT_ARG_FLAG:
+                *(bool *)field = true;
+                return -1;
         }
         return -1;
 }
 
-/* cert_args_missing names the first required option not given, NULL when all are there. */
+/* cert_args_missing names the first required option of command not given, NULL when all are there. */
 static const char *cert_args_missing(const struct cert_cmd *command, const struct cert_cmd_args *args)
 {
-        if (command->run == cert_req_run && args->key == NULL)
-                return "--key";
-        if (command->run == cert_issue_run)
-                return args->csr == NULL ? "--csr" : args->ca_cert == NULL ? "--ca-cert" : args->ca_key == NULL ? "--ca-key" : NULL;
-        if (command->run == cert_verify_run && args->ca_roots == NULL)
-                return "--ca";
+        for (size_t i = 0; i < sizeof command->required / sizeof command->required[0]; i++) {
+                const struct cert_arg_target *target = cert_arg_target((int)command->required[i]);
+                if (target == NULL || *(const char *const *)((const char *)args + target->offset) != NULL)
+                        continue;
+                for (const struct option *o = command->options; o->name != NULL; o++)
+                        if (o->val == (int)command->required[i])
+                                return o->name;
+        }
         return NULL;
 }
 
@@ -207,7 +259,7 @@ static int cert_args_check(const struct cert_cmd *command, struct cert_cmd_args 
         }
         const char *missing = cert_args_missing(command, args);
         if (missing != NULL)
-                return cmd_usage_error(command->title, command->usage, "%s is required", missing);
+                return cmd_usage_error(command->title, command->usage, "--%s is required", missing);
         if (args->days != NULL && args->hours != NULL)
                 return cmd_usage_error(command->title, command->usage, "--days and --hours exclude each other");
         int num_operands = argc - optind;
@@ -234,22 +286,15 @@ static int cert_args_parse(const struct cert_cmd *command, struct cert_cmd_args 
                 if (c == ':')
                         return cmd_usage_error(command->title, command->usage, "option '%s' needs a value",
                                                argv[optind - 1]);
-                int status = cert_args_set(command, args, c == 'o' ? CERT_OPT_OUT : c == 'h' ? CERT_OPT_HELP : c, optarg);
+                int status = cert_args_set(command, args,
+                                           c == 'o'   ? CERT_OPT_OUT
+                                           : c == 'h' ? CERT_OPT_HELP
+                                                      : c,
+                                           optarg);
                 if (status >= 0)
                         return status;
         }
         return cert_args_check(command, args, argc, argv);
-}
-
-/* --- output --- */
-
-static int cert_emit(const char *path, const uint8_t *data, size_t len, struct err *err)
-{
-        if (!cmd_io_is_standard(path))
-                return cmd_io_write_output(path, data, len, 0644, err);
-        if (fwrite(data, 1, len, stdout) != len || fflush(stdout) != 0)
-                return SMT_ERR(err, SMT_EIO, "writing to standard output failed");
-        return SMT_OK;
 }
 
 /* --- req --- */
@@ -258,7 +303,9 @@ static int cert_req_with(const struct cert_cmd_args *args, const struct key *key
 {
         struct csr_params params = {
             .key = key,
-            .common_name = args->common_name != NULL ? args->common_name : args->dns.count > 0 ? args->dns.values[0] : NULL,
+            .common_name = args->common_name != NULL ? args->common_name
+                           : args->dns.count > 0     ? args->dns.values[0]
+                                                     : NULL,
             .organization = args->organization,
             .country = args->country,
             .dns_names = args->dns.values,
@@ -277,7 +324,7 @@ static int cert_req_with(const struct cert_cmd_args *args, const struct key *key
         buf_writer_init_heap(&pem, CSR_MAX * 2);
         int status = csr_write_pem(csr, &pem, err);
         if (status == SMT_OK)
-                status = cert_emit(args->out, pem.data, pem.len, err);
+                status = cmd_io_write_output(args->out, pem.data, pem.len, 0644, err);
         buf_writer_cleanup(&pem);
         csr_free(csr);
         return status;
@@ -286,7 +333,8 @@ static int cert_req_with(const struct cert_cmd_args *args, const struct key *key
 static int cert_req_run(const struct cert_cmd *command, const struct cert_cmd_args *args)
 {
         if (args->common_name == NULL && args->dns.count + args->ip.count + args->email.count == 0)
-                return cmd_usage_error(command->title, command->usage, "give --cn or at least one --dns, --ip or --email");
+                return cmd_usage_error(command->title, command->usage,
+                                       "give --cn or at least one --dns, --ip or --email");
         struct err err = {0};
         struct key *key = NULL;
         int status = key_load(&key, args->key, args->passphrase_file, &err);
@@ -296,190 +344,24 @@ static int cert_req_run(const struct cert_cmd *command, const struct cert_cmd_ar
         return status == SMT_OK ? CMD_EXIT_OK : cmd_report(&err, command->title);
 }
 
-/* --- issue --- */
-
-/* What a request gives the certificate, copied out of it (every value lives here, params points in). */
-struct cert_issue_request {
-        char fields[6][CERT_NAME_TEXT_MAX]; /* by enum csr_subject_field - 1 */
-        struct cert_san sans[CERT_CMD_LIST_MAX];
-        const char *dns[CERT_CMD_LIST_MAX], *ip[CERT_CMD_LIST_MAX], *email[CERT_CMD_LIST_MAX], *uri[CERT_CMD_LIST_MAX];
-        unsigned key_usage;
-};
-
-static const char *cert_field_or_null(const struct cert_issue_request *r, enum csr_subject_field field)
-{
-        return r->fields[field - 1][0] != '\0' ? r->fields[field - 1] : NULL;
-}
-
-static int cert_issue_read_request(struct cert_issue_request *r, struct cert_issue_params *p, const struct csr *csr,
-                                   struct err *err)
-{
-        for (int field = CSR_SUBJECT_COUNTRY; field <= CSR_SUBJECT_COMMON_NAME; field++)
-                TRY(csr_subject_field(csr, (enum csr_subject_field)field, r->fields[field - 1], CERT_NAME_TEXT_MAX, err));
-        size_t count = 0;
-        TRY(csr_san_list(csr, r->sans, CERT_CMD_LIST_MAX, &count, err));
-        for (size_t i = 0; i < count; i++) {
-                const char *value = r->sans[i].value;
-                switch (r->sans[i].type) {
-                case CERT_SAN_DNS: r->dns[p->num_dns_names++] = value; break;
-                case CERT_SAN_IP: r->ip[p->num_ip_addresses++] = value; break;
-                case CERT_SAN_EMAIL: r->email[p->num_emails++] = value; break;
-                case CERT_SAN_URI: r->uri[p->num_uris++] = value; break;
-                }
-        }
-        p->dns_names = r->dns, p->ip_addresses = r->ip, p->emails = r->email, p->uris = r->uri;
-        p->country = cert_field_or_null(r, CSR_SUBJECT_COUNTRY);
-        p->province = cert_field_or_null(r, CSR_SUBJECT_PROVINCE);
-        p->locality = cert_field_or_null(r, CSR_SUBJECT_LOCALITY);
-        p->organization = cert_field_or_null(r, CSR_SUBJECT_ORGANIZATION);
-        p->organizational_unit = cert_field_or_null(r, CSR_SUBJECT_ORGANIZATIONAL_UNIT);
-        p->common_name = cert_field_or_null(r, CSR_SUBJECT_COMMON_NAME);
-        p->omit_common_name = p->common_name == NULL;
-        return csr_requested_key_usage(csr, &r->key_usage, err);
-}
-
-/* cert_issue_key_usage: what the request asks, else digitalSignature; certificate and CRL signing only
- * for --ca (cert_issue adds them there). */
-static int cert_issue_key_usage(struct cert_issue_params *p, unsigned asked, struct err *err)
-{
-        unsigned ca_bits = CERT_KEY_USAGE_KEY_CERT_SIGN | CERT_KEY_USAGE_CRL_SIGN;
-        if ((asked & ca_bits) && !p->is_ca)
-                return SMT_ERR(err, SMT_EINVAL, "the request asks keyCertSign or cRLSign; issue it with --ca");
-        p->key_usage = asked != 0 ? asked : p->is_ca ? 0 : CERT_KEY_USAGE_DIGITAL_SIGNATURE;
-        return SMT_OK;
-}
-
-static int cert_issue_usages(struct cert_issue_params *p, const struct cert_cmd_list *usages, struct err *err)
-{
-        static const struct {
-                const char *name;
-                unsigned bit;
-        } names[] = {
-            {"server", CERT_EXTENDED_USAGE_SERVER_AUTH},   {"client", CERT_EXTENDED_USAGE_CLIENT_AUTH},
-            {"email", CERT_EXTENDED_USAGE_EMAIL_PROTECTION}, {"code", CERT_EXTENDED_USAGE_CODE_SIGNING},
-            {"ocsp", CERT_EXTENDED_USAGE_OCSP_SIGNING},     {"timestamp", CERT_EXTENDED_USAGE_TIME_STAMPING},
-        };
-        for (size_t i = 0; i < usages->count; i++) {
-                size_t at = 0;
-                while (at < sizeof names / sizeof names[0] && strcmp(names[at].name, usages->values[i]) != 0)
-                        at++;
-                if (at == sizeof names / sizeof names[0])
-                        return SMT_ERR(err, SMT_EINVAL, "--usage '%s': expected server, client, email, code, ocsp or "
-                                       "timestamp", usages->values[i]);
-                p->extended_usage |= names[at].bit;
-        }
-        /* An OCSP responder's own status is not checked (RFC 6960 §4.2.2.2.1); a TSA's EKU is critical and
-         * timeStamping alone (RFC 3161 §2.3). */
-        p->ocsp_no_check = (p->extended_usage & CERT_EXTENDED_USAGE_OCSP_SIGNING) != 0;
-        p->extended_usage_critical = p->extended_usage == CERT_EXTENDED_USAGE_TIME_STAMPING;
-        if ((p->extended_usage & CERT_EXTENDED_USAGE_TIME_STAMPING) && !p->extended_usage_critical)
-                return SMT_ERR(err, SMT_EINVAL, "--usage timestamp cannot be combined with other usages (RFC 3161 2.3)");
-        return SMT_OK;
-}
-
-static int cert_issue_number(const char *text, long max, const char *option, long *out, struct err *err)
-{
-        char *end = NULL;
-        long value = strtol(text, &end, 10);
-        if (end == text || *end != '\0' || value < 1 || value > max)
-                return SMT_ERR(err, SMT_EINVAL, "%s '%s': expected a whole number 1..%ld", option, text, max);
-        *out = value;
-        return SMT_OK;
-}
-
-/* cert_issue_validity starts now and must end within the CA certificate's own validity. */
-static int cert_issue_validity(struct cert_issue_params *p, const struct cert_cmd_args *args, struct err *err)
-{
-        long amount = p->is_ca ? CERT_CMD_CA_DAYS : CERT_CMD_LEAF_DAYS, unit = 24 * CERT_CMD_HOUR;
-        if (args->days != NULL)
-                TRY(cert_issue_number(args->days, CERT_CMD_MAX_DAYS, "--days", &amount, err));
-        if (args->hours != NULL) {
-                TRY(cert_issue_number(args->hours, CERT_CMD_MAX_DAYS * 24L, "--hours", &amount, err));
-                unit = CERT_CMD_HOUR;
-        }
-        time_t ca_end = 0;
-        TRY(cert_not_after(p->issuer_cert, &ca_end, err));
-        p->not_before = time(NULL);
-        p->not_after = p->not_before + (time_t)amount * unit;
-        if (p->not_after > ca_end)
-                return SMT_ERR(err, SMT_EINVAL, "the certificate would outlive its CA certificate (which ends in %lld "
-                               "hours); give fewer --days or --hours", (long long)(ca_end - p->not_before) / CERT_CMD_HOUR);
-        return SMT_OK;
-}
-
-/* The files issue reads, loaded and checked. */
-struct cert_issue_inputs {
-        struct csr *csr;
-        struct key *subject_key;
-        struct cert_chain *ca_chain;
-        struct key *ca_key;
-};
-
-static void cert_issue_inputs_cleanup(struct cert_issue_inputs *in)
-{
-        csr_free(in->csr);
-        key_free(in->subject_key);
-        cert_chain_free(in->ca_chain);
-        key_free(in->ca_key);
-}
-
-static int cert_issue_load(struct cert_issue_inputs *in, const struct cert_cmd_args *args, struct err *err)
-{
-        TRY(csr_load(&in->csr, args->csr, err));
-        if (csr_verify(in->csr, err) < 0)
-                return err_prefix(err, "%s: refused", args->csr);
-        if (csr_public_key(in->csr, &in->subject_key, err) < 0)
-                return err_prefix(err, "%s", args->csr);
-        TRY(cert_chain_load_pem(&in->ca_chain, args->ca_cert, err));
-        if (!cert_is_ca(cert_chain_get(in->ca_chain, 0)))
-                return SMT_ERR(err, SMT_EINVAL, "%s: not a CA certificate (no basicConstraints CA:TRUE)", args->ca_cert);
-        return key_load(&in->ca_key, args->ca_key, args->passphrase_file, err);
-}
-
-static int cert_issue_with(const struct cert_issue_inputs *in, const struct cert_cmd_args *args, struct err *err)
-{
-        struct cert_issue_request *request = calloc(1, sizeof *request);
-        if (request == NULL)
-                return SMT_ERR(err, SMT_ENOMEM, "out of memory");
-        struct cert_issue_params params = {
-            .subject_key = in->subject_key,
-            .issuer_key = in->ca_key,
-            .issuer_cert = cert_chain_get(in->ca_chain, 0),
-            .is_ca = args->is_ca,
-        };
-        struct cert *cert = NULL;
-        struct buf_writer pem;
-        buf_writer_init_heap(&pem, CERT_FILE_MAX);
-        int status = cert_issue_read_request(request, &params, in->csr, err);
-        if (status < 0)
-                status = err_prefix(err, "%s", args->csr);
-        if (status == SMT_OK)
-                status = cert_issue_key_usage(&params, request->key_usage, err);
-        if (status == SMT_OK)
-                status = cert_issue_usages(&params, &args->usage, err);
-        if (status == SMT_OK)
-                status = cert_issue_validity(&params, args, err);
-        if (status == SMT_OK)
-                status = cert_issue(&cert, &params, err);
-        if (status == SMT_OK)
-                status = cert_write_pem(cert, &pem, err);
-        if (status == SMT_OK)
-                status = cert_emit(args->out, pem.data, pem.len, err);
-        buf_writer_cleanup(&pem);
-        cert_free(cert);
-        free(request);
-        return status;
-}
-
 static int cert_issue_run(const struct cert_cmd *command, const struct cert_cmd_args *args)
 {
+        struct cmd_cert_issue_args issue = {
+            .csr = args->csr,
+            .ca_cert = args->ca_cert,
+            .ca_key = args->ca_key,
+            .passphrase_file = args->passphrase_file,
+            .out = args->out,
+            .days = args->days,
+            .hours = args->hours,
+            .usages = args->usage.values,
+            .num_usages = args->usage.count,
+            .is_ca = args->is_ca,
+        };
         struct err err = {0};
-        struct cert_issue_inputs inputs = {0};
-        int status = cert_issue_load(&inputs, args, &err);
-        if (status == SMT_OK)
-                status = cert_issue_with(&inputs, args, &err);
-        cert_issue_inputs_cleanup(&inputs);
-        return status == SMT_OK ? CMD_EXIT_OK : cmd_report(&err, command->title);
+        if (cmd_cert_issue(&issue, &err) < 0)
+                return cmd_report(&err, command->title);
+        return CMD_EXIT_OK;
 }
 
 /* --- show --- */

@@ -59,6 +59,22 @@ int cmd_ca_main(int argc, char **argv);
 /* cmd_ca_serve runs `smtrust ca -c config_path` until SIGTERM/SIGINT (cmd/ca_serve.c). */
 int cmd_ca_serve(const char *config_path);
 
+/* --- `smtrust cert issue` (cmd/cert_issue.c), called by cmd/cert.c with the parsed arguments --- */
+
+struct cmd_cert_issue_args {
+        const char *csr, *ca_cert, *ca_key;
+        const char *passphrase_file; /* of the CA key; NULL when none */
+        const char *out;             /* NULL or "-": standard output */
+        const char *days, *hours;    /* as given (at most one); NULL when not */
+        const char *const *usages;   /* --usage values: server, client, email, code, ocsp, timestamp */
+        size_t num_usages;
+        bool is_ca;
+};
+
+/* cmd_cert_issue verifies the request, issues its certificate under the CA and writes it as PEM; nothing is
+ * written when it fails (err says why, naming the file). */
+int cmd_cert_issue(const struct cmd_cert_issue_args *args, struct err *err) SMT_MUST_USE;
+
 /* --- shared by tlcp-client and tlcp-server (cmd/tlcp_tool.c) --- */
 
 /* The files of a TLCP certificate pair (GB/T 38636 dual certificates); chain and passphrase_file may be NULL. */

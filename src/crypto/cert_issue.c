@@ -53,10 +53,14 @@ static int cert_issue_check_names(const struct cert_issue_params *p, struct err 
         if (!has_common_name && !p->omit_common_name)
                 return SMT_ERR(err, SMT_EINVAL, "cert_issue: no subject common name");
         struct cert_issue_alt_names names = {
-            .dns_names = p->dns_names, .num_dns_names = p->num_dns_names,
-            .ip_addresses = p->ip_addresses, .num_ip_addresses = p->num_ip_addresses,
-            .emails = p->emails, .num_emails = p->num_emails,
-            .uris = p->uris, .num_uris = p->num_uris,
+            .dns_names = p->dns_names,
+            .num_dns_names = p->num_dns_names,
+            .ip_addresses = p->ip_addresses,
+            .num_ip_addresses = p->num_ip_addresses,
+            .emails = p->emails,
+            .num_emails = p->num_emails,
+            .uris = p->uris,
+            .num_uris = p->num_uris,
         };
         return cert_issue_check_alt_names(&names, "cert_issue", err);
 }

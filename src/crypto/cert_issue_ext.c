@@ -101,12 +101,11 @@ static bool cert_issue_is_oid(const char *text)
 
 int cert_issue_check_alt_names(const struct cert_issue_alt_names *names, const char *what, struct err *err)
 {
-        TRY(cert_issue_check_list(names->dns_names, names->num_dns_names, cert_issue_is_san_dns_name, "DNS name",
-                                  what, err));
+        TRY(cert_issue_check_list(names->dns_names, names->num_dns_names, cert_issue_is_san_dns_name, "DNS name", what,
+                                  err));
         TRY(cert_issue_check_list(names->ip_addresses, names->num_ip_addresses, cert_issue_is_ip, "IP address", what,
                                   err));
-        TRY(cert_issue_check_list(names->emails, names->num_emails, cert_issue_is_email, "e-mail address", what,
-                                  err));
+        TRY(cert_issue_check_list(names->emails, names->num_emails, cert_issue_is_email, "e-mail address", what, err));
         return cert_issue_check_list(names->uris, names->num_uris, cert_issue_is_uri, "URI", what, err);
 }
 
@@ -170,7 +169,8 @@ static int cert_issue_push_names(GENERAL_NAMES *names, int type, const char *con
                                  struct err *err)
 {
         for (size_t i = 0; i < count; i++) {
-                GENERAL_NAME *name = type == GEN_IPADD ? cert_issue_ip_name(texts[i]) : cert_issue_ia5_name(type, texts[i]);
+                GENERAL_NAME *name =
+                    type == GEN_IPADD ? cert_issue_ip_name(texts[i]) : cert_issue_ia5_name(type, texts[i]);
                 if (name == NULL || !sk_GENERAL_NAME_push(names, name)) {
                         GENERAL_NAME_free(name);
                         return crypto_error_set(err, SMT_EINVAL, "subjectAltName entry \"%s\"", texts[i]);
@@ -279,10 +279,14 @@ static int cert_issue_extended_usage(X509 *x509, unsigned usage, bool critical, 
 static int cert_issue_subject_alt_names(X509 *x509, const struct cert_issue_params *p, struct err *err)
 {
         struct cert_issue_alt_names wanted = {
-            .dns_names = p->dns_names, .num_dns_names = p->num_dns_names,
-            .ip_addresses = p->ip_addresses, .num_ip_addresses = p->num_ip_addresses,
-            .emails = p->emails, .num_emails = p->num_emails,
-            .uris = p->uris, .num_uris = p->num_uris,
+            .dns_names = p->dns_names,
+            .num_dns_names = p->num_dns_names,
+            .ip_addresses = p->ip_addresses,
+            .num_ip_addresses = p->num_ip_addresses,
+            .emails = p->emails,
+            .num_emails = p->num_emails,
+            .uris = p->uris,
+            .num_uris = p->num_uris,
         };
         bool is_subject_empty = X509_NAME_entry_count(X509_get_subject_name(x509)) == 0;
         GENERAL_NAMES *names = NULL;
@@ -384,9 +388,8 @@ static int cert_issue_authority_info_access(X509 *x509, const struct cert_issue_
         if (p->ocsp_url == NULL && p->ca_issuers_url == NULL)
                 return SMT_OK;
         AUTHORITY_INFO_ACCESS *aia = sk_ACCESS_DESCRIPTION_new_null();
-        if (aia != NULL &&
-            (!cert_issue_push_access(aia, NID_ad_OCSP, p->ocsp_url) ||
-             !cert_issue_push_access(aia, NID_ad_ca_issuers, p->ca_issuers_url))) {
+        if (aia != NULL && (!cert_issue_push_access(aia, NID_ad_OCSP, p->ocsp_url) ||
+                            !cert_issue_push_access(aia, NID_ad_ca_issuers, p->ca_issuers_url))) {
                 AUTHORITY_INFO_ACCESS_free(aia);
                 aia = NULL;
         }
@@ -431,7 +434,7 @@ static int cert_issue_crl_points(X509 *x509, const char *url, struct err *err)
 
 /* cert_issue_subtrees builds GeneralSubtrees of dNSName bases with the default minimum 0 and no maximum
  * (§4.2.1.10 says both MUST be so); NULL when there are none or on failure (*ok false). */
-static STACK_OF(GENERAL_SUBTREE) *cert_issue_subtrees(const char *const *names, size_t count, bool *ok)
+static STACK_OF(GENERAL_SUBTREE) * cert_issue_subtrees(const char *const *names, size_t count, bool *ok)
 {
         if (count == 0)
                 return NULL;

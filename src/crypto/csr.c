@@ -158,8 +158,8 @@ int csr_load(struct csr **out, const char *path, struct err *err)
         uint8_t *data = NULL;
         size_t len = 0;
         TRY(file_read_all(&data, &len, path, 2 * CSR_MAX, err));
-        int status = csr_looks_like_pem(data, len) ? csr_parse_pem(out, data, len, err)
-                                                   : csr_parse_der(out, data, len, err);
+        int status =
+            csr_looks_like_pem(data, len) ? csr_parse_pem(out, data, len, err) : csr_parse_der(out, data, len, err);
         file_free_contents(data, len);
         if (status < 0)
                 return err_prefix(err, "%s", path);
@@ -214,7 +214,7 @@ static int csr_pss_digest(const X509_ALGOR *alg)
         if (type != V_ASN1_SEQUENCE)
                 return NID_sha1;
         RSA_PSS_PARAMS *params = ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(RSA_PSS_PARAMS), alg->parameter);
-        int md_nid = params == NULL ? NID_undef
+        int md_nid = params == NULL                  ? NID_undef
                      : params->hashAlgorithm == NULL ? NID_sha1
                                                      : OBJ_obj2nid(params->hashAlgorithm->algorithm);
         RSA_PSS_PARAMS_free(params);
@@ -235,8 +235,10 @@ static int csr_check_algorithm(const struct csr *csr, struct err *err)
         if (md_nid == NID_undef && sig_nid != NID_ED25519 && sig_nid != NID_ED448)
                 return SMT_ERR(err, CA_ECSR, "CSR: signature algorithm %s without a known hash", OBJ_nid2sn(sig_nid));
         if (csr_is_weak_digest(md_nid))
-                return SMT_ERR(err, CA_ECSR, "CSR: signature algorithm %s uses %s, refused as too weak; expected "
-                               "SM3, SHA-256 or stronger", OBJ_nid2sn(sig_nid), OBJ_nid2sn(md_nid));
+                return SMT_ERR(err, CA_ECSR,
+                               "CSR: signature algorithm %s uses %s, refused as too weak; expected "
+                               "SM3, SHA-256 or stronger",
+                               OBJ_nid2sn(sig_nid), OBJ_nid2sn(md_nid));
         return SMT_OK;
 }
 
@@ -291,8 +293,7 @@ static int csr_subject_nid(enum csr_subject_field field)
         return NID_undef;
 }
 
-int csr_subject_field(const struct csr *csr, enum csr_subject_field field, char *out, size_t out_cap,
-                      struct err *err)
+int csr_subject_field(const struct csr *csr, enum csr_subject_field field, char *out, size_t out_cap, struct err *err)
 {
         int nid = csr_subject_nid(field);
         if (nid == NID_undef)
@@ -361,8 +362,8 @@ static int csr_san(struct cert_san *san, const GENERAL_NAME *name, struct err *e
                 family = ASN1_STRING_length(name->d.iPAddress) == 4    ? AF_INET
                          : ASN1_STRING_length(name->d.iPAddress) == 16 ? AF_INET6
                                                                        : 0;
-                if (family == 0 || inet_ntop(family, ASN1_STRING_get0_data(name->d.iPAddress), san->value,
-                                             sizeof san->value) == NULL)
+                if (family == 0 ||
+                    inet_ntop(family, ASN1_STRING_get0_data(name->d.iPAddress), san->value, sizeof san->value) == NULL)
                         return SMT_ERR(err, CA_ECSR, "CSR: subjectAltName iPAddress of %d bytes, expected 4 or 16",
                                        ASN1_STRING_length(name->d.iPAddress));
                 san->type = CERT_SAN_IP;

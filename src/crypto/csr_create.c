@@ -16,9 +16,12 @@
 static struct cert_issue_alt_names csr_create_alt_names(const struct csr_params *p)
 {
         return (struct cert_issue_alt_names){
-            .dns_names = p->dns_names, .num_dns_names = p->num_dns_names,
-            .ip_addresses = p->ip_addresses, .num_ip_addresses = p->num_ip_addresses,
-            .emails = p->emails, .num_emails = p->num_emails,
+            .dns_names = p->dns_names,
+            .num_dns_names = p->num_dns_names,
+            .ip_addresses = p->ip_addresses,
+            .num_ip_addresses = p->num_ip_addresses,
+            .emails = p->emails,
+            .num_emails = p->num_emails,
         };
 }
 
@@ -56,7 +59,7 @@ static int csr_create_subject(X509_REQ *req, const struct csr_params *p, struct 
         return SMT_OK;
 }
 
-static int csr_create_key_usage(STACK_OF(X509_EXTENSION) **extensions, unsigned usage, struct err *err)
+static int csr_create_key_usage(STACK_OF(X509_EXTENSION) * *extensions, unsigned usage, struct err *err)
 {
         if (usage == 0)
                 return SMT_OK;

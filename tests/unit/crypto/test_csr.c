@@ -95,7 +95,7 @@ static void check_names(const struct csr *csr)
                 enum cert_san_type type;
                 const char *value;
         } want[] = {
-            {CERT_SAN_DNS, "www.example.com"}, {CERT_SAN_DNS, "example.com"}, {CERT_SAN_IP, "192.0.2.7"},
+            {CERT_SAN_DNS, "www.example.com"}, {CERT_SAN_DNS, "example.com"},         {CERT_SAN_IP, "192.0.2.7"},
             {CERT_SAN_IP, "2001:db8::1"},      {CERT_SAN_EMAIL, "admin@example.com"},
         };
         for (size_t i = 0; i < 5; i++) {
@@ -386,8 +386,9 @@ static void test_weak_hashes_refused(void)
 /* csr_public_key takes only the keys smtrust certifies. */
 static void test_unaccepted_keys(void)
 {
-        const char *genpkey[] = {"-algorithm RSA -pkeyopt rsa_keygen_bits:1024", "-algorithm EC -pkeyopt "
-                                                                                 "ec_paramgen_curve:P-521",
+        const char *genpkey[] = {"-algorithm RSA -pkeyopt rsa_keygen_bits:1024",
+                                 "-algorithm EC -pkeyopt "
+                                 "ec_paramgen_curve:P-521",
                                  "-algorithm ED25519"};
         for (size_t i = 0; i < 3; i++) {
                 const char *key_path = temp_path("other.key");
