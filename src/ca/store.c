@@ -146,39 +146,59 @@ static int store_tx_run(struct store_tx *tx, const char *sql, const struct store
         return status;
 }
 
+/* store_tx_run_simple runs a statement without parameters or rows (BEGIN, a setting). */
+static int store_tx_run_simple(struct store_tx *tx, const char *sql, struct err *err)
+{
+        int status = store_tx_run(tx, sql, NULL, 0, err);
+        tx->store->ops->query_end(tx->conn);
+        return status;
+}
+
+static bool store_tx_is_durable(const struct store_tx *tx)
+{
+        return tx->mode == STORE_TX_WRITE_DURABLE && tx->store->ops->durable_on != NULL;
+}
+
+/* store_tx_release restores the connection's default durability and gives it back to the pool. */
+static void store_tx_release(struct store_tx *tx)
+{
+        if (store_tx_is_durable(tx)) {
+                struct err ignored = {0}; /* at worst the connection stays durable, which is only slower */
+                SMT_IGNORE(store_tx_run_simple(tx, tx->store->ops->durable_off, &ignored));
+        }
+        store_release(tx->store, tx->conn);
+        tx->conn = NULL;
+}
+
 int store_tx_begin(struct store_tx *tx, struct store *store, enum store_tx_mode mode, struct err *err)
 {
         *tx = (struct store_tx){.store = store, .mode = mode};
         TRY(store_acquire(store, &tx->conn, err));
         if (mode == STORE_TX_SINGLE)
                 return SMT_OK;
-        const char *begin = mode == STORE_TX_WRITE ? store->ops->begin_write : store->ops->begin_read;
-        int status = store_tx_run(tx, begin, NULL, 0, err);
-        store->ops->query_end(tx->conn);
-        if (status < 0) {
-                store_release(store, tx->conn);
-                tx->conn = NULL;
-        }
+        int status = SMT_OK;
+        if (store_tx_is_durable(tx))
+                status = store_tx_run_simple(tx, store->ops->durable_on, err);
+        if (status == SMT_OK)
+                status = store_tx_run_simple(
+                    tx, mode == STORE_TX_READ ? store->ops->begin_read : store->ops->begin_write, err);
+        if (status < 0)
+                store_tx_release(tx);
         return status;
 }
 
 int store_tx_end(struct store_tx *tx, int status, struct err *err)
 {
-        const struct store_db_ops *ops = tx->store->ops;
         if (tx->conn == NULL)
                 return status;
-        ops->query_end(tx->conn);
-        if (tx->mode != STORE_TX_SINGLE && status == SMT_OK) {
-                status = ops->query(tx->conn, store_sql_commit, NULL, 0, err);
-                ops->query_end(tx->conn);
-        }
+        tx->store->ops->query_end(tx->conn);
+        if (tx->mode != STORE_TX_SINGLE && status == SMT_OK)
+                status = store_tx_run_simple(tx, store_sql_commit, err);
         if (tx->mode != STORE_TX_SINGLE && status < 0) {
                 struct err ignored = {0}; /* the first failure is the one to report */
-                SMT_IGNORE(ops->query(tx->conn, store_sql_rollback, NULL, 0, &ignored));
-                ops->query_end(tx->conn);
+                SMT_IGNORE(store_tx_run_simple(tx, store_sql_rollback, &ignored));
         }
-        store_release(tx->store, tx->conn);
-        tx->conn = NULL;
+        store_tx_release(tx);
         return status;
 }
 

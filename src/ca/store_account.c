@@ -62,7 +62,7 @@ int store_account_insert(struct store *store, const struct store_account *accoun
         if (account->key_jwk == NULL || account->contact_json == NULL)
                 return SMT_ERR(err, SMT_EINVAL, "account %s: key_jwk and contact_json are required", account->id);
         struct store_tx tx;
-        TRY(store_tx_begin(&tx, store, STORE_TX_WRITE, err));
+        TRY(store_tx_begin(&tx, store, STORE_TX_WRITE_DURABLE, err));
         return store_tx_end(&tx, store_account_insert_tx(&tx, account, err), err);
 }
 
@@ -132,7 +132,7 @@ int store_account_update(struct store *store, const struct store_account *accoun
         if (account->key_jwk == NULL || account->contact_json == NULL)
                 return SMT_ERR(err, SMT_EINVAL, "account %s: key_jwk and contact_json are required", account->id);
         struct store_tx tx;
-        TRY(store_tx_begin(&tx, store, STORE_TX_WRITE, err));
+        TRY(store_tx_begin(&tx, store, STORE_TX_WRITE_DURABLE, err));
         return store_tx_end(&tx, store_account_update_tx(&tx, account, err), err);
 }
 
@@ -154,7 +154,7 @@ int store_eab_insert(struct store *store, const struct store_eab_key *key, struc
                 return SMT_ERR(err, SMT_EINVAL, "external account binding key %s: %zu bytes, expected 1..%d", key->kid,
                                key->key_len, STORE_EAB_KEY_MAX);
         struct store_tx tx;
-        TRY(store_tx_begin(&tx, store, STORE_TX_SINGLE, err));
+        TRY(store_tx_begin(&tx, store, STORE_TX_WRITE_DURABLE, err));
         int status = store_tx_exec(
             &tx, store_sql_eab_insert,
             STORE_VALUES(store_text(key->kid), store_blob(key->key, key->key_len), store_int(key->created_at)), NULL,

@@ -109,7 +109,7 @@ static int store_authz_deactivate_tx(struct store_tx *tx, const char *id, struct
 int store_authz_deactivate(struct store *store, const char *id, struct err *err)
 {
         struct store_tx tx;
-        TRY(store_tx_begin(&tx, store, STORE_TX_WRITE, err));
+        TRY(store_tx_begin(&tx, store, STORE_TX_WRITE_DURABLE, err));
         return store_tx_end(&tx, store_authz_deactivate_tx(&tx, id, err), err);
 }
 

@@ -90,7 +90,7 @@ int store_cert_insert_tx(struct store_tx *tx, const struct store_cert *cert, str
 int store_cert_insert(struct store *store, const struct store_cert *cert, struct err *err)
 {
         struct store_tx tx;
-        TRY(store_tx_begin(&tx, store, STORE_TX_WRITE, err));
+        TRY(store_tx_begin(&tx, store, STORE_TX_WRITE_DURABLE, err));
         return store_tx_end(&tx, store_cert_insert_tx(&tx, cert, err), err);
 }
 
@@ -146,7 +146,7 @@ static int store_cert_revoke_tx(struct store_tx *tx, const char *serial, int rea
 int store_cert_revoke(struct store *store, const char *serial, int reason, int64_t now, struct err *err)
 {
         struct store_tx tx;
-        TRY(store_tx_begin(&tx, store, STORE_TX_WRITE, err));
+        TRY(store_tx_begin(&tx, store, STORE_TX_WRITE_DURABLE, err));
         return store_tx_end(&tx, store_cert_revoke_tx(&tx, serial, reason, now, err), err);
 }
 
@@ -230,7 +230,7 @@ int store_ca_insert(struct store *store, const struct store_ca *ca, struct err *
         if (ca->key_path == NULL || ca->cert_der == NULL || ca->cert_der_len == 0)
                 return SMT_ERR(err, SMT_EINVAL, "CA %s: key_path and cert_der are required", ca->name);
         struct store_tx tx;
-        TRY(store_tx_begin(&tx, store, STORE_TX_SINGLE, err));
+        TRY(store_tx_begin(&tx, store, STORE_TX_WRITE_DURABLE, err));
         int status = store_tx_exec(&tx, store_sql_ca_insert,
                                    STORE_VALUES(store_text(ca->name), store_text(ca->kind), store_text(ca->key_path),
                                                 store_blob(ca->cert_der, ca->cert_der_len), store_int(ca->created_at)),

@@ -60,7 +60,11 @@ struct store_db_ops {
         const char *begin_read;  /* starts a read-only transaction */
         const char *begin_write; /* starts a read-write transaction */
         const char *schema_lock; /* serialises schema creation between processes, or NULL */
-        bool has_row_locks;      /* SELECT ... FOR UPDATE exists (SQLite's write lock is the whole database) */
+        /* durable_on / _off surround a transaction that must reach the disk before it returns (NULL when every
+         * commit does). */
+        const char *durable_on;
+        const char *durable_off;
+        bool has_row_locks; /* SELECT ... FOR UPDATE exists (SQLite's write lock is the whole database) */
         int (*connect)(struct store_conn **out, const char *target, struct err *err);
         void (*disconnect)(struct store_conn *conn);
         /* describe writes target as errors may show it, without any password, into a new string (free()). */

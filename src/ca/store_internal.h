@@ -27,7 +27,8 @@ struct store {
 enum store_tx_mode {
         STORE_TX_SINGLE = 1, /* one statement: its own transaction, no BEGIN */
         STORE_TX_READ = 2,   /* several reads that must see one snapshot */
-        STORE_TX_WRITE = 3,
+        STORE_TX_WRITE = 3,  /* state a power loss may take back (nonces, validation steps): the client retries */
+        STORE_TX_WRITE_DURABLE = 4, /* on disk before it returns: certificates, revocations, accounts, keys */
 };
 
 /* struct store_tx: a connection taken from the pool for one transaction. */

@@ -208,7 +208,7 @@ static int store_order_finalize_tx(struct store_tx *tx, const char *order_id, co
 int store_order_finalize(struct store *store, const char *order_id, const struct store_cert *cert, struct err *err)
 {
         struct store_tx tx;
-        TRY(store_tx_begin(&tx, store, STORE_TX_WRITE, err));
+        TRY(store_tx_begin(&tx, store, STORE_TX_WRITE_DURABLE, err));
         return store_tx_end(&tx, store_order_finalize_tx(&tx, order_id, cert, err), err);
 }
 

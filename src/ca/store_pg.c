@@ -61,6 +61,20 @@ static void store_pg_ignore_notice(void *arg, const char *message)
         (void)message;
 }
 
+/* The session's commits do not wait for the WAL to reach the disk (like SQLite's synchronous=NORMAL: a crash
+ * of the server's machine may lose the last moments, never consistency), except in the transactions the store
+ * marks durable (durable_on below). */
+static const char store_pg_session_setup[] = "SET synchronous_commit = off";
+
+static int store_pg_setup(struct store_conn *conn, struct err *err)
+{
+        PQsetNoticeProcessor(conn->pg, store_pg_ignore_notice, NULL);
+        PGresult *result = PQexec(conn->pg, store_pg_session_setup);
+        int status = PQresultStatus(result) == PGRES_COMMAND_OK ? SMT_OK : store_pg_fail(conn, result, "setup", err);
+        PQclear(result);
+        return status;
+}
+
 static int store_pg_connect(struct store_conn **out, const char *conninfo, struct err *err)
 {
         struct store_conn *conn = calloc(1, sizeof *conn);
@@ -75,7 +89,12 @@ static int store_pg_connect(struct store_conn **out, const char *conninfo, struc
                 free(conn);
                 return SMT_ERR(err, CA_ESTORE, "postgresql: cannot connect: %s", message);
         }
-        PQsetNoticeProcessor(conn->pg, store_pg_ignore_notice, NULL);
+        int status = store_pg_setup(conn, err);
+        if (status < 0) {
+                PQfinish(conn->pg);
+                free(conn);
+                return status;
+        }
         *out = conn;
         return SMT_OK;
 }
@@ -132,7 +151,7 @@ static int store_pg_reset(struct store_conn *conn, struct err *err)
         store_pg_query_end(conn);
         PQreset(conn->pg);
         if (PQstatus(conn->pg) == CONNECTION_OK)
-                return SMT_OK;
+                return store_pg_setup(conn, err);
         return store_pg_fail(conn, NULL, "reconnect", err);
 }
 
@@ -263,6 +282,8 @@ const struct store_db_ops store_db_postgresql = {
     /* Two processes opening an empty database at once: the second waits, then finds the schema. */
     .schema_lock = "SELECT pg_advisory_xact_lock(7336627975)",
     .has_row_locks = true,
+    .durable_on = "SET synchronous_commit = on",
+    .durable_off = "SET synchronous_commit = off",
     .connect = store_pg_connect,
     .disconnect = store_pg_disconnect,
     .describe = store_pg_describe,

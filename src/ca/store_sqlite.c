@@ -1,6 +1,7 @@
 /* src/ca/store_sqlite.c: the store's SQLite back end. One connection per thread (the pool hands each to one
- * thread at a time, so SQLite's own mutexes are off), WAL so readers never wait for the writer, synchronous=FULL
- * because a certificate issued but not recorded could never be revoked, a busy timeout so writers of other
+ * thread at a time, so SQLite's own mutexes are off), WAL so readers never wait for the writer, synchronous=NORMAL
+ * (fsync at checkpoints) except for the transactions the store marks durable, which run at FULL because a
+ * certificate issued but not recorded could never be revoked; a busy timeout so writers of other
  * connections and processes queue instead of failing, foreign keys on. Prepared statements are kept per
  * connection, keyed by the address of their (static) SQL text, so no call parses SQL twice. */
 #include "ca/store_db.h"
@@ -71,7 +72,7 @@ static int store_sqlite_create_file(const char *path, struct err *err)
 }
 
 static const char store_sqlite_settings[] = "PRAGMA journal_mode = WAL;"
-                                            "PRAGMA synchronous = FULL;"
+                                            "PRAGMA synchronous = NORMAL;"
                                             "PRAGMA foreign_keys = ON;";
 
 static int store_sqlite_connect(struct store_conn **out, const char *path, struct err *err)
@@ -289,6 +290,10 @@ const struct store_db_ops store_db_sqlite = {
      * fails with SQLITE_BUSY halfway: writers wait in the busy handler instead. */
     .begin_write = "BEGIN IMMEDIATE",
     .schema_lock = NULL,
+    /* In WAL mode a NORMAL commit is atomic and survives a crash of the process but not a power loss; FULL
+     * syncs the WAL at commit, and with it every NORMAL commit before. */
+    .durable_on = "PRAGMA synchronous = FULL",
+    .durable_off = "PRAGMA synchronous = NORMAL",
     .has_row_locks = false,
     .connect = store_sqlite_connect,
     .disconnect = store_sqlite_disconnect,
