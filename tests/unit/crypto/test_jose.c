@@ -426,7 +426,8 @@ static void expect_jwk_refused(const char *text, int status)
         if (got != status)
                 check_fail(__FILE__, __LINE__, "%s: got %s (%s), expected %s", text, err_name(got), err.msg,
                            err_name(status));
-        CHECK(jwk == NULL);
+        CHECK((jwk == NULL) == (status != 0));
+        jose_jwk_free(jwk);
 }
 
 static void test_jwk_refusals(void)
@@ -467,6 +468,27 @@ static void test_jwk_refusals(void)
         expect_jwk_refused("{\"kty\":\"RSA\",\"n\":\"AA" RFC7638_N "\",\"e\":\"AQAB\"}", CA_EJOSE);
         expect_jwk_refused("{\"kty\":\"RSA\",\"n\":\"" RFC7638_N "\",\"e\":\"AAEAAQ\"}", CA_EJOSE);
         expect_jwk_refused("{\"kty\":\"RSA\",\"n\":\"" RFC7638_N "\",\"e\":\"AQAC\"}", CA_EJOSE);
+        /* (0, 0), which stands for the point at infinity in some encodings, is not on P-256 either. */
+        expect_jwk_refused("{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\","
+                           "\"y\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"}",
+                           CA_EJOSE);
+        /* RFC 7638's modulus made even. */
+        uint8_t *n = NULL;
+        size_t n_len = 0;
+        struct err err = {0};
+        CHECK_OK(jose_b64url_decode(RFC7638_N, strlen(RFC7638_N), &n, &n_len, &err), &err);
+        n[n_len - 1] &= 0xfe;
+        char n_b64[400] = {0}, text[512];
+        struct buf_writer w;
+        buf_writer_init_fixed(&w, (uint8_t *)n_b64, sizeof n_b64 - 1);
+        CHECK_OK(jose_b64url_encode(n, n_len, &w, &err), &err);
+        snprintf(text, sizeof text, "{\"kty\":\"RSA\",\"e\":\"AQAB\",\"n\":\"%s\"}", n_b64);
+        free(n);
+        expect_jwk_refused(text, CA_EJOSE);
+        /* The same text with the modulus odd again is a key: the refusal above is for the even modulus. */
+        n_b64[strlen(n_b64) - 1] = RFC7638_N[strlen(RFC7638_N) - 1];
+        snprintf(text, sizeof text, "{\"kty\":\"RSA\",\"e\":\"AQAB\",\"n\":\"%s\"}", n_b64);
+        expect_jwk_refused(text, 0);
         /* Missing members, wrong types, not an object, not JSON. */
         expect_jwk_refused("{\"kty\":\"RSA\",\"n\":\"" RFC7638_N "\"}", CA_EJOSE);
         expect_jwk_refused("{\"kty\":\"EC\",\"x\":\"" RFC7515_A3_X "\",\"y\":\"" RFC7515_A3_Y "\"}", CA_EJOSE);
