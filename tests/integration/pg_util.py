@@ -70,7 +70,6 @@ def postgresql_cluster(dbname="smtrust"):
     folder = tempfile.mkdtemp(prefix="smtrust-pg-")
     data = os.path.join(folder, "data")
     port = _free_port()
-    started = False
     try:
         if os.geteuid() == 0:
             os.chown(folder, server_user.pw_uid, server_user.pw_gid)
@@ -79,11 +78,10 @@ def postgresql_cluster(dbname="smtrust"):
         options = f"-k {folder} -p {port} -c listen_addresses='' -c fsync=off -c max_connections=100"
         _run([os.path.join(bindir, "pg_ctl"), "-D", data, "-l", os.path.join(folder, "server.log"), "-w",
               "-t", "60", "-o", options, "start"], folder)
-        started = True
         _run([os.path.join(bindir, "createdb"), "-h", folder, "-p", str(port), "-U", PG_USER, dbname], folder)
         yield f"postgresql://{PG_USER}@/{dbname}?host={folder}&port={port}"
     finally:
-        if started:
+        if os.path.exists(os.path.join(data, "postmaster.pid")):  # also after a start that timed out
             subprocess.run(_as_server_user([os.path.join(bindir, "pg_ctl"), "-D", data, "-m", "immediate", "-w",
                                             "stop"]), capture_output=True, timeout=120, cwd=folder)
         shutil.rmtree(folder, ignore_errors=True)

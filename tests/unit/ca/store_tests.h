@@ -9,6 +9,7 @@ void test_store_order_create_conflict_changes_nothing(void);
 void test_store_order_list_and_count(void);
 void test_store_challenge_start_and_finish_make_order_ready(void);
 void test_store_challenge_failure_invalidates_authz_and_order(void);
+void test_store_authz_shared_by_two_orders(void);
 void test_store_authz_find_valid(void);
 void test_store_authz_deactivate(void);
 void test_store_order_finalize(void);

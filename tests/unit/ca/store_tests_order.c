@@ -253,6 +253,43 @@ void test_store_challenge_failure_invalidates_authz_and_order(void)
         store_close(store);
 }
 
+/* reuse_order creates order id of the account "acct" whose only authorization is the existing authz_id. */
+static void reuse_order(struct store *store, const char *id, const char *authz_id)
+{
+        char authz_ids[1][STORE_ID_MAX];
+        snprintf(authz_ids[0], STORE_ID_MAX, "%s", authz_id);
+        struct store_order order = {.account_id = "acct",
+                                    .status = STORE_ORDER_PENDING,
+                                    .created_at = 1500,
+                                    .identifiers_json = "[]",
+                                    .authz_ids = authz_ids,
+                                    .num_authz_ids = 1};
+        snprintf(order.id, sizeof order.id, "%s", id);
+        struct err err = {0};
+        CHECK_OK(store_order_create(store, &order, NULL, 0, NULL, 0, &err), &err);
+}
+
+/* One authorization in two pending orders: its result reaches both. */
+void test_store_authz_shared_by_two_orders(void)
+{
+        struct store *store = store_fixture_open(1);
+        struct err err = {0};
+        store_fixture_account(store, "acct");
+        store_fixture_order(store, "acct", "o", 1, 1000);
+        reuse_order(store, "p", "o-a0");
+        CHECK_OK(store_challenge_start(store, "o-a0-dns", &err), &err);
+        CHECK_OK(store_challenge_finish(store, "o-a0-dns", true, NULL, 5000, &err), &err);
+        CHECK_EQ(order_status(store, "o"), STORE_ORDER_READY);
+        CHECK_EQ(order_status(store, "p"), STORE_ORDER_READY);
+        store_fixture_order(store, "acct", "f", 1, 1000);
+        reuse_order(store, "g", "f-a0");
+        CHECK_OK(store_challenge_start(store, "f-a0-dns", &err), &err);
+        CHECK_OK(store_challenge_finish(store, "f-a0-dns", false, "{\"status\":403}", 5000, &err), &err);
+        CHECK_EQ(order_status(store, "f"), STORE_ORDER_INVALID);
+        CHECK_EQ(order_status(store, "g"), STORE_ORDER_INVALID);
+        store_close(store);
+}
+
 void test_store_authz_find_valid(void)
 {
         struct store *store = store_fixture_open(1);
@@ -290,6 +327,7 @@ void test_store_authz_deactivate(void)
         CHECK_EQ(order_status(store, "p"), STORE_ORDER_INVALID);
         CHECK_STATUS(store_authz_deactivate(store, "p-a0", &err), CA_ECONFLICT);
         CHECK_STATUS(store_authz_deactivate(store, "nope", &err), CA_ENOT_FOUND);
+        CHECK_STATUS(store_challenge_start(store, "p-a0-http", &err), CA_ECONFLICT);
         /* A valid authorization of a ready order. */
         store_fixture_order(store, "acct", "r", 1, 1000);
         store_fixture_make_ready(store, "r", 1);
