@@ -137,63 +137,53 @@ static void test_cert_search_setup(struct store *store)
         CHECK_OK(store_cert_revoke(store, "04", 0, 450, &err), &err);
 }
 
+/* The certificates of test_cert_search_setup at now = 2000, and which each query finds, newest first. */
+static const struct {
+        const char *name, *ca_name;
+        int status;
+        int64_t expires_after, expires_before;
+        size_t limit, offset;
+        const char *serials;
+} test_cert_searches[] = {
+    {NULL, NULL, STORE_FILTER_ANY, 0, 0, 10, 0, "05 04 03 02 01"},
+    {"www.example.com", NULL, STORE_FILTER_ANY, 0, 0, 10, 0, "01"},
+    {"example.com", NULL, STORE_FILTER_ANY, 0, 0, 10, 0, "01"},        /* exact: not a.b.example.com, notexample.com */
+    {".example.com", NULL, STORE_FILTER_ANY, 0, 0, 10, 0, "04 02 01"}, /* at a dot: the wildcard too */
+    {".b.example.com", NULL, STORE_FILTER_ANY, 0, 0, 10, 0, "04"},
+    {"le.com", NULL, STORE_FILTER_ANY, 0, 0, 10, 0, ""},
+    {NULL, "ssl-ecc", STORE_FILTER_ANY, 0, 0, 10, 0, "02"},
+    {NULL, NULL, STORE_FILTER_VALID, 0, 0, 10, 0, "05 02 01"},
+    {NULL, NULL, STORE_FILTER_REVOKED, 0, 0, 10, 0, "04"},
+    {NULL, NULL, STORE_FILTER_EXPIRED, 0, 0, 10, 0, "03"},
+    {NULL, NULL, STORE_FILTER_ANY, 5000, 8000, 10, 0, "05 02 01"},
+    {NULL, NULL, STORE_FILTER_ANY, 0, 0, 2, 1, "04 03"},
+    {".example.com", "ssl-sm2", STORE_FILTER_VALID, 0, 0, 2, 0, "01"},
+    {".example.com", NULL, STORE_FILTER_VALID, 0, 0, 1, 1, "01"},
+};
+
 void test_store_cert_search(void)
 {
         struct store *store = store_fixture_open(1);
         test_cert_search_setup(store);
-        char serials[200];
-        struct store_cert_query query = {.limit = 10, .now = 2000};
-        search(store, &query, serials, sizeof serials);
-        CHECK_STR(serials, "05 04 03 02 01");
-        query.name = "www.example.com";
-        search(store, &query, serials, sizeof serials);
-        CHECK_STR(serials, "01");
-        query.name = "example.com"; /* exact: not a.b.example.com, not notexample.com */
-        search(store, &query, serials, sizeof serials);
-        CHECK_STR(serials, "01");
-        query.name = ".example.com"; /* suffix at a dot: the wildcard too, never notexample.com */
-        search(store, &query, serials, sizeof serials);
-        CHECK_STR(serials, "04 02 01");
-        query.name = ".b.example.com";
-        search(store, &query, serials, sizeof serials);
-        CHECK_STR(serials, "04");
-        query.name = "le.com";
-        search(store, &query, serials, sizeof serials);
-        CHECK_STR(serials, "");
-        query.name = NULL;
-        query.ca_name = "ssl-ecc";
-        search(store, &query, serials, sizeof serials);
-        CHECK_STR(serials, "02");
-        query.ca_name = NULL;
-        query.status = STORE_FILTER_VALID;
-        search(store, &query, serials, sizeof serials);
-        CHECK_STR(serials, "05 02 01");
-        query.status = STORE_FILTER_REVOKED;
-        search(store, &query, serials, sizeof serials);
-        CHECK_STR(serials, "04");
-        query.status = STORE_FILTER_EXPIRED;
-        search(store, &query, serials, sizeof serials);
-        CHECK_STR(serials, "03");
-        query.status = STORE_FILTER_ANY;
-        query.expires_after = 5000;
-        query.expires_before = 8000;
-        search(store, &query, serials, sizeof serials);
-        CHECK_STR(serials, "05 02 01");
-        query.expires_after = 0;
-        query.expires_before = 0;
-        query.limit = 2;
-        query.offset = 1;
-        search(store, &query, serials, sizeof serials);
-        CHECK_STR(serials, "04 03");
-        query.name = ".example.com";
-        query.status = STORE_FILTER_VALID;
-        query.offset = 0;
-        search(store, &query, serials, sizeof serials);
-        CHECK_STR(serials, "02 01");
+        for (size_t i = 0; i < sizeof test_cert_searches / sizeof test_cert_searches[0]; i++) {
+                struct store_cert_query query = {.name = test_cert_searches[i].name,
+                                                 .ca_name = test_cert_searches[i].ca_name,
+                                                 .status = test_cert_searches[i].status,
+                                                 .now = 2000,
+                                                 .expires_after = test_cert_searches[i].expires_after,
+                                                 .expires_before = test_cert_searches[i].expires_before,
+                                                 .limit = test_cert_searches[i].limit,
+                                                 .offset = test_cert_searches[i].offset};
+                char serials[200];
+                search(store, &query, serials, sizeof serials);
+                if (strcmp(serials, test_cert_searches[i].serials) != 0)
+                        check_fail(__FILE__, __LINE__, "search %zu: \"%s\", expected \"%s\"", i, serials,
+                                   test_cert_searches[i].serials);
+        }
+        struct store_cert_query query = {.limit = 0};
         struct store_cert *certs = NULL;
         size_t num = 0;
         struct err err = {0};
-        query.limit = 0;
         CHECK_STATUS(store_cert_search(store, &query, &certs, &num, &err), SMT_EINVAL);
         query.limit = STORE_LIST_MAX + 1;
         CHECK_STATUS(store_cert_search(store, &query, &certs, &num, &err), SMT_EINVAL);

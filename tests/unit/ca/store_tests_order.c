@@ -52,6 +52,40 @@ static void new_challenge(struct store_challenge *challenge, const char *id, con
         snprintf(challenge->token, sizeof challenge->token, "tok-%s", id);
 }
 
+/* check_new_authz_and_challenges reads back what test_store_order_create_and_get inserted. */
+static void check_new_authz_and_challenges(struct store *store)
+{
+        struct err err = {0};
+        struct store_authz authz;
+        CHECK_OK(store_authz_get(store, "new-c", &authz, &err), &err);
+        CHECK_STR(authz.account_id, "acct");
+        CHECK_STR(authz.identifier_type, "dns");
+        CHECK_STR(authz.identifier_value, "example.com");
+        CHECK(authz.wildcard);
+        CHECK_EQ(authz.status, STORE_AUTHZ_PENDING);
+        CHECK_EQ(authz.expires_at, 9000);
+        struct store_challenge listed[4];
+        size_t num = 0;
+        CHECK_OK(store_challenge_list(store, "new-a", listed, 4, &num, &err), &err);
+        CHECK_EQ(num, 2);
+        CHECK_STR(listed[0].id, "new-a-dns");
+        CHECK_STR(listed[1].id, "new-a-alpn");
+        CHECK_STR(listed[1].type, "tls-alpn-01");
+        CHECK_STR(listed[1].token, "tok-new-a-alpn");
+        CHECK_EQ(listed[1].status, STORE_CHALLENGE_PENDING);
+        CHECK_EQ(listed[1].validated_at, 0);
+        CHECK(listed[1].error_json == NULL);
+        for (size_t i = 0; i < num; i++)
+                store_challenge_clear(&listed[i]);
+        CHECK_OK(store_challenge_list(store, "new-a", listed, 1, &num, &err), &err);
+        CHECK_EQ(num, 1);
+        store_challenge_clear(&listed[0]);
+        struct store_challenge challenge;
+        CHECK_OK(store_challenge_get(store, "new-c-dns", &challenge, &err), &err);
+        CHECK_STR(challenge.authz_id, "new-c");
+        store_challenge_clear(&challenge);
+}
+
 /* An order of two new authorizations and one reused (valid, from an earlier order), in identifier order. */
 void test_store_order_create_and_get(void)
 {
@@ -98,36 +132,11 @@ void test_store_order_create_and_get(void)
         CHECK_STR(got.authz_ids[1], "old-a0");
         CHECK_STR(got.authz_ids[2], "new-c");
         store_order_clear(&got);
-        struct store_authz authz;
-        CHECK_OK(store_authz_get(store, "new-c", &authz, &err), &err);
-        CHECK_STR(authz.account_id, "acct");
-        CHECK_STR(authz.identifier_type, "dns");
-        CHECK_STR(authz.identifier_value, "example.com");
-        CHECK(authz.wildcard);
-        CHECK_EQ(authz.status, STORE_AUTHZ_PENDING);
-        CHECK_EQ(authz.expires_at, 9000);
-        struct store_challenge listed[4];
-        size_t num = 0;
-        CHECK_OK(store_challenge_list(store, "new-a", listed, 4, &num, &err), &err);
-        CHECK_EQ(num, 2);
-        CHECK_STR(listed[0].id, "new-a-dns");
-        CHECK_STR(listed[1].id, "new-a-alpn");
-        CHECK_STR(listed[1].type, "tls-alpn-01");
-        CHECK_STR(listed[1].token, "tok-new-a-alpn");
-        CHECK_EQ(listed[1].status, STORE_CHALLENGE_PENDING);
-        CHECK_EQ(listed[1].validated_at, 0);
-        CHECK(listed[1].error_json == NULL);
-        for (size_t i = 0; i < num; i++)
-                store_challenge_clear(&listed[i]);
-        CHECK_OK(store_challenge_list(store, "new-a", listed, 1, &num, &err), &err);
-        CHECK_EQ(num, 1);
-        store_challenge_clear(&listed[0]);
-        struct store_challenge challenge;
-        CHECK_OK(store_challenge_get(store, "new-c-dns", &challenge, &err), &err);
-        CHECK_STR(challenge.authz_id, "new-c");
-        store_challenge_clear(&challenge);
+        check_new_authz_and_challenges(store);
         CHECK_STATUS(store_order_get(store, "nope", &got, &err), CA_ENOT_FOUND);
+        struct store_authz authz;
         CHECK_STATUS(store_authz_get(store, "nope", &authz, &err), CA_ENOT_FOUND);
+        struct store_challenge challenge;
         CHECK_STATUS(store_challenge_get(store, "nope", &challenge, &err), CA_ENOT_FOUND);
         store_close(store);
 }
