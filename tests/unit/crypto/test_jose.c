@@ -376,6 +376,21 @@ static void test_signature_refusals(void)
                 truncated[w.len] = '\0';
                 expect_verify_refused(RFC7515_PAYLOAD, truncated, CRYPTO_EVERIFY);
         }
+        /* One byte appended, and 00 in front of R (S would shift): R || S has exactly one length. */
+        uint8_t longer[66] = {0};
+        memcpy(longer, sig, 64);
+        char longer_b64[128];
+        struct buf_writer w;
+        buf_writer_init_fixed(&w, (uint8_t *)longer_b64, sizeof longer_b64 - 1);
+        CHECK_OK(jose_b64url_encode(longer, 65, &w, &err), &err);
+        longer_b64[w.len] = '\0';
+        expect_verify_refused(RFC7515_PAYLOAD, longer_b64, CRYPTO_EVERIFY);
+        memcpy(longer + 1, sig, 64);
+        longer[0] = 0;
+        buf_writer_init_fixed(&w, (uint8_t *)longer_b64, sizeof longer_b64 - 1);
+        CHECK_OK(jose_b64url_encode(longer, 65, &w, &err), &err);
+        longer_b64[w.len] = '\0';
+        expect_verify_refused(RFC7515_PAYLOAD, longer_b64, CRYPTO_EVERIFY);
         free(sig);
         expect_verify_refused(RFC7515_PAYLOAD, "", CRYPTO_EVERIFY);
         expect_verify_refused(RFC7515_PAYLOAD, "DtEhU3ljbEg8L38VWAfUAqOyKAM6-Xx-F4GawxaepmXFCgfTjDxw5djxLa8ISlSApmWQx"
