@@ -82,7 +82,8 @@ static int ca_init_cert(struct ca_init *init, struct cert_chain **chain, const c
                 TRY(cert_chain_load_pem(chain, path, err));
                 return ca_key_matches_cert(key, cert_chain_get(*chain, 0), path, err);
         }
-        TRY(make(init, key, what, chain, err));
+        if (make(init, key, what, chain, err) < 0)
+                return err_prefix(err, "%s", path);
         TRY(cert_chain_save_pem(*chain, path, false, err));
         ca_init_created(init, path);
         return SMT_OK;

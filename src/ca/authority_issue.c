@@ -186,10 +186,14 @@ static int ca_issue_validity(time_t *not_before, time_t *not_after, const struct
         if (seconds < min || seconds > max)
                 return SMT_ERR(err, CA_EPOLICY, "a validity of %lld s is outside %lld..%lld s (certificates.min_validity"
                                "..max_validity)", (long long)seconds, (long long)min, (long long)max);
-        time_t ca_not_after;
+        time_t ca_not_before, ca_not_after;
+        TRY(cert_not_before(cert_chain_get(ca->chain, 0), &ca_not_before, err));
         TRY(cert_not_after(cert_chain_get(ca->chain, 0), &ca_not_after, err));
         *not_before = r->not_before != 0 ? r->not_before : time(NULL);
         *not_after = *not_before + (time_t)seconds;
+        if (*not_before < ca_not_before)
+                return SMT_ERR(err, CA_EPOLICY, "the certificate would start before CA %s's own notBefore (%lld s "
+                               "earlier)", ca->name, (long long)(ca_not_before - *not_before));
         /* RFC 5280 §6.1.3: a certificate past its issuer's notAfter would not verify at its end. */
         if (*not_after > ca_not_after)
                 return SMT_ERR(err, CA_EPOLICY, "the certificate would end after CA %s's own notAfter (%lld s later)",
