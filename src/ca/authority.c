@@ -45,8 +45,7 @@ static int ca_load_cert(struct cert **out, const struct ca_config *config, const
         return status;
 }
 
-static int ca_load_root(struct ca_authorities *all, const struct ca_config *config, const char *name,
-                        struct err *err)
+static int ca_load_root(struct ca_authorities *all, const struct ca_config *config, const char *name, struct err *err)
 {
         char path[CA_PATH_MAX];
         struct cert *root = NULL;

@@ -98,8 +98,10 @@ static int ca_init_pair(struct ca_init *init, const char *folder, const char *st
         TRY(ca_path(crt, init->config, folder, stem, ".crt", err));
         TRY(ca_path(key_path, init->config, folder, stem, ".key", err));
         if (access(crt, F_OK) == 0 && access(key_path, F_OK) != 0)
-                return SMT_ERR(err, SMT_EIO, "%s exists but its key %s does not: restore the key from a backup (a new "
-                               "key would not match what relying parties trust)", crt, key_path);
+                return SMT_ERR(err, SMT_EIO,
+                               "%s exists but its key %s does not: restore the key from a backup (a new "
+                               "key would not match what relying parties trust)",
+                               crt, key_path);
         struct key *key = NULL;
         struct cert_chain *chain = NULL;
         int status = ca_init_key(init, &key, key_path, alg, err);
@@ -118,9 +120,14 @@ static int ca_init_pair(struct ca_init *init, const char *folder, const char *st
         return status;
 }
 
+/* Makes *out a chain of cert, which it owns from then on, also when this fails. */
 static int ca_init_one_cert_chain(struct cert_chain **out, struct cert *cert, struct err *err)
 {
-        TRY(cert_chain_new(out, err));
+        int status = cert_chain_new(out, err);
+        if (status < 0) {
+                cert_free(cert);
+                return status;
+        }
         return cert_chain_append(*out, cert, err);
 }
 
@@ -131,13 +138,13 @@ static int ca_init_make_root(struct ca_init *init, const struct key *key, const 
 {
         const struct ca_root_config *root = what;
         struct cert_issue_params params = {
-                .subject_key = key,
-                .common_name = root->common_name,
-                .organization = init->config->organization,
-                .country = init->config->country,
-                .not_before = init->now,
-                .not_after = init->now + (time_t)(root->validity / 1000),
-                .is_ca = true, /* keyCertSign and cRLSign only (BR §7.1.2.1.2): no pathLen, no EKU */
+            .subject_key = key,
+            .common_name = root->common_name,
+            .organization = init->config->organization,
+            .country = init->config->country,
+            .not_before = init->now,
+            .not_after = init->now + (time_t)(root->validity / 1000),
+            .is_ca = true, /* keyCertSign and cRLSign only (BR §7.1.2.1.2): no pathLen, no EKU */
         };
         struct cert *cert = NULL;
         TRY(cert_issue(&cert, &params, err));
@@ -165,8 +172,8 @@ struct ca_init_issuing {
         int64_t validity_ms;
 };
 
-static int ca_init_make_issuing(struct ca_init *init, const struct key *key, const void *what,
-                                struct cert_chain **out, struct err *err)
+static int ca_init_make_issuing(struct ca_init *init, const struct key *key, const void *what, struct cert_chain **out,
+                                struct err *err)
 {
         const struct ca_init_issuing *ca = what;
         int family = ca_kind_is_sm2(ca->kind) ? 0 : 1;
@@ -196,7 +203,8 @@ static int ca_init_issuing_cas(struct ca_init *init, struct err *err)
         for (size_t i = 0; i < config->issuing_cas.num; i++) {
                 enum key_alg alg;
                 if (key_alg_parse(cas[i].algorithm, &alg) < 0)
-                        return SMT_ERR(err, SMT_EINVAL, "issuing CA %s: algorithm \"%s\"", cas[i].name, cas[i].algorithm);
+                        return SMT_ERR(err, SMT_EINVAL, "issuing CA %s: algorithm \"%s\"", cas[i].name,
+                                       cas[i].algorithm);
                 struct ca_init_issuing what = {&cas[i], cas[i].kind, cas[i].common_name, cas[i].validity};
                 TRY(ca_init_pair(init, "cas", cas[i].name, alg, ca_init_make_issuing, &what, NULL, NULL, err));
         }
@@ -261,7 +269,8 @@ static int ca_init_server(struct ca_init *init, struct err *err)
         }
         leaf.request.dns_names = dns;
         leaf.request.ip_addresses = ip;
-        int status = ca_init_pair(init, "tls", "server", CA_INIT_SERVICE_ALG, ca_init_make_leaf, &leaf, NULL, NULL, err);
+        int status =
+            ca_init_pair(init, "tls", "server", CA_INIT_SERVICE_ALG, ca_init_make_leaf, &leaf, NULL, NULL, err);
         return status < 0 ? err_prefix(err, "the CA's HTTPS certificate (server_names)") : SMT_OK;
 }
 

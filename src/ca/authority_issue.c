@@ -134,22 +134,23 @@ static int ca_issue_check_constraints(const struct ca_authority *ca, const struc
         if (c == NULL)
                 return SMT_OK; /* the admin CA */
         if (c->permitted_dns.num > 0 && r->num_ip_addresses > 0)
-                return SMT_ERR(err, CA_EPOLICY, "CA %s may name only DNS names under its permitted domains, not the "
-                               "IP address %s", ca->name, r->ip_addresses[0]);
+                return SMT_ERR(err, CA_EPOLICY,
+                               "CA %s may name only DNS names under its permitted domains, not the "
+                               "IP address %s",
+                               ca->name, r->ip_addresses[0]);
         for (size_t i = 0; i < r->num_dns_names; i++) {
                 const char *name = r->dns_names[i];
                 bool is_permitted = c->permitted_dns.num == 0;
                 for (size_t p = 0; p < c->permitted_dns.num && !is_permitted; p++)
                         is_permitted = ca_issue_name_in(name, c->permitted_dns.items[p]);
                 if (!is_permitted)
-                        return SMT_ERR(err, CA_EPOLICY, "\"%.80s\" is outside the names CA %s may certify (%s%s)",
-                                       name, ca->name, c->permitted_dns.items[0],
-                                       c->permitted_dns.num > 1 ? ", ..." : "");
+                        return SMT_ERR(err, CA_EPOLICY, "\"%.80s\" is outside the names CA %s may certify (%s%s)", name,
+                                       ca->name, c->permitted_dns.items[0], c->permitted_dns.num > 1 ? ", ..." : "");
                 for (size_t e = 0; e < c->excluded_dns.num; e++)
                         if (ca_issue_name_in(name, c->excluded_dns.items[e]) ||
                             ca_issue_wildcard_covers(name, c->excluded_dns.items[e]))
-                                return SMT_ERR(err, CA_EPOLICY, "\"%.80s\" falls under %s, which CA %s excludes",
-                                               name, c->excluded_dns.items[e], ca->name);
+                                return SMT_ERR(err, CA_EPOLICY, "\"%.80s\" falls under %s, which CA %s excludes", name,
+                                               c->excluded_dns.items[e], ca->name);
         }
         return SMT_OK;
 }
@@ -184,16 +185,20 @@ static int ca_issue_validity(time_t *not_before, time_t *not_after, const struct
         int64_t seconds = r->validity_seconds != 0 ? r->validity_seconds : config->certificates.default_validity / 1000;
         int64_t min = config->certificates.min_validity / 1000, max = config->certificates.max_validity / 1000;
         if (seconds < min || seconds > max)
-                return SMT_ERR(err, CA_EPOLICY, "a validity of %lld s is outside %lld..%lld s (certificates.min_validity"
-                               "..max_validity)", (long long)seconds, (long long)min, (long long)max);
+                return SMT_ERR(err, CA_EPOLICY,
+                               "a validity of %lld s is outside %lld..%lld s (certificates.min_validity"
+                               "..max_validity)",
+                               (long long)seconds, (long long)min, (long long)max);
         time_t ca_not_before, ca_not_after;
         TRY(cert_not_before(cert_chain_get(ca->chain, 0), &ca_not_before, err));
         TRY(cert_not_after(cert_chain_get(ca->chain, 0), &ca_not_after, err));
         *not_before = r->not_before != 0 ? r->not_before : time(NULL);
         *not_after = *not_before + (time_t)seconds;
         if (*not_before < ca_not_before)
-                return SMT_ERR(err, CA_EPOLICY, "the certificate would start before CA %s's own notBefore (%lld s "
-                               "earlier)", ca->name, (long long)(ca_not_before - *not_before));
+                return SMT_ERR(err, CA_EPOLICY,
+                               "the certificate would start before CA %s's own notBefore (%lld s "
+                               "earlier)",
+                               ca->name, (long long)(ca_not_before - *not_before));
         /* RFC 5280 §6.1.3: a certificate past its issuer's notAfter would not verify at its end. */
         if (*not_after > ca_not_after)
                 return SMT_ERR(err, CA_EPOLICY, "the certificate would end after CA %s's own notAfter (%lld s later)",

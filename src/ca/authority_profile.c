@@ -40,7 +40,8 @@ unsigned ca_profile_key_usage(int kind, enum key_alg alg, bool sm2_encryption)
         case CA_KIND_EMAIL_SM2:
         case CA_KIND_EMAIL_ECC:
                 /* S/MIME BR §7.1.2.3(e): dual use, so mail can also be encrypted to the key. */
-                return usage | (ca_profile_is_rsa(alg) ? CERT_KEY_USAGE_KEY_ENCIPHERMENT : CERT_KEY_USAGE_KEY_AGREEMENT);
+                return usage |
+                       (ca_profile_is_rsa(alg) ? CERT_KEY_USAGE_KEY_ENCIPHERMENT : CERT_KEY_USAGE_KEY_AGREEMENT);
         case CA_KIND_DOCUMENT_SM2:
         case CA_KIND_DOCUMENT_ECC:
                 /* A signature on a document is a commitment (RFC 5280 §4.2.1.3: nonRepudiation). */
@@ -85,8 +86,8 @@ static size_t ca_profile_policies(struct ca_profile *profile, int kind)
         return 1;
 }
 
-static int ca_profile_url(char out[CA_URL_MAX], const struct ca_config *config, const char *folder,
-                          const char *name, const char *suffix, struct err *err)
+static int ca_profile_url(char out[CA_URL_MAX], const struct ca_config *config, const char *folder, const char *name,
+                          const char *suffix, struct err *err)
 {
         int n = snprintf(out, CA_URL_MAX, "%s/%s/%s%s", config->public_url, folder, name, suffix);
         if (n < 0 || n >= CA_URL_MAX)

@@ -13,12 +13,12 @@
 #include "ca/config_internal.h"
 
 static const char *const ca_kind_names[] = {
-        [CA_KIND_SSL_SM2_DV] = "ssl-sm2-dv",     [CA_KIND_SSL_SM2_OV] = "ssl-sm2-ov",
-        [CA_KIND_SSL_ECC_DV] = "ssl-ecc-dv",     [CA_KIND_EMAIL_SM2] = "email-sm2",
-        [CA_KIND_EMAIL_ECC] = "email-ecc",       [CA_KIND_CODE_SM2] = "code-sm2",
-        [CA_KIND_CODE_ECC] = "code-ecc",         [CA_KIND_DOCUMENT_SM2] = "document-sm2",
-        [CA_KIND_DOCUMENT_ECC] = "document-ecc", [CA_KIND_IOT_SM2] = "iot-sm2",
-        [CA_KIND_IOT_ECC] = "iot-ecc",           [CA_KIND_ADMIN] = "admin",
+    [CA_KIND_SSL_SM2_DV] = "ssl-sm2-dv",     [CA_KIND_SSL_SM2_OV] = "ssl-sm2-ov",
+    [CA_KIND_SSL_ECC_DV] = "ssl-ecc-dv",     [CA_KIND_EMAIL_SM2] = "email-sm2",
+    [CA_KIND_EMAIL_ECC] = "email-ecc",       [CA_KIND_CODE_SM2] = "code-sm2",
+    [CA_KIND_CODE_ECC] = "code-ecc",         [CA_KIND_DOCUMENT_SM2] = "document-sm2",
+    [CA_KIND_DOCUMENT_ECC] = "document-ecc", [CA_KIND_IOT_SM2] = "iot-sm2",
+    [CA_KIND_IOT_ECC] = "iot-ecc",           [CA_KIND_ADMIN] = "admin",
 };
 
 #define CA_KIND_LAST CA_KIND_ADMIN

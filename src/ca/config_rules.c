@@ -92,22 +92,28 @@ static void ca_rules_issuing(struct ca_rules *r, size_t i)
         const struct ca_issuing_config *cas = r->config->issuing_cas.items;
         for (size_t j = 0; j < i; j++) {
                 if (strcmp(cas[i].name, cas[j].name) == 0) {
-                        ca_rules_error(r, i, "name", "\"%s\" is the name of issuing_cas[%zu] (line %zu) too; names "
-                                       "are unique", cas[i].name, j, ca_rules_line(r, j, "name"));
+                        ca_rules_error(r, i, "name",
+                                       "\"%s\" is the name of issuing_cas[%zu] (line %zu) too; names "
+                                       "are unique",
+                                       cas[i].name, j, ca_rules_line(r, j, "name"));
                         return;
                 }
                 /* ACME picks the CA from the CSR's key and the account (ca/authority.h), one per kind. */
                 if (cas[i].kind == cas[j].kind && ca_rules_is_ssl(cas[i].kind)) {
-                        ca_rules_error(r, i, "kind", "a second %s CA (issuing_cas[%zu] \"%s\" is one); ACME issues "
-                                       "from one CA of each ssl-* kind", ca_kind_name(cas[i].kind), j, cas[j].name);
+                        ca_rules_error(r, i, "kind",
+                                       "a second %s CA (issuing_cas[%zu] \"%s\" is one); ACME issues "
+                                       "from one CA of each ssl-* kind",
+                                       ca_kind_name(cas[i].kind), j, cas[j].name);
                         return;
                 }
         }
         const struct ca_root_config *root = ca_kind_is_sm2(cas[i].kind) ? &r->config->sm2_root : &r->config->ecc_root;
         if (cas[i].validity > root->validity)
-                ca_rules_error(r, i, "validity", "%lld days exceed the %s root's %lld days (a CA cannot outlive "
-                               "its issuer, RFC 5280 §6.1.3)", (long long)(cas[i].validity / 86400000),
-                               ca_kind_is_sm2(cas[i].kind) ? "SM2" : "ECC", (long long)(root->validity / 86400000));
+                ca_rules_error(r, i, "validity",
+                               "%lld days exceed the %s root's %lld days (a CA cannot outlive "
+                               "its issuer, RFC 5280 §6.1.3)",
+                               (long long)(cas[i].validity / 86400000), ca_kind_is_sm2(cas[i].kind) ? "SM2" : "ECC",
+                               (long long)(root->validity / 86400000));
 }
 
 int ca_config_rules_check(const struct ca_config *config, const char *name, const char *text, size_t len,

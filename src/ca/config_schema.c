@@ -10,10 +10,10 @@
 #include "crypto/key.h"
 #include "net/address.h"
 
-#define CA_NUM(keys)  (sizeof(keys) / sizeof((keys)[0]))
-#define CA_SECOND     1000LL
-#define CA_HOUR       (3600 * CA_SECOND)
-#define CA_DAY        (24 * CA_HOUR)
+#define CA_NUM(keys) (sizeof(keys) / sizeof((keys)[0]))
+#define CA_SECOND    1000LL
+#define CA_HOUR      (3600 * CA_SECOND)
+#define CA_DAY       (24 * CA_HOUR)
 /* GmSSL refuses certificates valid longer than 3653 days (../shared/tlcp-wire.md); cert_issue allows a
  * root 30 years. */
 #define CA_ISSUING_MAX (3653 * CA_DAY)
@@ -33,8 +33,8 @@ static int ca_check_country(const void *value, struct err *err)
 {
         const char *text = *(char *const *)value;
         if (strlen(text) != 2 || text[0] < 'A' || text[0] > 'Z' || text[1] < 'A' || text[1] > 'Z')
-                return SMT_ERR(err, SMT_ECONFIG, "expected a two-letter country code in capitals (\"CN\"), got \"%.60s\"",
-                               text);
+                return SMT_ERR(err, SMT_ECONFIG,
+                               "expected a two-letter country code in capitals (\"CN\"), got \"%.60s\"", text);
         return SMT_OK;
 }
 
@@ -66,7 +66,8 @@ static int ca_check_url(const void *value, struct err *err)
         const char *url = *(char *const *)value;
         size_t scheme = strncmp(url, "https://", 8) == 0 ? 8 : (strncmp(url, "http://", 7) == 0 ? 7 : 0);
         if (scheme == 0 || url[scheme] == '\0' || url[scheme] == '/')
-                return SMT_ERR(err, SMT_ECONFIG, "expected a URL starting with http:// or https://, got \"%.60s\"", url);
+                return SMT_ERR(err, SMT_ECONFIG, "expected a URL starting with http:// or https://, got \"%.60s\"",
+                               url);
         for (const char *c = url; *c != '\0'; c++)
                 if (*c <= ' ' || *c > '~')
                         return SMT_ERR(err, SMT_ECONFIG, "a URL is visible ASCII without spaces, got \"%.60s\"", url);
@@ -84,7 +85,8 @@ int ca_config_check_dns_name(const char *name, struct err *err)
                         if (label == 0 || label > 63 || name[i - 1] == '-' || name[i - label] == '-')
                                 return SMT_ERR(err, SMT_ECONFIG,
                                                "\"%.60s\" is not a DNS name (labels of 1..63 letters, digits, '-', "
-                                               "not starting or ending with '-')", name);
+                                               "not starting or ending with '-')",
+                                               name);
                         label = 0;
                         continue;
                 }
@@ -166,8 +168,9 @@ static int ca_check_issuing(const void *value, struct err *err)
         bool is_sm2 = strcmp(ca->algorithm, "sm2") == 0;
         if (is_sm2 != ca_kind_is_sm2(ca->kind))
                 return SMT_ERR(err, SMT_ECONFIG, "algorithm: a %s CA has %s, got \"%s\"", ca_kind_name(ca->kind),
-                               ca_kind_is_sm2(ca->kind) ? "an \"sm2\" key"
-                                                        : "an \"ec-p256\", \"ec-p384\", \"rsa-2048\" or \"rsa-3072\" key",
+                               ca_kind_is_sm2(ca->kind)
+                                   ? "an \"sm2\" key"
+                                   : "an \"ec-p256\", \"ec-p384\", \"rsa-2048\" or \"rsa-3072\" key",
                                ca->algorithm);
         return SMT_OK;
 }

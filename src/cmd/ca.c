@@ -42,7 +42,8 @@ static bool ca_was_created(const struct ca_init_report *report, const char *path
 static int ca_is_pem_file(const struct dirent *entry)
 {
         size_t len = strlen(entry->d_name);
-        return len > 4 && (strcmp(entry->d_name + len - 4, ".crt") == 0 || strcmp(entry->d_name + len - 4, ".key") == 0);
+        return len > 4 &&
+               (strcmp(entry->d_name + len - 4, ".crt") == 0 || strcmp(entry->d_name + len - 4, ".key") == 0);
 }
 
 /* Lists the files of the hierarchy that existed before (those init did not create). */
@@ -82,7 +83,8 @@ static int ca_init_main(const char *config_path)
         else
                 ca_print_kept(&config, &report);
         if (status == SMT_OK)
-                printf("The operator's client certificate for the CA API: %s/admin/operator.crt (key %s/admin/operator.key)\n",
+                printf("The operator's client certificate for the CA API: %s/admin/operator.crt (key "
+                       "%s/admin/operator.key)\n",
                        config.state_dir, config.state_dir);
         ca_config_free(&config);
         return status < 0 ? cmd_report(&err, "ca init") : CMD_EXIT_OK;
@@ -105,9 +107,9 @@ static int ca_check_main(const char *config_path)
 static int ca_parse_options(int argc, char **argv, const char **config)
 {
         static const struct option options[] = {
-                { "config", required_argument, NULL, 'c' },
-                { "help", no_argument, NULL, 'h' },
-                { NULL, 0, NULL, 0 },
+            {"config", required_argument, NULL, 'c'},
+            {"help", no_argument, NULL, 'h'},
+            {NULL, 0, NULL, 0},
         };
         int opt;
         optind = 1;
@@ -135,9 +137,11 @@ int cmd_ca_main(int argc, char **argv)
 {
         const char *action = argc > 1 && argv[1][0] != '-' ? argv[1] : NULL;
         if (action != NULL && strcmp(action, "init") != 0 && strcmp(action, "check") != 0)
-                return cmd_usage_error(CA_NAME, ca_usage, "unknown action '%s' (init, check, or none to serve)", action);
+                return cmd_usage_error(CA_NAME, ca_usage, "unknown action '%s' (init, check, or none to serve)",
+                                       action);
         const char *config = NULL;
-        int status = action != NULL ? ca_parse_options(argc - 1, argv + 1, &config) : ca_parse_options(argc, argv, &config);
+        int status =
+            action != NULL ? ca_parse_options(argc - 1, argv + 1, &config) : ca_parse_options(argc, argv, &config);
         if (status >= 0)
                 return status;
         if (action == NULL)

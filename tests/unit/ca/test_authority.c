@@ -19,26 +19,26 @@
 
 /* Every kind, constraints on the OV CA; certificate URLs on another host than the API. */
 static const char test_yaml[] =
-        "organization: Test Trust\n"
-        "state_dir: state\n"
-        "listen: 127.0.0.1:14000\n"
-        "base_url: https://127.0.0.1:14000\n"
-        "public_url: http://ca.test:8080\n"
-        "server_names: [localhost, 127.0.0.1, '::1']\n"
-        "ecc_root: {algorithm: ec-p256}\n"
-        "issuing_cas:\n"
-        "  - {name: ov, kind: ssl-sm2-ov, common_name: Test SM2 OV, permitted_dns: [gov.cn, example.org],\n"
-        "     excluded_dns: [secret.gov.cn]}\n"
-        "  - {name: sm2-dv, kind: ssl-sm2-dv, common_name: Test SM2 DV}\n"
-        "  - {name: ecc-dv, kind: ssl-ecc-dv, common_name: Test ECC DV}\n"
-        "  - {name: email-sm2, kind: email-sm2, common_name: Test SM2 Mail}\n"
-        "  - {name: email-ecc, kind: email-ecc, common_name: Test ECC Mail}\n"
-        "  - {name: code-sm2, kind: code-sm2, common_name: Test SM2 Code}\n"
-        "  - {name: code-ecc, kind: code-ecc, common_name: Test ECC Code, algorithm: ec-p384}\n"
-        "  - {name: doc-sm2, kind: document-sm2, common_name: Test SM2 Doc}\n"
-        "  - {name: doc-ecc, kind: document-ecc, common_name: Test ECC Doc}\n"
-        "  - {name: iot-sm2, kind: iot-sm2, common_name: Test SM2 IoT}\n"
-        "  - {name: iot-ecc, kind: iot-ecc, common_name: Test ECC IoT}\n";
+    "organization: Test Trust\n"
+    "state_dir: state\n"
+    "listen: 127.0.0.1:14000\n"
+    "base_url: https://127.0.0.1:14000\n"
+    "public_url: http://ca.test:8080\n"
+    "server_names: [localhost, 127.0.0.1, '::1']\n"
+    "ecc_root: {algorithm: ec-p256}\n"
+    "issuing_cas:\n"
+    "  - {name: ov, kind: ssl-sm2-ov, common_name: Test SM2 OV, permitted_dns: [gov.cn, example.org],\n"
+    "     excluded_dns: [secret.gov.cn]}\n"
+    "  - {name: sm2-dv, kind: ssl-sm2-dv, common_name: Test SM2 DV}\n"
+    "  - {name: ecc-dv, kind: ssl-ecc-dv, common_name: Test ECC DV}\n"
+    "  - {name: email-sm2, kind: email-sm2, common_name: Test SM2 Mail}\n"
+    "  - {name: email-ecc, kind: email-ecc, common_name: Test ECC Mail}\n"
+    "  - {name: code-sm2, kind: code-sm2, common_name: Test SM2 Code}\n"
+    "  - {name: code-ecc, kind: code-ecc, common_name: Test ECC Code, algorithm: ec-p384}\n"
+    "  - {name: doc-sm2, kind: document-sm2, common_name: Test SM2 Doc}\n"
+    "  - {name: doc-ecc, kind: document-ecc, common_name: Test ECC Doc}\n"
+    "  - {name: iot-sm2, kind: iot-sm2, common_name: Test SM2 IoT}\n"
+    "  - {name: iot-ecc, kind: iot-ecc, common_name: Test ECC IoT}\n";
 
 /* 2 roots, 11 issuing CAs, the admin CA, tls/server and admin/operator: a key and a certificate each. */
 #define NUM_FILES (2 * 16)
@@ -103,10 +103,10 @@ static bool same_key(const struct key *key, const struct cert *cert)
 static void test_init_makes_every_file(void)
 {
         fixture();
-        static const char *const files[] = {"roots/sm2-root", "roots/ecc-root", "cas/ov",       "cas/sm2-dv",
+        static const char *const files[] = {"roots/sm2-root", "roots/ecc-root", "cas/ov",        "cas/sm2-dv",
                                             "cas/ecc-dv",     "cas/email-sm2",  "cas/email-ecc", "cas/code-sm2",
-                                            "cas/code-ecc",   "cas/doc-sm2",    "cas/doc-ecc",  "cas/iot-sm2",
-                                            "cas/iot-ecc",    "cas/admin",      "tls/server",   "admin/operator"};
+                                            "cas/code-ecc",   "cas/doc-sm2",    "cas/doc-ecc",   "cas/iot-sm2",
+                                            "cas/iot-ecc",    "cas/admin",      "tls/server",    "admin/operator"};
         for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
                 char name[256];
                 struct stat st;
@@ -331,8 +331,8 @@ static void test_issue_ssl_ecc_dv(void)
         fixture();
         static const char *const names[] = {"www.example.com", "*.example.com"};
         static const char *const ips[] = {"192.0.2.1"};
-        struct ca_issue_request request = {.subject_key = ec_key, .dns_names = names, .num_dns_names = 2,
-                                           .ip_addresses = ips, .num_ip_addresses = 1};
+        struct ca_issue_request request = {
+            .subject_key = ec_key, .dns_names = names, .num_dns_names = 2, .ip_addresses = ips, .num_ip_addresses = 1};
         struct cert *cert = issue_ok("ecc-dv", &request);
         struct cert_san sans[4];
         size_t num = 0;
@@ -366,8 +366,11 @@ static void test_issue_sm2_pair(void)
         struct key *enc_key = NULL;
         CHECK_OK(key_generate(&enc_key, KEY_ALG_SM2, &err), &err);
         static const char *const names[] = {"portal.gov.cn", "*.portal.gov.cn"};
-        struct ca_issue_request request = {.subject_key = sm2_key, .dns_names = names, .num_dns_names = 2,
-                                           .organization = "Example Bureau", .validity_seconds = 30 * 86400};
+        struct ca_issue_request request = {.subject_key = sm2_key,
+                                           .dns_names = names,
+                                           .num_dns_names = 2,
+                                           .organization = "Example Bureau",
+                                           .validity_seconds = 30 * 86400};
         struct cert *sign = issue_ok("ov", &request);
         request.subject_key = enc_key;
         request.sm2_encryption = true;
@@ -421,8 +424,8 @@ static void test_issue_email_code_document(void)
         CHECK_STR(policies, "");
         cert_free(cert);
 
-        struct ca_issue_request code = {.subject_key = ec_key, .common_name = "Example Build Service",
-                                        .organization = "Example Software Ltd"};
+        struct ca_issue_request code = {
+            .subject_key = ec_key, .common_name = "Example Build Service", .organization = "Example Software Ltd"};
         cert = issue_ok("code-ecc", &code);
         subject_text(cert, subject);
         CHECK_STR(subject, "C=CN, O=Example Software Ltd, CN=Example Build Service");
@@ -577,7 +580,7 @@ static void test_server_and_operator_certificates(void)
         check_chain(leaf, ca_authorities_find(authorities, "ecc-dv"));
         check_leaf_shape(leaf, "ecc-dv");
         cert_chain_free(server);
-        struct cert_chain *operator = load_chain("admin/operator.crt");
+        struct cert_chain *operator= load_chain("admin/operator.crt");
         leaf = cert_chain_get(operator, 0);
         char subject[CERT_NAME_TEXT_MAX];
         subject_text(leaf, subject);
@@ -598,6 +601,7 @@ static void test_cleanup(void)
 
 CHECK_MAIN(CHECK_TEST(test_init_makes_every_file), CHECK_TEST(test_init_twice_creates_nothing),
            CHECK_TEST(test_init_lost_and_foreign_keys), CHECK_TEST(test_load_needs_init), CHECK_TEST(test_load),
-           CHECK_TEST(test_issue_ssl_ecc_dv), CHECK_TEST(test_issue_sm2_pair), CHECK_TEST(test_issue_email_code_document),
-           CHECK_TEST(test_issue_iot_and_admin), CHECK_TEST(test_refusals), CHECK_TEST(test_issuing_ca_certificates),
-           CHECK_TEST(test_server_and_operator_certificates), CHECK_TEST(test_cleanup))
+           CHECK_TEST(test_issue_ssl_ecc_dv), CHECK_TEST(test_issue_sm2_pair),
+           CHECK_TEST(test_issue_email_code_document), CHECK_TEST(test_issue_iot_and_admin), CHECK_TEST(test_refusals),
+           CHECK_TEST(test_issuing_ca_certificates), CHECK_TEST(test_server_and_operator_certificates),
+           CHECK_TEST(test_cleanup))

@@ -13,10 +13,10 @@
 static struct config_errors errors;
 
 /* The smallest file that loads: the required keys and one issuing CA. */
-#define MINIMAL                                                                                    \
-        "organization: Example Org\n"                                                               \
-        "state_dir: state\n"                                                                        \
-        "listen: 127.0.0.1:14000\n"                                                                 \
+#define MINIMAL                                                                                                        \
+        "organization: Example Org\n"                                                                                  \
+        "state_dir: state\n"                                                                                           \
+        "listen: 127.0.0.1:14000\n"                                                                                    \
         "base_url: https://127.0.0.1:14000/\n"
 
 static int load(struct ca_config *config, const char *yaml)
@@ -184,7 +184,8 @@ static void test_file_folder(void)
 
 static void test_refusals_of_one_key(void)
 {
-        expect_refused(MINIMAL "organisation: X\n", "ca.yaml:5: organisation: unknown key; did you mean \"organization\"?");
+        expect_refused(MINIMAL "organisation: X\n",
+                       "ca.yaml:5: organisation: unknown key; did you mean \"organization\"?");
         expect_refused("state_dir: s\nlisten: ':1'\nbase_url: https://a\n",
                        "ca.yaml:1: missing required key \"organization\"");
         expect_refused(MINIMAL "issuing_cas:\n  - name: a\n    kind: ssl-gm-dv\n    common_name: A\n",
@@ -287,9 +288,9 @@ static void test_example(void)
         CHECK_STR(config.http_listen, "127.0.0.1:14080");
         CHECK_STR(config.base_url, "https://127.0.0.1:14000");
         CHECK_STR(config.public_url, "http://127.0.0.1:14080");
-        static const int kinds[] = {CA_KIND_SSL_SM2_OV,   CA_KIND_SSL_SM2_DV,   CA_KIND_SSL_ECC_DV, CA_KIND_EMAIL_SM2,
-                                    CA_KIND_EMAIL_ECC,    CA_KIND_CODE_SM2,     CA_KIND_CODE_ECC,   CA_KIND_DOCUMENT_SM2,
-                                    CA_KIND_DOCUMENT_ECC, CA_KIND_IOT_SM2,      CA_KIND_IOT_ECC};
+        static const int kinds[] = {CA_KIND_SSL_SM2_OV,   CA_KIND_SSL_SM2_DV, CA_KIND_SSL_ECC_DV, CA_KIND_EMAIL_SM2,
+                                    CA_KIND_EMAIL_ECC,    CA_KIND_CODE_SM2,   CA_KIND_CODE_ECC,   CA_KIND_DOCUMENT_SM2,
+                                    CA_KIND_DOCUMENT_ECC, CA_KIND_IOT_SM2,    CA_KIND_IOT_ECC};
         CHECK_EQ(config.issuing_cas.num, sizeof kinds / sizeof kinds[0]);
         for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
                 const struct ca_issuing_config *ca = ca_config_find_issuing(&config, kinds[i]);
