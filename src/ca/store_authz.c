@@ -257,7 +257,10 @@ int store_challenge_list_processing(struct store *store, char (*ids)[STORE_ID_MA
         }
         if (status == SMT_OK && row < 0)
                 status = row;
-        return store_tx_end(&tx, status, err);
+        status = store_tx_end(&tx, status, err);
+        if (status < 0)
+                *num = 0; /* nothing half-listed */
+        return status;
 }
 
 void store_challenge_clear(struct store_challenge *challenge)

@@ -167,7 +167,10 @@ int store_order_list_ids(struct store *store, const char *account_id, char (*ids
         }
         if (status == SMT_OK && row < 0)
                 status = row;
-        return store_tx_end(&tx, status, err);
+        status = store_tx_end(&tx, status, err);
+        if (status < 0)
+                *num = 0; /* nothing half-listed */
+        return status;
 }
 
 int store_order_count_since(struct store *store, const char *account_id, int64_t since, int64_t *count, struct err *err)
