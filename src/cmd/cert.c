@@ -149,9 +149,9 @@ static const struct cert_cmd cert_commands[] = {
      cert_verify_options,
      true,
      "smtrust cert verify CERT.pem --ca ROOTS.pem [--chain INTERMEDIATES.pem] [--host NAME]",
-     "Checks the first certificate of CERT.pem chains to a root of ROOTS.pem (through the other certificates of\n"
-     "CERT.pem and of --chain; RFC 5280 strict, SM2 with ID 1234567812345678) and, with --host, that it is\n"
-     "valid for that name or address. Prints OK and exits 0, or prints the reason and exits 1.\n",
+     "Checks the first certificate of CERT.pem (PEM or DER) chains to a root of ROOTS.pem, through the other\n"
+     "certificates of CERT.pem and of --chain (RFC 5280 strict; SM2 with ID 1234567812345678) and, with --host,\n"
+     "that it is valid for that name or address. Prints OK and exits 0, or prints the reason and exits 1.\n",
      {CERT_OPT_CA_ROOTS}},
 };
 
@@ -364,10 +364,10 @@ static int cert_issue_run(const struct cert_cmd *command, const struct cert_cmd_
         return CMD_EXIT_OK;
 }
 
-/* --- show --- */
+/* --- certificate files, show --- */
 
-/* cert_show_load reads every certificate of a PEM file, or the one of a DER file. */
-static int cert_show_load(struct cert_chain **out, const char *path, struct err *err)
+/* cert_file_load reads every certificate of a PEM file, or the one of a DER file ("-": standard input). */
+static int cert_file_load(struct cert_chain **out, const char *path, struct err *err)
 {
         uint8_t *data = NULL;
         size_t len = 0;
@@ -408,7 +408,7 @@ static int cert_show_run(const struct cert_cmd *command, const struct cert_cmd_a
 {
         struct err err = {0};
         struct cert_chain *chain = NULL;
-        int status = cert_show_load(&chain, args->input, &err);
+        int status = cert_file_load(&chain, args->input, &err);
         if (status == SMT_OK)
                 status = cert_show_print(chain, &err);
         cert_chain_free(chain);
@@ -456,7 +456,7 @@ static int cert_verify_run(const struct cert_cmd *command, const struct cert_cmd
 {
         struct err err = {0};
         struct cert_chain *leaf_file = NULL;
-        int status = cert_chain_load_pem(&leaf_file, args->input, &err);
+        int status = cert_file_load(&leaf_file, args->input, &err);
         if (status == SMT_OK)
                 status = cert_verify_with(leaf_file, args, &err);
         cert_chain_free(leaf_file);

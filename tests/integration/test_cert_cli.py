@@ -102,6 +102,12 @@ def test_key_req_issue_show_verify(pki, smtrust, openssl):
         openssl("verify", "-x509_strict", "-partial_chain", "-CAfile", pki["int"], leaf, ok=False)
         openssl("verify", "-x509_strict", "-CAfile", pki["root"], pki["int"], ok=False)
 
+    # DER files are read too
+    der = d / "leaf.der"
+    der.write_bytes(openssl("x509", "-in", leaf, "-outform", "DER").stdout)
+    smtrust("cert", "verify", der, "--ca", pki["root"], "--chain", pki["int"])
+    assert show(smtrust, der)["SHA-256"] == fields["SHA-256"]
+
     # a served chain (leaf, then intermediate) in one file needs no --chain
     bundle = d / "bundle.pem"
     bundle.write_bytes(leaf.read_bytes() + pki["int"].read_bytes())
