@@ -360,14 +360,14 @@ static void test_truncated_and_malformed_refused(void)
         key_free(key);
 }
 
-/* MD5 and SHA-1 signatures are refused before any verification (CA/B BR 7.1.3.2). */
+/* MD5 and SHA-1 signatures, PKCS#1 v1.5 or PSS, are refused before any verification (CA/B BR 7.1.3.2). */
 static void test_weak_hashes_refused(void)
 {
         struct key *key = new_key(KEY_ALG_RSA_2048);
         const char *key_path = temp_path("weak.key");
         save_key(key, key_path);
-        const char *hashes[] = {"-sha1", "-md5"};
-        for (size_t i = 0; i < 2; i++) {
+        const char *hashes[] = {"-sha1", "-md5", "-sha1 -sigopt rsa_padding_mode:pss"}; /* PSS: RFC 4055 §3.1 */
+        for (size_t i = 0; i < sizeof hashes / sizeof hashes[0]; i++) {
                 char command[1024];
                 const char *out = temp_path("weak.csr");
                 snprintf(command, sizeof command, "openssl req -new -key '%s' %s -subj /CN=weak -out '%s' 2>/dev/null",
