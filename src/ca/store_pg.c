@@ -9,6 +9,7 @@
 #include "ca/store_db.h"
 
 #include <libpq-fe.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,12 +21,21 @@
 
 #define STORE_PG_UNIQUE_VIOLATION "23505"
 
+#define STORE_PG_CACHE_SLOTS 256 /* a power of two, well above the store's number of statements */
+
+/* Statements are prepared once per connection (named "smt<slot>"), keyed by the address of their static SQL
+ * text: the server then parses each only once per connection. */
+struct store_pg_prepared {
+        const char *sql;
+};
+
 struct store_conn {
         PGconn *pg;
         PGresult *result;
         int row;
         int num_rows;
         int64_t changes;
+        struct store_pg_prepared cache[STORE_PG_CACHE_SLOTS];
 };
 
 /* store_pg_message copies libpq's message on one line: its line breaks and tabs become single spaces. */
@@ -149,6 +159,7 @@ static bool store_pg_is_broken(struct store_conn *conn)
 static int store_pg_reset(struct store_conn *conn, struct err *err)
 {
         store_pg_query_end(conn);
+        memset(conn->cache, 0, sizeof conn->cache); /* a new session has no prepared statements */
         PQreset(conn->pg);
         if (PQstatus(conn->pg) == CONNECTION_OK)
                 return store_pg_setup(conn, err);
@@ -177,6 +188,31 @@ static int store_pg_exec_script(struct store_conn *conn, const char *sql, struct
         TRY(store_pg_finish_result(conn, PQexec(conn->pg, sql), "script", err));
         store_pg_query_end(conn);
         return SMT_OK;
+}
+
+/* store_pg_prepare finds sql's prepared statement, or prepares it with these parameter types, and writes its
+ * name. */
+static int store_pg_prepare(struct store_conn *conn, const char *sql, const Oid *types, int num_params, char name[16],
+                            struct err *err)
+{
+        size_t slot = (size_t)((((uintptr_t)sql >> 3) * 0x9e3779b97f4a7c15u) >> 56);
+        for (size_t probe = 0; probe < STORE_PG_CACHE_SLOTS; probe++) {
+                size_t index = (slot + probe) & (STORE_PG_CACHE_SLOTS - 1);
+                struct store_pg_prepared *entry = &conn->cache[index];
+                snprintf(name, 16, "smt%zu", index);
+                if (entry->sql == sql)
+                        return SMT_OK;
+                if (entry->sql != NULL)
+                        continue;
+                PGresult *result = PQprepare(conn->pg, name, sql, num_params, types);
+                int status =
+                    PQresultStatus(result) == PGRES_COMMAND_OK ? SMT_OK : store_pg_fail(conn, result, "prepare", err);
+                PQclear(result);
+                if (status == SMT_OK)
+                        entry->sql = sql;
+                return status;
+        }
+        return SMT_ERR(err, CA_ESTORE, "postgresql: statement cache full (%d)", STORE_PG_CACHE_SLOTS);
 }
 
 static void store_pg_put_int8(uint8_t out[8], int64_t value)
@@ -220,7 +256,9 @@ static int store_pg_query(struct store_conn *conn, const char *sql, const struct
                         break;
                 }
         }
-        PGresult *result = PQexecParams(conn->pg, sql, (int)num_params, types, values, lengths, formats, 1);
+        char name[16];
+        TRY(store_pg_prepare(conn, sql, types, (int)num_params, name, err));
+        PGresult *result = PQexecPrepared(conn->pg, name, (int)num_params, values, lengths, formats, 1);
         return store_pg_finish_result(conn, result, "query", err);
 }
 
