@@ -170,7 +170,8 @@ static int ca_challenge_http_body(struct ca_challenge_run *run, struct ca_challe
                         return SMT_OK;
                 if (status < 0)
                         return ca_challenge_fail(run, err, CA_PROBLEM_CONNECTION, "malformed body: %s", err->msg);
-                memcpy(response->body + response->body_len, part.data.data, part.data.len);
+                if (part.data.len > 0)
+                        memcpy(response->body + response->body_len, part.data.data, part.data.len);
                 response->body_len += part.data.len;
                 response->decoded += consumed;
         }

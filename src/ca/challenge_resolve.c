@@ -138,7 +138,7 @@ static int ca_challenge_dns_tcp(struct ca_challenge_run *run, const struct ca_ch
                         want = 2 + (size_t)((query[0] << 8) | query[1]);
         }
         ca_challenge_stream_close(&stream);
-        reply->message_len = have - 2;
+        reply->message_len = have >= 2 ? have - 2 : 0;
         if (status == CA_EVALIDATION)
                 run->result->problem = CA_PROBLEM_DNS;
         return status;
@@ -179,7 +179,7 @@ static int ca_challenge_query_resolver(struct ca_challenge_run *run, struct ca_c
                         status =
                             ca_challenge_dns_answer_parse(&reply->answer, &q, reply->message, reply->message_len, err);
         }
-        if (status < 0 && status != CA_EVALIDATION && status != SMT_EINVAL && status != SMT_EINTERNAL)
+        if (status == SMT_EDECODE || status == SMT_ETRUNCATED)
                 status = ca_challenge_fail(run, err, CA_PROBLEM_DNS, "malformed answer: %s", err->msg);
         if (status == 0)
                 status = ca_challenge_dns_check_rcode(run, &reply->answer, err);

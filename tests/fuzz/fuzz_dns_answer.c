@@ -25,7 +25,7 @@ static void fuzz_dns_answer_check(const struct ca_challenge_dns_answer *answer, 
                         abort();
                 uint8_t joined[CA_CHALLENGE_DNS_MESSAGE_MAX];
                 struct buf_writer w;
-                struct err err = { 0 };
+                struct err err = {0};
                 buf_writer_init_fixed(&w, joined, sizeof joined);
                 if (type == CA_CHALLENGE_DNS_TXT && ca_challenge_dns_txt_join(&w, *record, &err) == 0 &&
                     w.len >= record->len)
@@ -35,12 +35,12 @@ static void fuzz_dns_answer_check(const struct ca_challenge_dns_answer *answer, 
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
-        static const uint16_t types[] = { CA_CHALLENGE_DNS_TXT, CA_CHALLENGE_DNS_A };
+        static const uint16_t types[] = {CA_CHALLENGE_DNS_TXT, CA_CHALLENGE_DNS_A};
         uint16_t id = len >= 2 ? (uint16_t)((data[0] << 8) | data[1]) : 0;
         for (size_t t = 0; t < sizeof types / sizeof types[0]; t++) {
                 struct ca_challenge_dns_question q;
                 struct ca_challenge_dns_answer answer;
-                struct err err = { 0 };
+                struct err err = {0};
                 if (ca_challenge_dns_question_init(&q, "_acme-challenge.example.com", types[t], id, &err) != 0)
                         abort();
                 if (ca_challenge_dns_answer_parse(&answer, &q, data, len, &err) == 0)

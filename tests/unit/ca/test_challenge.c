@@ -123,6 +123,19 @@ static void http01_validates_an_ip_address_without_dns(void)
         peers_stop(&peers);
 }
 
+/* Without a configured resolver the system's (getaddrinfo, /etc/hosts here): localhost may come as ::1
+ * first, where nothing listens, and then as 127.0.0.1. */
+static void http01_resolves_through_the_system_without_a_resolver(void)
+{
+        struct peers peers;
+        peers_start(&peers);
+        peers.config.resolver = NULL;
+        CHECK_OK(http01(&peers, "localhost", "length"), &peers.err);
+        CHECK_STR(peers.http.last_host, "localhost");
+        CHECK_EQ(atomic_load(&peers.dns.num_udp_queries), 0);
+        peers_stop(&peers);
+}
+
 static void http01_refuses_a_wrong_body(void)
 {
         struct peers peers;
@@ -248,7 +261,8 @@ static void problem_types_are_rfc_8555_names(void)
 }
 
 CHECK_MAIN(CHECK_TEST(http01_accepts_the_key_authorization_in_every_framing),
-           CHECK_TEST(http01_validates_an_ip_address_without_dns), CHECK_TEST(http01_refuses_a_wrong_body),
+           CHECK_TEST(http01_validates_an_ip_address_without_dns),
+           CHECK_TEST(http01_resolves_through_the_system_without_a_resolver), CHECK_TEST(http01_refuses_a_wrong_body),
            CHECK_TEST(http01_refuses_a_404), CHECK_TEST(http01_follows_a_redirect_chain_to_https),
            CHECK_TEST(http01_stops_after_ten_redirects), CHECK_TEST(http01_gives_up_on_a_silent_server_at_the_timeout),
            CHECK_TEST(http01_reports_a_refused_connection), CHECK_TEST(http01_reports_names_dns_cannot_resolve),
