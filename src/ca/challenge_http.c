@@ -262,6 +262,10 @@ static int ca_challenge_http_follow(struct ca_challenge_run *run, struct ca_chal
                 else if (status == 0 && redirects == CA_CHALLENGE_HTTP_REDIRECTS_MAX)
                         status = ca_challenge_fail(run, err, CA_PROBLEM_CONNECTION, "got %d: more than %d redirects",
                                                    response->status, CA_CHALLENGE_HTTP_REDIRECTS_MAX);
+                else if (status == 0 && response->location[0] == 0)
+                        status = ca_challenge_fail(run, err, CA_PROBLEM_CONNECTION,
+                                                   "got %d without a Location of at most %zu bytes", response->status,
+                                                   sizeof response->location - 1);
                 else if (status == 0 &&
                          ca_challenge_url_resolve(url, response->location, run->config.http_port, err) < 0)
                         status = ca_challenge_fail(run, err, CA_PROBLEM_CONNECTION, "got %d to \"%.200s\": %s",

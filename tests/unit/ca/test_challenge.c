@@ -58,7 +58,13 @@ static void respond(struct challenge_http_server *server, const char *path, char
                          "HTTP/1.1 307 Temporary\r\nLocation: https://127.0.0.1:%u" CHALLENGE_PATH "length\r\n"
                          "Content-Length: 0\r\n\r\n",
                          (unsigned)peers->https.port);
-        else if (strcmp(token, "loop") == 0)
+        else if (strcmp(token, "nolocation") == 0)
+                snprintf(out, cap, "HTTP/1.1 302 Found\r\nContent-Length: 0\r\n\r\n");
+        else if (strcmp(token, "huge") == 0 && cap > 70100) {
+                int head = snprintf(out, cap, "HTTP/1.1 200 OK\r\nContent-Length: 70000\r\n\r\n");
+                memset(out + head, 'a', 70000);
+                out[head + 70000] = 0;
+        } else if (strcmp(token, "loop") == 0)
                 snprintf(out, cap,
                          "HTTP/1.1 302 Found\r\nLocation: " CHALLENGE_PATH "loop\r\nContent-Length: 0\r\n\r\n");
         else
@@ -149,6 +155,17 @@ static void http01_refuses_a_wrong_body(void)
         peers_stop(&peers);
 }
 
+/* At most 64 KiB of response are read. */
+static void http01_refuses_a_huge_response(void)
+{
+        struct peers peers;
+        peers_start(&peers);
+        CHECK_STATUS(http01(&peers, "a.test", "huge"), CA_EVALIDATION);
+        CHECK_EQ(peers.result.problem, CA_PROBLEM_UNAUTHORIZED);
+        CHECK(strstr(peers.result.detail, "the response exceeds 65536 bytes") != NULL);
+        peers_stop(&peers);
+}
+
 static void http01_refuses_a_404(void)
 {
         struct peers peers;
@@ -187,6 +204,9 @@ static void http01_stops_after_ten_redirects(void)
         CHECK_EQ(peers.result.problem, CA_PROBLEM_CONNECTION);
         CHECK(strstr(peers.result.detail, "more than 10 redirects") != NULL);
         CHECK_EQ(atomic_load(&peers.http.num_requests), 11);
+        CHECK_STATUS(http01(&peers, "a.test", "nolocation"), CA_EVALIDATION);
+        CHECK_EQ(peers.result.problem, CA_PROBLEM_CONNECTION);
+        CHECK(strstr(peers.result.detail, "got 302 without a Location") != NULL);
         peers_stop(&peers);
 }
 
@@ -263,7 +283,8 @@ static void problem_types_are_rfc_8555_names(void)
 CHECK_MAIN(CHECK_TEST(http01_accepts_the_key_authorization_in_every_framing),
            CHECK_TEST(http01_validates_an_ip_address_without_dns),
            CHECK_TEST(http01_resolves_through_the_system_without_a_resolver), CHECK_TEST(http01_refuses_a_wrong_body),
-           CHECK_TEST(http01_refuses_a_404), CHECK_TEST(http01_follows_a_redirect_chain_to_https),
-           CHECK_TEST(http01_stops_after_ten_redirects), CHECK_TEST(http01_gives_up_on_a_silent_server_at_the_timeout),
+           CHECK_TEST(http01_refuses_a_404), CHECK_TEST(http01_refuses_a_huge_response),
+           CHECK_TEST(http01_follows_a_redirect_chain_to_https), CHECK_TEST(http01_stops_after_ten_redirects),
+           CHECK_TEST(http01_gives_up_on_a_silent_server_at_the_timeout),
            CHECK_TEST(http01_reports_a_refused_connection), CHECK_TEST(http01_reports_names_dns_cannot_resolve),
            CHECK_TEST(http01_refuses_bad_arguments), CHECK_TEST(problem_types_are_rfc_8555_names))
