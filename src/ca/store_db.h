@@ -2,8 +2,8 @@
  * the store's typed functions are written once over it.
  *
  * SQL uses "$1, $2, ..." placeholders on both back ends. A statement's text must be a string literal (static
- * storage): SQLite caches prepared statements per connection keyed by the text's address. Parameters are typed
- * so that PostgreSQL gets exact types in binary format and blobs round-trip byte for byte. */
+ * storage): both back ends prepare each statement once per connection, keyed by the text's address. Parameters
+ * are typed so that PostgreSQL gets exact types in binary format and blobs round-trip byte for byte. */
 #ifndef SMT_CA_STORE_DB_H
 #define SMT_CA_STORE_DB_H
 
