@@ -132,7 +132,9 @@ static void store_release(struct store *store, struct store_conn *conn)
 }
 
 /* store_tx_run runs one statement. A connection whose server went away since its last use (a restart, a
- * fail-over) is reset once, but only before this transaction ran anything, so nothing can run twice. */
+ * fail-over) is reset once, but only when this is the transaction's first statement: BEGIN, or the single
+ * statement of a STORE_TX_SINGLE call. Should that one have committed before the connection broke, its retry
+ * finds its own work and fails (a nonce inserted exists, one redeemed is gone): never two effects. */
 static int store_tx_run(struct store_tx *tx, const char *sql, const struct store_value *params, size_t num_params,
                         struct err *err)
 {
