@@ -9,24 +9,27 @@
 
 /* Every alg jose_jws_verify or jose_jws_verify_hmac can check (RFC 7518 section 3.1, RFC 8037 section 3.1).
  * "none" is deliberately absent: RFC 8555 section 6.2 forbids it. */
-static const char *const jose_known_algs[] = { "ES256", "ES384", "ES512", "RS256", "EdDSA", "HS256", "HS384", "HS512" };
+static const char *const jose_known_algs[] = {"ES256", "ES384", "ES512", "RS256", "EdDSA", "HS256", "HS384", "HS512"};
 
 /* The members of a flattened JWS ACME allows; "header" (unprotected) is the one RFC 8555 6.2 names. */
-static const char *const jose_jws_members[] = { "protected", "payload", "signature" };
+static const char *const jose_jws_members[] = {"protected", "payload", "signature"};
 
 static int jose_jws_check_members(const json_t *object, struct err *err)
 {
         const char *name;
         const json_t *value;
-        json_object_foreach ((json_t *)object, name, value) {
+        json_object_foreach((json_t *)object, name, value)
+        {
                 bool known = false;
                 for (size_t i = 0; i < sizeof jose_jws_members / sizeof jose_jws_members[0]; i++)
                         known = known || strcmp(name, jose_jws_members[i]) == 0;
                 if (strcmp(name, "header") == 0)
                         return SMT_ERR(err, CA_EJOSE, "jws: an unprotected \"header\" is not allowed (RFC 8555 6.2)");
                 if (!known)
-                        return SMT_ERR(err, CA_EJOSE, "jws: unexpected member \"%.64s\"; expected only protected, "
-                                       "payload and signature", name);
+                        return SMT_ERR(err, CA_EJOSE,
+                                       "jws: unexpected member \"%.64s\"; expected only protected, "
+                                       "payload and signature",
+                                       name);
                 if (!json_is_string(value))
                         return SMT_ERR(err, CA_EJOSE, "jws: \"%s\" is not a string", name);
         }
@@ -67,8 +70,10 @@ static int jose_header_alg(struct jose_jws *jws, struct err *err)
         for (size_t i = 0; i < sizeof jose_known_algs / sizeof jose_known_algs[0]; i++)
                 if (strcmp(jws->alg, jose_known_algs[i]) == 0)
                         return SMT_OK;
-        return SMT_ERR(err, CA_EJOSE_ALG, "jws header: alg \"%.32s\"; expected ES256, ES384, ES512, RS256, EdDSA "
-                       "or HS256, HS384, HS512", jws->alg);
+        return SMT_ERR(err, CA_EJOSE_ALG,
+                       "jws header: alg \"%.32s\"; expected ES256, ES384, ES512, RS256, EdDSA "
+                       "or HS256, HS384, HS512",
+                       jws->alg);
 }
 
 static int jose_header_read(struct jose_jws *jws, bool require_key_id, struct err *err)

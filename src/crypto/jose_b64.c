@@ -57,8 +57,10 @@ static int jose_b64_decode_into(const char *in, size_t in_len, uint8_t *out, str
                 for (size_t c = 0; c < 4; c++) {
                         int v = c < chars ? jose_b64_value(in[i + c]) : 0;
                         if (v < 0)
-                                return SMT_ERR(err, CA_EJOSE, "base64url: character 0x%02x at %zu is not in the "
-                                               "alphabet A-Z a-z 0-9 - _", (unsigned char)in[i + c], i + c);
+                                return SMT_ERR(err, CA_EJOSE,
+                                               "base64url: character 0x%02x at %zu is not in the "
+                                               "alphabet A-Z a-z 0-9 - _",
+                                               (unsigned char)in[i + c], i + c);
                         group = group << 6 | (uint32_t)v;
                 }
                 /* A short last group carries 8 or 16 bits in 12 or 18: the spare bits must be zero. */

@@ -42,19 +42,19 @@ static const struct jose_curve {
         enum jose_key_type type;
         size_t coordinate_len;
 } jose_curves[] = {
-        { "P-256", "prime256v1", JOSE_KEY_P256, 32 },
-        { "P-384", "secp384r1", JOSE_KEY_P384, 48 },
-        { "P-521", "secp521r1", JOSE_KEY_P521, 66 },
+    {"P-256", "prime256v1", JOSE_KEY_P256, 32},
+    {"P-384", "secp384r1", JOSE_KEY_P384, 48},
+    {"P-521", "secp521r1", JOSE_KEY_P521, 66},
 };
 
 /* RSA keys of 2048 to 8192 bits; a public exponent of at most 64 bits, as OpenSSL requires for large n. */
-#define JOSE_RSA_MIN_BITS 2048
-#define JOSE_RSA_MAX_BITS 8192
+#define JOSE_RSA_MIN_BITS  2048
+#define JOSE_RSA_MAX_BITS  8192
 #define JOSE_RSA_E_MAX_LEN 8
-#define JOSE_ED25519_LEN 32
+#define JOSE_ED25519_LEN   32
 
 /* Members that hold private key material (RFC 7518 sections 6.2.2, 6.3.2, 6.4.1; RFC 8037 section 2). */
-static const char *const jose_private_members[] = { "d", "p", "q", "dp", "dq", "qi", "oth", "k" };
+static const char *const jose_private_members[] = {"d", "p", "q", "dp", "dq", "qi", "oth", "k"};
 
 /* jose_jwk_member reads the base64url string member name of object into a new buffer (free()). */
 static int jose_jwk_member(const json_t *object, const char *name, uint8_t **out, size_t *out_len, struct err *err)
@@ -299,8 +299,7 @@ int jose_jwk_from_text(struct jose_jwk **out, const char *text, struct err *err)
 }
 
 /* jose_jwk_json_of_ec writes the RFC 7518 6.2.1 members of an EC P-256/P-384 key's public point. */
-static int jose_jwk_json_of_ec(json_t *object, EVP_PKEY *pkey, const char *crv, size_t coordinate_len,
-                               struct err *err)
+static int jose_jwk_json_of_ec(json_t *object, EVP_PKEY *pkey, const char *crv, size_t coordinate_len, struct err *err)
 {
         BIGNUM *x = NULL, *y = NULL;
         uint8_t x_bytes[66], y_bytes[66];
@@ -427,9 +426,8 @@ static const struct jose_signature_alg {
         enum jose_key_type key_type;
         const char *digest;
 } jose_signature_algs[] = {
-        { "ES256", JOSE_KEY_P256, "SHA256" }, { "ES384", JOSE_KEY_P384, "SHA384" },
-        { "ES512", JOSE_KEY_P521, "SHA512" }, { "RS256", JOSE_KEY_RSA, "SHA256" },
-        { "EdDSA", JOSE_KEY_ED25519, NULL },
+    {"ES256", JOSE_KEY_P256, "SHA256"}, {"ES384", JOSE_KEY_P384, "SHA384"}, {"ES512", JOSE_KEY_P521, "SHA512"},
+    {"RS256", JOSE_KEY_RSA, "SHA256"},  {"EdDSA", JOSE_KEY_ED25519, NULL},
 };
 
 static const char *jose_key_type_name(enum jose_key_type type)
@@ -451,8 +449,8 @@ static const char *jose_key_type_name(enum jose_key_type type)
 
 /* jose_ecdsa_to_der turns the R || S of RFC 7518 section 3.4 (each exactly coordinate_len bytes) into the
  * DER ECDSA-Sig-Value OpenSSL verifies; CRYPTO_EVERIFY for any other length. */
-static int jose_ecdsa_to_der(const uint8_t *sig, size_t sig_len, size_t coordinate_len, uint8_t **der,
-                             int *der_len, struct err *err)
+static int jose_ecdsa_to_der(const uint8_t *sig, size_t sig_len, size_t coordinate_len, uint8_t **der, int *der_len,
+                             struct err *err)
 {
         if (sig_len != 2 * coordinate_len)
                 return SMT_ERR(err, CRYPTO_EVERIFY, "jws: ECDSA signature of %zu bytes; expected R || S of %zu",
@@ -487,8 +485,7 @@ static bool jose_evp_verify(EVP_PKEY *pkey, const char *digest, const uint8_t *s
 {
         EVP_MD_CTX *ctx = EVP_MD_CTX_new();
         bool ok = ctx != NULL && EVP_DigestVerifyInit_ex(ctx, NULL, digest, NULL, NULL, pkey, NULL) == 1 &&
-                  EVP_DigestVerify(ctx, sig, sig_len, (const uint8_t *)jws->signing_input,
-                                   jws->signing_input_len) == 1;
+                  EVP_DigestVerify(ctx, sig, sig_len, (const uint8_t *)jws->signing_input, jws->signing_input_len) == 1;
         EVP_MD_CTX_free(ctx);
         crypto_error_clear();
         return ok;
@@ -506,8 +503,10 @@ int jose_jws_verify(const struct jose_jws *jws, const struct jose_jwk *jwk, stru
 {
         const struct jose_signature_alg *alg = jose_signature_alg_lookup(jws->alg);
         if (alg == NULL)
-                return SMT_ERR(err, CA_EJOSE_ALG, "jws: alg \"%.32s\" is not a public key signature "
-                               "(ES256, ES384, ES512, RS256, EdDSA)", jws->alg);
+                return SMT_ERR(err, CA_EJOSE_ALG,
+                               "jws: alg \"%.32s\" is not a public key signature "
+                               "(ES256, ES384, ES512, RS256, EdDSA)",
+                               jws->alg);
         if (alg->key_type != jwk->type)
                 return SMT_ERR(err, CA_EJOSE_ALG, "jws: alg %s needs a %s key; the key is %s", alg->alg,
                                jose_key_type_name(alg->key_type), jose_key_type_name(jwk->type));

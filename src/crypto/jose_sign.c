@@ -22,7 +22,7 @@
 static const struct jose_hmac_alg {
         const char *alg;
         const char *digest;
-} jose_hmac_algs[] = { { "HS256", "SHA256" }, { "HS384", "SHA384" }, { "HS512", "SHA512" } };
+} jose_hmac_algs[] = {{"HS256", "SHA256"}, {"HS384", "SHA384"}, {"HS512", "SHA512"}};
 
 /* A signer turns the signing input into signature bytes (at most JOSE_SIGNATURE_MAX). */
 struct jose_signer {
@@ -128,12 +128,11 @@ static int jose_jws_write_parts(const struct jose_signer *signer, const struct b
         buf_writer_cleanup(&input);
         static const char protected_open[] = "{\"protected\":\"", payload_open[] = "\",\"payload\":\"",
                           signature_open[] = "\",\"signature\":\"", close[] = "\"}";
-        if (status == SMT_OK &&
-            (buf_write_bytes(out, (const uint8_t *)protected_open, strlen(protected_open)) < 0 ||
-             buf_write_bytes(out, header_b64->data, header_b64->len) < 0 ||
-             buf_write_bytes(out, (const uint8_t *)payload_open, strlen(payload_open)) < 0 ||
-             buf_write_bytes(out, payload_b64->data, payload_b64->len) < 0 ||
-             buf_write_bytes(out, (const uint8_t *)signature_open, strlen(signature_open)) < 0))
+        if (status == SMT_OK && (buf_write_bytes(out, (const uint8_t *)protected_open, strlen(protected_open)) < 0 ||
+                                 buf_write_bytes(out, header_b64->data, header_b64->len) < 0 ||
+                                 buf_write_bytes(out, (const uint8_t *)payload_open, strlen(payload_open)) < 0 ||
+                                 buf_write_bytes(out, payload_b64->data, payload_b64->len) < 0 ||
+                                 buf_write_bytes(out, (const uint8_t *)signature_open, strlen(signature_open)) < 0))
                 status = SMT_ERR(err, SMT_ENOSPACE, "jws: no room for the JWS");
         if (status == SMT_OK)
                 status = jose_b64url_encode(sig, sig_len, out, err);
@@ -169,24 +168,23 @@ static int jose_jws_write(const struct jose_signer *signer, const json_t *header
 }
 
 /* jose_signer_for_key picks the algorithm that fits key (RFC 7518 3.1) and the function that signs with it. */
-static int jose_signer_for_key(struct jose_signer *signer, const char **alg, const struct key *key,
-                               struct err *err)
+static int jose_signer_for_key(struct jose_signer *signer, const char **alg, const struct key *key, struct err *err)
 {
         if (!key_is_private(key))
                 return SMT_ERR(err, CRYPTO_EKEY, "jws: signing needs a private key; this one is public only");
         switch (key_get_alg(key)) {
         case KEY_ALG_EC_P256:
-                *signer = (struct jose_signer){ .sign = jose_sign_ecdsa, .key = key, .coordinate_len = 32 };
+                *signer = (struct jose_signer){.sign = jose_sign_ecdsa, .key = key, .coordinate_len = 32};
                 *alg = "ES256";
                 return SMT_OK;
         case KEY_ALG_EC_P384:
-                *signer = (struct jose_signer){ .sign = jose_sign_ecdsa, .key = key, .coordinate_len = 48 };
+                *signer = (struct jose_signer){.sign = jose_sign_ecdsa, .key = key, .coordinate_len = 48};
                 *alg = "ES384";
                 return SMT_OK;
         case KEY_ALG_RSA_2048:
         case KEY_ALG_RSA_3072:
         case KEY_ALG_RSA_OTHER:
-                *signer = (struct jose_signer){ .sign = jose_sign_rsa, .key = key };
+                *signer = (struct jose_signer){.sign = jose_sign_rsa, .key = key};
                 *alg = "RS256";
                 return SMT_OK;
         case KEY_ALG_SM2:
@@ -208,8 +206,8 @@ static int jose_header_add_jwk(json_t *header, const struct key *key, struct err
         return SMT_OK;
 }
 
-static int jose_sign_header(json_t *header, const char *alg, const struct key *key, const char *kid,
-                            const char *nonce, const char *url, struct err *err)
+static int jose_sign_header(json_t *header, const char *alg, const struct key *key, const char *kid, const char *nonce,
+                            const char *url, struct err *err)
 {
         if (json_object_set_new(header, "alg", json_string(alg)) != 0 ||
             (nonce != NULL && json_object_set_new(header, "nonce", json_string(nonce)) != 0) ||
@@ -252,7 +250,7 @@ int jose_jws_sign_hmac(const uint8_t *key, size_t key_len, const char *kid, cons
             json_object_set_new(header, "kid", json_string(kid)) != 0 ||
             json_object_set_new(header, "url", json_string(url)) != 0)
                 status = SMT_ERR(err, SMT_EINVAL, "jws: kid or url is not UTF-8 (or out of memory)");
-        struct jose_signer signer = { .sign = jose_sign_hmac_sha256, .hmac_key = key, .hmac_key_len = key_len };
+        struct jose_signer signer = {.sign = jose_sign_hmac_sha256, .hmac_key = key, .hmac_key_len = key_len};
         if (status == SMT_OK)
                 status = jose_jws_write(&signer, header, payload, payload_len, out, err);
         json_decref(header);
@@ -270,8 +268,8 @@ int jose_jws_verify_hmac(const struct jose_jws *jws, const uint8_t *key, size_t 
                                jws->alg);
         uint8_t mac[EVP_MAX_MD_SIZE];
         size_t mac_len = 0;
-        TRY(jose_hmac(digest, key, key_len, (const uint8_t *)jws->signing_input, jws->signing_input_len, mac,
-                      &mac_len, err));
+        TRY(jose_hmac(digest, key, key_len, (const uint8_t *)jws->signing_input, jws->signing_input_len, mac, &mac_len,
+                      err));
         bool ok = jws->signature_len == mac_len && CRYPTO_memcmp(mac, jws->signature, mac_len) == 0;
         OPENSSL_cleanse(mac, sizeof mac);
         if (!ok)

@@ -1,8 +1,8 @@
 /* tests/fuzz/fuzz_jose_jws.c: targets jose_jws_parse, jose_jws_payload_json (src/crypto/jose.c),
  * jose_jwk_from_json, jose_jwk_thumbprint, jose_jws_verify (jose_jwk.c) and jose_jws_verify_hmac
- * (jose_sign.c) on any bytes as the body of an ACME POST, and jose_jwk_from_text on the same bytes. Never a crash; a parsed JWS is consistent; a JWK
- * read from the header re-reads from its canonical form to the same key and thumbprint; verification
- * gives only the documented statuses; OpenSSL's error queue is left empty. Seeds:
+ * (jose_sign.c) on any bytes as the body of an ACME POST, and jose_jwk_from_text on the same bytes. Never a crash; a
+ * parsed JWS is consistent; a JWK read from the header re-reads from its canonical form to the same key and thumbprint;
+ * verification gives only the documented statuses; OpenSSL's error queue is left empty. Seeds:
  * tests/fuzz/corpus/fuzz_jose_jws/, JWS made by jose_jws_sign and jose_jws_sign_hmac (P-256, P-384, RSA,
  * EAB HS256), Ed25519 and P-521 ones made with OpenSSL, the RFC 7515 A.2/A.3 and RFC 8037 A.4 examples, and
  * the JWKs of RFC 7515 A.3, RFC 7638 3.1 and RFC 8037 A.2. */

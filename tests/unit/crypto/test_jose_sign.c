@@ -17,8 +17,8 @@
 #include "check.h"
 #include "crypto/jose.h"
 
-#define URL "https://ca.example/acme/new-account"
-#define KID "https://ca.example/acme/acct/17"
+#define URL     "https://ca.example/acme/new-account"
+#define KID     "https://ca.example/acme/acct/17"
 #define PAYLOAD "{\"termsOfServiceAgreed\":true,\"contact\":[\"mailto:ops@example.com\"]}"
 
 /* cached_key generates each algorithm once per run: RSA generation takes seconds under ASan. */
@@ -196,8 +196,8 @@ static void test_jose_signatures_verify_with_openssl(void)
                 enum key_alg alg;
                 const char *digest;
                 size_t sig_len;
-        } cases[] = { { KEY_ALG_EC_P256, "SHA256", 64 }, { KEY_ALG_EC_P384, "SHA384", 96 },
-                      { KEY_ALG_RSA_2048, "SHA256", 256 } };
+        } cases[] = {
+            {KEY_ALG_EC_P256, "SHA256", 64}, {KEY_ALG_EC_P384, "SHA384", 96}, {KEY_ALG_RSA_2048, "SHA256", 256}};
         for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
                 struct key *key = cached_key(cases[i].alg);
                 char *text = sign_text(key, KID, "n", PAYLOAD);
@@ -300,9 +300,9 @@ static void test_openssl_signatures_verify_with_jose(void)
         static const struct {
                 const char *curve, *crv, *digest, *alg;
                 size_t coordinate_len;
-        } curves[] = { { "P-256", "P-256", "SHA256", "ES256", 32 },
-                       { "P-384", "P-384", "SHA384", "ES384", 48 },
-                       { "P-521", "P-521", "SHA512", "ES512", 66 } };
+        } curves[] = {{"P-256", "P-256", "SHA256", "ES256", 32},
+                      {"P-384", "P-384", "SHA384", "ES384", 48},
+                      {"P-521", "P-521", "SHA512", "ES512", 66}};
         char jwk_text[512];
         for (size_t i = 0; i < sizeof curves / sizeof curves[0]; i++) {
                 /* Several keys, so short R or S values (a leading zero byte) come up for P-521 too. */
@@ -333,7 +333,7 @@ static void test_openssl_signatures_verify_with_jose(void)
 /* test_jwk_of_key_matches_spki: the JWK of a key is that key's SubjectPublicKeyInfo and no other's. */
 static void test_jwk_of_key_matches_spki(void)
 {
-        static const enum key_alg algs[] = { KEY_ALG_EC_P256, KEY_ALG_EC_P384, KEY_ALG_RSA_2048 };
+        static const enum key_alg algs[] = {KEY_ALG_EC_P256, KEY_ALG_EC_P384, KEY_ALG_RSA_2048};
         for (size_t i = 0; i < sizeof algs / sizeof algs[0]; i++) {
                 struct key *key = cached_key(algs[i]), *other = NULL;
                 struct jose_jwk *jwk = NULL;
@@ -390,11 +390,13 @@ static void test_sign_refusals(void)
 /* test_hmac_rfc7515_a1: the published HS256 example verifies with its key, and not with another. */
 static void test_hmac_rfc7515_a1(void)
 {
-        static const char text[] = "{\"protected\":\"eyJ0eXAiOiJKV1QiLA0KICJhbGciOiJIUzI1NiJ9\",\"payload\":"
-                                   "\"eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9p"
-                                   "c19yb290Ijp0cnVlfQ\",\"signature\":\"dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk\"}";
-        static const char key_b64[] = "AyM1SysPpbyDfgZld3umj1qzKObwVMkoqQ-EstJQLr_T-1qS0gZH75aKtMN3Yj0iPS4hcgUuTwjAzZr1Z9"
-                                      "CAow";
+        static const char text[] =
+            "{\"protected\":\"eyJ0eXAiOiJKV1QiLA0KICJhbGciOiJIUzI1NiJ9\",\"payload\":"
+            "\"eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9p"
+            "c19yb290Ijp0cnVlfQ\",\"signature\":\"dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk\"}";
+        static const char key_b64[] =
+            "AyM1SysPpbyDfgZld3umj1qzKObwVMkoqQ-EstJQLr_T-1qS0gZH75aKtMN3Yj0iPS4hcgUuTwjAzZr1Z9"
+            "CAow";
         uint8_t *key = NULL;
         size_t key_len = 0;
         struct jose_jws jws;
@@ -425,9 +427,9 @@ static void test_hmac_eab(void)
         char *payload = json_dumps(account_json, JSON_COMPACT);
         struct buf_writer w;
         buf_writer_init_heap(&w, JOSE_JWS_MAX);
-        CHECK_OK(jose_jws_sign_hmac(key, sizeof key, "eab-kid-1", URL, (const uint8_t *)payload, strlen(payload), &w,
-                                    &err),
-                 &err);
+        CHECK_OK(
+            jose_jws_sign_hmac(key, sizeof key, "eab-kid-1", URL, (const uint8_t *)payload, strlen(payload), &w, &err),
+            &err);
         CHECK_OK(buf_write_u8(&w, '\0'), &err);
         char *header = protected_text((const char *)w.data);
         CHECK_STR(header, "{\"alg\":\"HS256\",\"kid\":\"eab-kid-1\",\"url\":\"" URL "\"}");
@@ -464,7 +466,7 @@ static void test_hmac_sha384_sha512(void)
         static const struct {
                 const char *alg;
                 const EVP_MD *(*md)(void);
-        } cases[] = { { "HS384", EVP_sha384 }, { "HS512", EVP_sha512 } };
+        } cases[] = {{"HS384", EVP_sha384}, {"HS512", EVP_sha512}};
         uint8_t key[64];
         CHECK(RAND_bytes(key, sizeof key) == 1);
         for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
