@@ -148,6 +148,8 @@ static int acme_fill_new_account(struct acme_request *req, struct store_account 
         json_t *contact = json_object_get(payload, "contact");
         if (contact)
                 TRY(acme_contacts(req, contact, &account->contact_json));
+        else
+                account->contact_json = strdup("[]");
         const json_t *eab = json_object_get(payload, "externalAccountBinding");
         if (eab)
                 TRY(acme_check_eab(req, eab, account->eab_kid));

@@ -207,7 +207,21 @@ static void ca_api_list_cas(const struct ca_api *api, struct http_server_respons
 }
 
 /* The client certificate was verified against the admin CA by the server; it must also be for clientAuth. */
-static bool ca_api_authorized(const struct http_server_request *request, struct http_server_response *response)
+/* The chain was verified up to the ECC root (server.c); the issuer must be the admin CA itself, not one of
+ * the CAs that issue to ACME customers (whose certificates may carry clientAuth too). */
+static bool ca_api_issued_by_admin_ca(const struct ca_api *api, const struct cert *client)
+{
+        const struct ca_authority *admin = ca_authorities_for_kind(api->authorities, CA_KIND_ADMIN);
+        const uint8_t *issuer, *subject;
+        size_t issuer_len, subject_len;
+        struct err err = {0};
+        return admin && cert_issuer_der(client, &issuer, &issuer_len, &err) == 0 &&
+               cert_subject_der(ca_authority_cert(admin), &subject, &subject_len, &err) == 0 &&
+               issuer_len == subject_len && memcmp(issuer, subject, issuer_len) == 0;
+}
+
+static bool ca_api_authorized(const struct ca_api *api, const struct http_server_request *request,
+                              struct http_server_response *response)
 {
         struct err err = {0};
         if (!request->is_tls || !request->client_cert) {
@@ -218,6 +232,10 @@ static bool ca_api_authorized(const struct http_server_request *request, struct 
         }
         if (cert_check_extended_usage(request->client_cert, CERT_EXTENDED_USAGE_CLIENT_AUTH, &err) < 0) {
                 ca_api_problem(response, 403, "Forbidden", "client certificate: %s", err.msg);
+                return false;
+        }
+        if (!ca_api_issued_by_admin_ca(api, request->client_cert)) {
+                ca_api_problem(response, 403, "Forbidden", "the client certificate is not from the admin CA");
                 return false;
         }
         return true;
@@ -231,7 +249,7 @@ static bool ca_api_is(const struct http_server_request *request, const char *met
 void ca_api_handle(const struct ca_api *api, const struct http_server_request *request,
                    struct http_server_response *response)
 {
-        if (!ca_api_authorized(request, response))
+        if (!ca_api_authorized(api, request, response))
                 return;
         const char *certs_prefix = "/api/v1/certificates/";
         const char *accounts_prefix = "/api/v1/accounts/";

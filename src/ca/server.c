@@ -10,6 +10,7 @@
 #include "ca/api.h"
 #include "ca/authority.h"
 #include "ca/store.h"
+#include "base/file.h"
 #include "http/server.h"
 
 #define CA_SERVER_PATH_MAX 4096
@@ -25,7 +26,7 @@ struct ca_server {
         char directory_url[1024];
         char tls_cert[CA_SERVER_PATH_MAX];
         char tls_key[CA_SERVER_PATH_MAX];
-        char admin_ca[CA_SERVER_PATH_MAX];
+        char api_client_cas[CA_SERVER_PATH_MAX];
 };
 
 static void ca_server_text(struct http_server_response *response, int status, const char *text)
@@ -56,6 +57,17 @@ static void ca_server_https_handler(void *context, const struct http_server_requ
         ca_server_text(response, 404, "not found\n");
 }
 
+/* The roots by the names their certificates' URLs use (roots/sm2-root.crt, roots/ecc-root.crt). */
+static const struct cert *ca_server_root(const struct ca_server *server, const char *name)
+{
+        const struct cert_chain *roots = ca_authorities_roots(server->authorities);
+        if (strcmp(name, "sm2-root") == 0 && cert_chain_count(roots) > 0)
+                return cert_chain_get(roots, 0);
+        if (strcmp(name, "ecc-root") == 0 && cert_chain_count(roots) > 1)
+                return cert_chain_get(roots, 1);
+        return NULL;
+}
+
 /* GET /ca/<name>.crt: an issuing CA's certificate in DER (RFC 5280 4.2.2.1 caIssuers); GET /roots.pem. */
 static void ca_server_http_handler(void *context, const struct http_server_request *request,
                                    struct http_server_response *response)
@@ -80,10 +92,11 @@ static void ca_server_http_handler(void *context, const struct http_server_reque
                 memcpy(name, request->path + 4, len - 8);
                 name[len - 8] = '\0';
                 const struct ca_authority *ca = ca_authorities_find(server->authorities, name);
-                if (ca) {
+                const struct cert *cert = ca ? ca_authority_cert(ca) : ca_server_root(server, name);
+                if (cert) {
                         const uint8_t *der;
                         size_t der_len;
-                        cert_der(ca_authority_cert(ca), &der, &der_len);
+                        cert_der(cert, &der, &der_len);
                         response->status = 200;
                         SMT_IGNORE(http_server_response_add_field(response, "Content-Type", "application/pkix-cert"));
                         SMT_IGNORE(http_server_response_add_field(response, "Cache-Control", "max-age=86400"));
@@ -94,18 +107,37 @@ static void ca_server_http_handler(void *context, const struct http_server_reque
         ca_server_text(response, 404, "not found\n");
 }
 
+/* The trust anchors for API client certificates: the admin CA with its root, since cert_verify_chain
+ * wants a path to a self-signed anchor. Every certificate of the ECC hierarchy then verifies, so the API
+ * also checks that the client certificate's issuer is the admin CA (ca_api_authorized). Public data,
+ * rewritten at each start from the loaded hierarchy. */
+static int ca_server_write_api_client_cas(struct ca_server *server, struct err *err)
+{
+        const struct ca_authority *admin = ca_authorities_for_kind(server->authorities, CA_KIND_ADMIN);
+        if (!admin)
+                return SMT_ERR(err, SMT_ECONFIG, "no admin CA in %s: run `smtrust ca init`", server->config->state_dir);
+        struct buf_writer pem;
+        buf_writer_init_heap(&pem, 1 << 20);
+        int status = cert_chain_write_pem(ca_authority_chain(admin), &pem, err);
+        if (status == 0)
+                status = file_write_atomic(server->api_client_cas, pem.data, pem.len, 0644, FILE_WRITE_REPLACE, err);
+        buf_writer_cleanup(&pem);
+        return status;
+}
+
 static int ca_server_listen(struct ca_server *server, struct err *err)
 {
         const struct ca_config *config = server->config;
         snprintf(server->tls_cert, sizeof(server->tls_cert), "%s/tls/server.crt", config->state_dir);
         snprintf(server->tls_key, sizeof(server->tls_key), "%s/tls/server.key", config->state_dir);
-        snprintf(server->admin_ca, sizeof(server->admin_ca), "%s/cas/admin.crt", config->state_dir);
+        snprintf(server->api_client_cas, sizeof(server->api_client_cas), "%s/tls/api-client-cas.pem", config->state_dir);
+        TRY(ca_server_write_api_client_cas(server, err));
         struct http_server_config https = {
                 .listen = config->listen,
                 .threads = (int)config->threads,
                 .tls_cert_file = server->tls_cert,
                 .tls_key_file = server->tls_key,
-                .client_ca_file = server->admin_ca,
+                .client_ca_file = server->api_client_cas,
                 .server_header = "smtrust-ca",
         };
         TRY(http_server_start(&server->https, &https, ca_server_https_handler, server, err));
