@@ -3,6 +3,7 @@
 
 Challenge validation goes to the ports and the DNS server the test names, so certbot and lego answer
 http-01 / tls-alpn-01 on high ports and dns_server.py answers every name with 127.0.0.1."""
+import json
 import os
 import select
 import signal
@@ -90,6 +91,18 @@ class CA:
 
     def init(self):
         return run([SMTRUST, "ca", "init", "-c", self.config])
+
+    def api(self, path, method="GET", data=None, ok=True):
+        """The CA API through curl with the operator's client certificate made by `smtrust ca init`."""
+        admin = os.path.join(self.state, "admin")
+        base = self.directory.rsplit("/acme/", 1)[0]
+        args = ["curl", "-sS", "--cacert", self.roots, "--cert", os.path.join(admin, "operator.crt"),
+                "--key", os.path.join(admin, "operator.key"), "-X", method, base + path]
+        if ok:
+            args.insert(2, "--fail-with-body")
+        if data is not None:
+            args += ["-H", "Content-Type: application/json", "--data-binary", json.dumps(data)]
+        return json.loads(run(args).stdout)
 
     def start(self, timeout=30):
         self.stderr = open(self.stderr_path, "wb")

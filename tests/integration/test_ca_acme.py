@@ -274,3 +274,44 @@ def test_revoke_deactivate_and_key_change(acme_ca):
     assert client.post(old_kid, {"status": "deactivated"}).json()["status"] == "deactivated"
     resp = client.new_order(["after.example.test"])
     assert resp.status == 401 and resp.problem_type == "unauthorized"
+
+
+def test_validated_organization_gets_ov(acme_ca, tmp_path):
+    """An account the operator marks as a validated organisation (CA API) gets SM2 OV certificates."""
+    client = AcmeClient(acme_ca.directory, acme_ca.roots)
+    assert client.new_account().status == 201
+    account_id = client.kid.rsplit("/", 1)[1]
+    marked = acme_ca.api(f"/api/v1/accounts/{account_id}", "POST", {"organization": "Example Gov Bureau"})
+    assert marked["organization"] == "Example Gov Bureau"
+    names = ["ov.example.test"]
+    order = ready_order(client, acme_ca, names)
+    resp = client.finalize(order, sm2_csr(tmp_path, "ov", names))
+    assert resp.status == 200, resp.body
+    (tmp_path / "ov.pem").write_bytes(fetch_chain(client, order))
+    text = run(["openssl", "x509", "-in", str(tmp_path / "ov.pem"), "-noout", "-text"]).stdout.decode()
+    assert "O = Example Gov Bureau" in text and "2.23.140.1.2.2" in text and "SM2 OV SSL CA" in text
+    # An EC key of the same account still gets the ECC DV certificate (there is no ECC OV CA).
+    csr, _ = ec_csr(names)
+    order = ready_order(client, acme_ca, names)
+    assert client.finalize(order, csr).status == 200
+
+
+def test_order_rate_limit(tmp_path):
+    dns = DNSServer(str(tmp_path))
+    config, _, _ = write_ca_config(str(tmp_path), resolver=dns.address, orders_per_hour=2)
+    ca = CA(config)
+    ca.init()
+    ca.start()
+    try:
+        client = AcmeClient(ca.directory, ca.roots)
+        assert client.new_account().status == 201
+        assert client.new_order(["r1.example.test"]).status == 201
+        assert client.new_order(["r2.example.test"]).status == 201
+        resp = client.new_order(["r3.example.test"])
+        assert resp.status == 429 and resp.problem_type == "rateLimited" and resp.headers["Retry-After"]
+        other = AcmeClient(ca.directory, ca.roots)  # the limit is per account
+        assert other.new_account().status == 201
+        assert other.new_order(["r4.example.test"]).status == 201
+    finally:
+        ca.stop()
+        dns.stop()

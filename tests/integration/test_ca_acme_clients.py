@@ -13,11 +13,12 @@ from conftest import run
 
 
 @pytest.fixture
-def ca_env(tmp_path):
+def ca_env(tmp_path, request):
     dns = DNSServer(str(tmp_path))
     http_port, tls_port = free_port(), free_port()
+    eab_required = "eab" in request.node.name
     config, port, _ = write_ca_config(str(tmp_path), http_port=http_port, tls_alpn_port=tls_port,
-                                      resolver=dns.address)
+                                      resolver=dns.address, eab_required=eab_required)
     ca = CA(config)
     ca.init()
     ca.start()
@@ -28,13 +29,7 @@ def ca_env(tmp_path):
 
 
 def api(ca, path, method="GET", data=None):
-    """The CA API through curl with the operator's client certificate."""
-    admin = os.path.join(ca.state, "admin")
-    args = ["curl", "-sS", "--fail-with-body", "--cacert", ca.roots, "--cert", os.path.join(admin, "operator.crt"),
-            "--key", os.path.join(admin, "operator.key"), "-X", method, f"https://127.0.0.1:{ca.port}{path}"]
-    if data is not None:
-        args += ["-H", "Content-Type: application/json", "--data-binary", json.dumps(data)]
-    return json.loads(run(args).stdout)
+    return ca.api(path, method, data)
 
 
 def serial_of(pem_path):
@@ -136,3 +131,28 @@ def test_lego_dns01(ca_env, tmp_path):
          "--dns.disable-cp", "run"], env={"LEGO_CA_CERTIFICATES": ca_env.roots, "EXEC_PATH": hook,
                                           "EXEC_POLLING_INTERVAL": "1", "EXEC_PROPAGATION_TIMEOUT": "30"})
     verify_leaf(ca_env, str(tmp_path / "lego" / "certificates" / f"{name}.crt"), name)
+
+
+def test_eab_required_certbot_and_lego(ca_env, tmp_path):
+    """External account binding (RFC 8555 7.3.4) required: no key, no account; each key binds one account."""
+    name = "eab.example.test"
+    http = ["--standalone", "--http-01-port", str(ca_env.http_port), "--http-01-address", "127.0.0.1"]
+    args = ["certbot", "certonly", *http, "--agree-tos", "--register-unsafely-without-email", "-d", name,
+            "--config-dir", str(tmp_path / "cb"), "--work-dir", str(tmp_path / "w"), "--logs-dir",
+            str(tmp_path / "l"), "--non-interactive", "--server", ca_env.directory]
+    refused = run(args, ok=False, env={"REQUESTS_CA_BUNDLE": ca_env.roots})
+    assert b"externalAccountRequired" in refused.stdout + refused.stderr or b"external account" in refused.stderr.lower()
+    key = api(ca_env, "/api/v1/eab-keys", "POST", {})
+    run(args + ["--eab-kid", key["kid"], "--eab-hmac-key", key["hmac_key"]], env={"REQUESTS_CA_BUNDLE": ca_env.roots})
+    verify_leaf(ca_env, str(tmp_path / "cb" / "live" / name / "fullchain.pem"), name)
+    # The same key cannot bind a second account (lego with a new account key).
+    lego_args = ["lego", "--server", ca_env.directory, "--email", "ops@example.test", "--accept-tos", "--path",
+                 str(tmp_path / "lego"), "--domains", "eab2.example.test", "--http", "--http.port",
+                 f"127.0.0.1:{ca_env.http_port}", "--eab", "--kid", key["kid"], "--hmac", key["hmac_key"], "run"]
+    refused = run(lego_args, ok=False, env={"LEGO_CA_CERTIFICATES": ca_env.roots})
+    assert b"unauthorized" in refused.stdout + refused.stderr
+    second = api(ca_env, "/api/v1/eab-keys", "POST", {})
+    lego_args[lego_args.index(key["kid"])] = second["kid"]
+    lego_args[lego_args.index(key["hmac_key"])] = second["hmac_key"]
+    run(lego_args, env={"LEGO_CA_CERTIFICATES": ca_env.roots})
+    verify_leaf(ca_env, str(tmp_path / "lego" / "certificates" / "eab2.example.test.crt"), "eab2.example.test")
