@@ -74,6 +74,7 @@
         X(HTTP_EEXPECTATION, -205, "unsupported expectation")                                      \
         X(HTTP_EHTTP2_PREFACE, -206, "HTTP/2 connection preface on an HTTP/1.1 connection")       \
         X(GW_ENO_SERVER, -250, "no upstream server is available")                                 \
+        X(GW_EACME, -251, "the ACME server answered with a problem")                              \
         X(CA_ENOT_FOUND, -300, "no such record")                                                   \
         X(CA_ECONFLICT, -301, "the record changed meanwhile")                                      \
         X(CA_ESTORE, -302, "certificate store failure")                                            \
