@@ -40,11 +40,13 @@ fuzz: bootstrap
 	cmake --build $(BUILD_FUZZ) -j $(JOBS) --target fuzzers
 	./scripts/run-fuzzers $(BUILD_FUZZ) $(FUZZ_SECONDS)
 
-# The crypto benchmark, then the gateway next to nginx in front of the same origin (bench/gateway-vs-nginx).
+# The crypto benchmark, the gateway next to nginx in front of the same origin (bench/gateway-vs-nginx), then
+# the CA's issuance rates on SQLite and PostgreSQL next to pebble (bench/ca-issuance).
 bench: bootstrap build
 	./scripts/bootstrap bench
 	./$(BUILD)/smtrust bench crypto
 	SMTRUST=$(CURDIR)/$(BUILD)/smtrust ./bench/gateway-vs-nginx
+	SMTRUST=$(CURDIR)/$(BUILD)/smtrust ./bench/ca-issuance
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

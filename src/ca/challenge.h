@@ -40,8 +40,9 @@ struct ca_challenge_result {
 const char *ca_challenge_problem_type(enum ca_challenge_problem problem);
 
 /* ca_challenge_http01: GET http://<domain>:<http_port>/.well-known/acme-challenge/<token> (Host: domain),
- * following up to 10 redirects to http or https URLs on the configured ports (certificates of https
- * redirects are not checked, as RFC 8555 8.3 says); the body, trailing whitespace removed, must equal
+ * following up to 10 redirects to http or https URLs (the URL's port, else http_port for http and 443 for
+ * https; certificates of https redirects are not checked, as RFC 8555 8.3 says); the body, trailing
+ * whitespace removed, must equal
  * key_authorization. domain may be an IP address literal (RFC 8738). */
 int ca_challenge_http01(const struct ca_challenge_config *config, const char *domain, const char *token,
                         const char *key_authorization, struct ca_challenge_result *result,

@@ -67,6 +67,7 @@ class AcmeClient:
         # balancer in front of several CA processes that share one base_url).
         self.servers = servers
         self.turn = 0
+        self.poll_interval = 0.2
         self.directory = self.request("GET", directory_url).json()
         self.nonce = None
 
@@ -149,7 +150,7 @@ class AcmeClient:
             resp = self.get(url)
             if resp.json().get("status") in until or time.time() > deadline:
                 return resp
-            time.sleep(0.2)
+            time.sleep(self.poll_interval)
 
     def finalize(self, order, csr_der):
         return self.post(order["finalize"], {"csr": b64(csr_der)})
