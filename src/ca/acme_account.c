@@ -236,7 +236,7 @@ static void acme_account_update(struct acme_request *req)
         struct store_account *account = &req->account;
         const json_t *status = json_object_get(req->payload, "status");
         const json_t *contact = json_object_get(req->payload, "contact");
-        if (status && !json_equal(status, json_string("deactivated")) && !json_equal(status, json_string("valid"))) {
+        if (status && !acme_json_is(status, "deactivated") && !acme_json_is(status, "valid")) {
                 acme_problem(req, 400, "malformed", "an account's status can only be set to \"deactivated\"");
                 return;
         }
@@ -295,7 +295,7 @@ static int acme_key_change_inner(struct acme_request *req, struct jose_jws *inne
         json_t *payload = NULL;
         struct jose_jwk *old_key = NULL;
         bool ok = jose_jws_payload_json(inner, &payload, &err) == 0 &&
-                  json_equal(json_object_get(payload, "account"), json_string(req->jws.kid)) &&
+                  acme_json_is(json_object_get(payload, "account"), req->jws.kid) &&
                   jose_jwk_from_json(&old_key, json_object_get(payload, "oldKey"), &err) == 0 &&
                   jose_jwk_equal(old_key, req->jwk);
         jose_jwk_free(old_key);

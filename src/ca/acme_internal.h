@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "ca/acme.h"
 #include "ca/challenge.h"
@@ -79,6 +80,12 @@ enum acme_auth {
 /* acme_authenticate checks the POST: content type, JWS syntax and algorithm, nonce, url, key, signature,
  * account status. 0, or a problem already answered (then return at once). */
 int acme_authenticate(struct acme_request *req, enum acme_auth auth);
+
+/* acme_json_is says whether value is the JSON string text. */
+static inline bool acme_json_is(const json_t *value, const char *text)
+{
+        return json_is_string(value) && strcmp(json_string_value(value), text) == 0;
+}
 
 /* acme_key_authorization writes token + "." + the account key's thumbprint. */
 int acme_key_authorization(const char *token, const char *thumbprint, char *out, size_t out_cap);

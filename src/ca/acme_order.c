@@ -389,7 +389,7 @@ void acme_authz(struct acme_request *req, const char *id)
         if (acme_authenticate(req, ACME_AUTH_ACCOUNT) < 0 || acme_load_own_authz(req, id, &authz) < 0)
                 return;
         if (req->payload) {
-                if (!json_equal(json_object_get(req->payload, "status"), json_string("deactivated"))) {
+                if (!acme_json_is(json_object_get(req->payload, "status"), "deactivated")) {
                         acme_problem(req, 400, "malformed", "an authorization can only be deactivated");
                         return;
                 }

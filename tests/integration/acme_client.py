@@ -138,6 +138,19 @@ class AcmeClient:
                                   for n in names]
         return self.post(self.directory["newOrder"], payload)
 
+    def key_change(self, new_key):
+        """RFC 8555 7.3.5: the inner JWS, signed by the new key with its jwk, the same url and no nonce."""
+        url = self.directory["keyChange"]
+        header = {"alg": "ES256" if new_key.curve.key_size == 256 else "ES384", "jwk": jwk_of(new_key), "url": url}
+        protected = b64(json.dumps(header).encode())
+        payload = b64(json.dumps({"account": self.kid, "oldKey": jwk_of(self.key)}).encode())
+        inner = {"protected": protected, "payload": payload,
+                 "signature": b64(es_sign(new_key, f"{protected}.{payload}".encode()))}
+        resp = self.post(url, inner)
+        if resp.status == 200:
+            self.key = new_key
+        return resp
+
     def get(self, url):
         return self.post(url, None)
 

@@ -255,21 +255,15 @@ def test_revoke_deactivate_and_key_change(acme_ca):
     assert resp.status == 400 and resp.problem_type == "alreadyRevoked"
     # Key roll-over: the old key stops working, the new one finds the account.
     new_key = ec.generate_private_key(ec.SECP256R1())
-    inner = client.jws(client.directory["keyChange"], {"account": client.kid, "oldKey": __import__("acme_client").jwk_of(client.key)},
-                       key=new_key, use_jwk=True, nonce="")
-    import json as _json
-    inner_obj = _json.loads(inner)
-    header = _json.loads(__import__("acme_client").unb64(inner_obj["protected"]))
-    del header["nonce"]
-    from acme_client import es_sign
-    protected = b64(_json.dumps(header).encode())
-    inner_obj["protected"] = protected
-    inner_obj["signature"] = b64(es_sign(new_key, f"{protected}.{inner_obj['payload']}".encode()))
-    resp = client.post(client.directory["keyChange"], inner_obj)
+    other_key = other.key
+    resp = client.key_change(other_key)  # a key another account has: conflict, nothing changed
+    assert resp.status == 409 and resp.problem_type == "conflict", resp.body
+    resp = client.key_change(new_key)
     assert resp.status == 200, resp.body
     old_kid = client.kid
-    client.key = new_key
     assert client.get(old_kid).status == 200
+    assert AcmeClient(acme_ca.directory, acme_ca.roots, key=new_key).new_account(onlyReturnExisting=True).headers[
+        "Location"] == old_kid
     # Deactivation is final.
     assert client.post(old_kid, {"status": "deactivated"}).json()["status"] == "deactivated"
     resp = client.new_order(["after.example.test"])
