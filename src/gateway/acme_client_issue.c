@@ -133,7 +133,7 @@ int gw_acme_client_issue(struct gw_acme_client *client, enum gw_acme_key_type ke
         size_t count = gw_acme_issue_plans(key_type, plans);
         memset(out, 0, sizeof(*out) * GW_ACME_ISSUED_MAX);
         *num_out = 0;
-        int status = gw_acme_out_dir(out_dir, err);
+        int status = 0;
         for (size_t i = 0; status == 0 && i < count; i++) {
                 out[i].role = plans[i].role;
                 *num_out = i + 1;
@@ -144,7 +144,9 @@ int gw_acme_client_issue(struct gw_acme_client *client, enum gw_acme_key_type ke
                         status = gw_acme_issue_one(client, &plans[i], names, num_names, solver, deadline, &keys[i],
                                                    &out[i].chain, err);
         }
-        /* Files only once every certificate is here: never half a pair on disk. */
+        /* Files (and the folder) only once every certificate is here: never half a pair on disk. */
+        if (status == 0)
+                status = gw_acme_out_dir(out_dir, err);
         for (size_t i = 0; status == 0 && i < count; i++)
                 status = gw_acme_write_files(&out[i], keys[i], err);
         for (size_t i = 0; i < count; i++)
