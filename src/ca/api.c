@@ -260,6 +260,8 @@ void ca_api_handle(const struct ca_api *api, const struct http_server_request *r
                 ca_api_issue(api, request, response);
         else if (ca_api_is(request, "GET", "/api/v1/cas"))
                 ca_api_list_cas(api, response);
+        else if (ca_api_is(request, "POST", "/api/v1/cas"))
+                ca_api_create_ca(api, request, response);
         else if (ca_api_is(request, "POST", "/api/v1/eab-keys"))
                 ca_api_new_eab_key(api, response);
         else if (strncmp(request->path, accounts_prefix, strlen(accounts_prefix)) == 0 && !strcmp(request->method, "POST"))

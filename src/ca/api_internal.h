@@ -23,5 +23,8 @@ void ca_api_revoke(const struct ca_api *api, const struct http_server_request *r
 void ca_api_new_eab_key(const struct ca_api *api, struct http_server_response *response);
 void ca_api_mark_account(const struct ca_api *api, const struct http_server_request *request, const char *id,
                          struct http_server_response *response);
+/* api_cas.c */
+void ca_api_create_ca(const struct ca_api *api, const struct http_server_request *request,
+                      struct http_server_response *response);
 
 #endif

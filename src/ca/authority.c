@@ -1,5 +1,6 @@
 /* src/ca/authority.c: the issuing CAs loaded from state_dir (each checked against its key and its root) and
- * their accessors. The roots' keys are not loaded: they sign only issuing CAs, at `smtrust ca init`. */
+ * their accessors. The roots' keys are not loaded: they sign only issuing CAs, at `smtrust ca init` and
+ * when the CA API makes one (authority_runtime.c loads the root key for that moment only). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,8 +59,7 @@ static int ca_load_root(struct ca_authorities *all, const struct ca_config *conf
         return cert_chain_append(all->roots, root, err);
 }
 
-/* Checks ca's certificate chains to root (the SM2 ID and the name constraints included). */
-static int ca_check_chains_to(const struct cert *cert, const struct cert *root, const char *path, struct err *err)
+int ca_check_chains_to(const struct cert *cert, const struct cert *root, const char *path, struct err *err)
 {
         struct cert_store *store = NULL;
         TRY(cert_store_new(&store, err));
@@ -98,24 +98,58 @@ static void ca_authority_set(struct ca_authority *ca, const char *name, int kind
         ca->kind = kind;
 }
 
+int ca_authorities_slot(struct ca_authorities *all, size_t index, struct ca_authority **out, struct err *err)
+{
+        size_t block = index / CA_AUTHORITIES_BLOCK_LEN;
+        if (block >= CA_AUTHORITIES_BLOCKS)
+                return SMT_ERR(err, SMT_ENOSPACE, "%zu issuing CAs already; at most %d", index,
+                               CA_AUTHORITIES_BLOCKS * CA_AUTHORITIES_BLOCK_LEN);
+        if (all->blocks[block] == NULL) {
+                all->blocks[block] = calloc(CA_AUTHORITIES_BLOCK_LEN, sizeof *all->blocks[block]);
+                if (all->blocks[block] == NULL)
+                        return SMT_ERR(err, SMT_ENOMEM, "out of memory");
+        }
+        *out = &all->blocks[block][index % CA_AUTHORITIES_BLOCK_LEN];
+        return SMT_OK;
+}
+
+void ca_authorities_publish(struct ca_authorities *all, size_t index)
+{
+        atomic_store_explicit(&all->num, index + 1, memory_order_release);
+}
+
+static const struct ca_authority *ca_authorities_at(const struct ca_authorities *all, size_t index)
+{
+        return &all->blocks[index / CA_AUTHORITIES_BLOCK_LEN][index % CA_AUTHORITIES_BLOCK_LEN];
+}
+
+/* The constraints ca_issue enforces for a CA of ca.yaml are the file's (the certificate carries the same). */
+static int ca_load_constraints(struct ca_authority *ca, const struct ca_issuing_config *issuing, struct err *err)
+{
+        if (issuing == NULL)
+                return SMT_OK; /* the admin CA */
+        return ca_name_constraints_copy(&ca->constraints, (const char *const *)issuing->permitted_dns.items,
+                                        issuing->permitted_dns.num, (const char *const *)issuing->excluded_dns.items,
+                                        issuing->excluded_dns.num, err);
+}
+
 static int ca_authorities_fill(struct ca_authorities *all, const struct ca_config *config, struct err *err)
 {
         TRY(cert_chain_new(&all->roots, err));
         TRY(ca_load_root(all, config, CA_SM2_ROOT_NAME, err));
         TRY(ca_load_root(all, config, CA_ECC_ROOT_NAME, err));
         const struct ca_issuing_config *cas = config->issuing_cas.items;
-        all->items = calloc(config->issuing_cas.num + 1, sizeof *all->items);
-        if (all->items == NULL)
-                return SMT_ERR(err, SMT_ENOMEM, "out of memory");
         for (size_t i = 0; i <= config->issuing_cas.num; i++) {
-                struct ca_authority *ca = &all->items[i];
+                struct ca_authority *ca = NULL;
+                TRY(ca_authorities_slot(all, i, &ca, err));
                 if (i < config->issuing_cas.num)
                         ca_authority_set(ca, cas[i].name, cas[i].kind);
                 else
                         ca_authority_set(ca, CA_CONFIG_ADMIN_NAME, CA_KIND_ADMIN);
-                all->num++;
+                ca_authorities_publish(all, i); /* from here ca_authorities_free frees it, also on failure */
                 const struct cert *root = cert_chain_get(all->roots, ca_kind_is_sm2(ca->kind) ? 0 : 1);
                 TRY(ca_load_one(ca, config, root, err));
+                TRY(ca_load_constraints(ca, i < config->issuing_cas.num ? &cas[i] : NULL, err));
         }
         return SMT_OK;
 }
@@ -125,6 +159,11 @@ int ca_authorities_load(struct ca_authorities **out, const struct ca_config *con
         struct ca_authorities *all = calloc(1, sizeof *all);
         if (all == NULL)
                 return SMT_ERR(err, SMT_ENOMEM, "out of memory");
+        if (pthread_mutex_init(&all->create_lock, NULL) != 0) {
+                free(all);
+                return SMT_ERR(err, SMT_EINTERNAL, "pthread_mutex_init failed");
+        }
+        atomic_init(&all->num, 0);
         int status = ca_authorities_fill(all, config, err);
         if (status < 0) {
                 ca_authorities_free(all);
@@ -134,43 +173,55 @@ int ca_authorities_load(struct ca_authorities **out, const struct ca_config *con
         return SMT_OK;
 }
 
+void ca_authority_cleanup(struct ca_authority *ca)
+{
+        cert_chain_free(ca->chain);
+        key_free(ca->key);
+        ca_name_constraints_cleanup(&ca->constraints);
+        memset(ca, 0, sizeof *ca);
+}
+
 void ca_authorities_free(struct ca_authorities *authorities)
 {
         if (authorities == NULL)
                 return;
-        for (size_t i = 0; i < authorities->num; i++) {
-                cert_chain_free(authorities->items[i].chain);
-                key_free(authorities->items[i].key);
-        }
-        free(authorities->items);
+        size_t num = atomic_load_explicit(&authorities->num, memory_order_acquire);
+        for (size_t i = 0; i < num; i++)
+                ca_authority_cleanup((struct ca_authority *)ca_authorities_at(authorities, i));
+        for (size_t b = 0; b < CA_AUTHORITIES_BLOCKS; b++)
+                free(authorities->blocks[b]);
         cert_chain_free(authorities->roots);
+        pthread_mutex_destroy(&authorities->create_lock);
         free(authorities);
 }
 
 const struct ca_authority *ca_authorities_find(const struct ca_authorities *authorities, const char *name)
 {
-        for (size_t i = 0; i < authorities->num; i++)
-                if (strcmp(authorities->items[i].name, name) == 0)
-                        return &authorities->items[i];
+        size_t num = ca_authorities_count(authorities);
+        for (size_t i = 0; i < num; i++)
+                if (strcmp(ca_authorities_at(authorities, i)->name, name) == 0)
+                        return ca_authorities_at(authorities, i);
         return NULL;
 }
 
 const struct ca_authority *ca_authorities_for_kind(const struct ca_authorities *authorities, int kind)
 {
-        for (size_t i = 0; i < authorities->num; i++)
-                if (authorities->items[i].kind == kind)
-                        return &authorities->items[i];
+        size_t num = ca_authorities_count(authorities);
+        for (size_t i = 0; i < num; i++)
+                if (ca_authorities_at(authorities, i)->kind == kind)
+                        return ca_authorities_at(authorities, i);
         return NULL;
 }
 
 size_t ca_authorities_count(const struct ca_authorities *authorities)
 {
-        return authorities->num;
+        /* The count of a const object still changes (CAs made at run time): read it with acquire order. */
+        return atomic_load_explicit((_Atomic size_t *)&authorities->num, memory_order_acquire);
 }
 
 const struct ca_authority *ca_authorities_get(const struct ca_authorities *authorities, size_t index)
 {
-        return index < authorities->num ? &authorities->items[index] : NULL;
+        return index < ca_authorities_count(authorities) ? ca_authorities_at(authorities, index) : NULL;
 }
 
 const struct cert_chain *ca_authorities_roots(const struct ca_authorities *authorities)

@@ -18,7 +18,12 @@
  *   document-*: keyUsage digitalSignature+nonRepudiation; iot-*: EKU clientAuth+serverAuth, CN device id;
  *   admin: EKU clientAuth.
  * Issuing CA certificates: pathLen 0, EKU of their family, name constraints from ca.yaml, signed by the root
- * of their algorithm family. */
+ * of their algorithm family.
+ *
+ * Issuing CAs made at run time (CA API, ca_authorities_create) follow the same profile; their files are
+ * cas/<name>.{crt,key} too and the store's `cas` table records them, so the next start loads them
+ * (ca_authorities_load_runtime). A struct ca_authorities is safe to read from any number of threads while
+ * one of them adds a CA, and every `const struct ca_authority *` stays valid until ca_authorities_free. */
 #ifndef SMT_CA_AUTHORITY_H
 #define SMT_CA_AUTHORITY_H
 
@@ -54,13 +59,46 @@ int ca_authorities_load(struct ca_authorities **out, const struct ca_config *con
 
 void ca_authorities_free(struct ca_authorities *authorities);
 
+struct store;
+
+/* ca_authorities_load_runtime adds the issuing CAs the store records (made by ca_authorities_create, here
+ * or by another process on the same database), each checked to chain to its root and to match its key
+ * file. One already loaded with the same certificate is skipped; a name taken by another CA (ca.yaml
+ * naming it since) is CA_ECONFLICT. Safe while other threads read authorities. */
+int ca_authorities_load_runtime(struct ca_authorities *authorities, struct store *store, struct err *err) SMT_MUST_USE;
+
+/* A custom-branded issuing CA to make at run time. */
+struct ca_create_request {
+        const char *name;         /* as in ca.yaml: 1..47 of [a-z0-9-], not "admin", "sm2-root", "ecc-root" */
+        int kind;                 /* enum ca_kind, any but CA_KIND_ADMIN */
+        const char *common_name;  /* subject CN, required */
+        const char *organization; /* subject O, the brand; NULL = config->organization */
+        const char *algorithm;    /* NULL = "sm2" for SM2 kinds, "ec-p256" else; as ca.yaml allows per kind */
+        int64_t validity_seconds; /* 0 = ten years, shortened to end with the root; else 1 day.. the root's end */
+        const char *const *permitted_dns; /* name constraints (DNS names), as ca.yaml's permitted_dns */
+        size_t num_permitted_dns;
+        const char *const *excluded_dns;
+        size_t num_excluded_dns;
+};
+
+/* ca_authorities_create makes a new issuing CA under the root of its family: a new key (written first,
+ * 0600, never over a file), its certificate, the store's record, then the CA in authorities, findable at
+ * once from every thread; *out (may be NULL) borrows it. SMT_EINVAL (message names the field) for a bad
+ * name, kind, algorithm, validity, common name or constraint; CA_ECONFLICT when the name is taken in
+ * ca.yaml, on disk or in the store. On failure nothing is left on disk or in the store. One creation runs
+ * at a time; readers are never blocked. */
+int ca_authorities_create(struct ca_authorities *authorities, const struct ca_config *config, struct store *store,
+                          const struct ca_create_request *request, const struct ca_authority **out,
+                          struct err *err) SMT_MUST_USE;
+
 /* ca_authorities_find returns the issuing CA named name, or NULL. */
 const struct ca_authority *ca_authorities_find(const struct ca_authorities *authorities, const char *name);
 
 /* ca_authorities_for_kind returns the first issuing CA of kind, or NULL. */
 const struct ca_authority *ca_authorities_for_kind(const struct ca_authorities *authorities, int kind);
 
-/* ca_authorities_count / _get enumerate the issuing CAs (admin CA last). */
+/* ca_authorities_count / _get enumerate the issuing CAs: ca.yaml's in order, the admin CA, then those made
+ * at run time, oldest first. A count read once stays valid for _get (CAs are only ever added). */
 size_t ca_authorities_count(const struct ca_authorities *authorities);
 const struct ca_authority *ca_authorities_get(const struct ca_authorities *authorities, size_t index);
 

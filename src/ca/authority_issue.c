@@ -124,39 +124,33 @@ static bool ca_issue_wildcard_covers(const char *name, const char *subtree)
 
 /* RFC 5280 §4.2.1.10: a dNSName is inside a subtree when it equals it or ends with "." and it. The CA's
  * certificate carries the same constraints, so a name outside would fail every verifier anyway. */
-static int ca_issue_check_constraints(const struct ca_authority *ca, const struct ca_config *config,
-                                      const struct ca_issue_request *r, struct err *err)
+static int ca_issue_check_constraints(const struct ca_authority *ca, const struct ca_issue_request *r, struct err *err)
 {
-        const struct ca_issuing_config *c = NULL;
-        for (size_t i = 0; i < config->issuing_cas.num && c == NULL; i++)
-                if (strcmp(((const struct ca_issuing_config *)config->issuing_cas.items)[i].name, ca->name) == 0)
-                        c = (const struct ca_issuing_config *)config->issuing_cas.items + i;
-        if (c == NULL)
-                return SMT_OK; /* the admin CA */
-        if (c->permitted_dns.num > 0 && r->num_ip_addresses > 0)
+        const struct ca_name_constraints *c = &ca->constraints;
+        if (c->num_permitted_dns > 0 && r->num_ip_addresses > 0)
                 return SMT_ERR(err, CA_EPOLICY,
                                "CA %s may name only DNS names under its permitted domains, not the "
                                "IP address %s",
                                ca->name, r->ip_addresses[0]);
         for (size_t i = 0; i < r->num_dns_names; i++) {
                 const char *name = r->dns_names[i];
-                bool is_permitted = c->permitted_dns.num == 0;
-                for (size_t p = 0; p < c->permitted_dns.num && !is_permitted; p++)
-                        is_permitted = ca_issue_name_in(name, c->permitted_dns.items[p]);
+                bool is_permitted = c->num_permitted_dns == 0;
+                for (size_t p = 0; p < c->num_permitted_dns && !is_permitted; p++)
+                        is_permitted = ca_issue_name_in(name, c->permitted_dns[p]);
                 if (!is_permitted)
                         return SMT_ERR(err, CA_EPOLICY, "\"%.80s\" is outside the names CA %s may certify (%s%s)", name,
-                                       ca->name, c->permitted_dns.items[0], c->permitted_dns.num > 1 ? ", ..." : "");
-                for (size_t e = 0; e < c->excluded_dns.num; e++)
-                        if (ca_issue_name_in(name, c->excluded_dns.items[e]) ||
-                            ca_issue_wildcard_covers(name, c->excluded_dns.items[e]))
+                                       ca->name, c->permitted_dns[0], c->num_permitted_dns > 1 ? ", ..." : "");
+                for (size_t e = 0; e < c->num_excluded_dns; e++)
+                        if (ca_issue_name_in(name, c->excluded_dns[e]) ||
+                            ca_issue_wildcard_covers(name, c->excluded_dns[e]))
                                 return SMT_ERR(err, CA_EPOLICY, "\"%.80s\" falls under %s, which CA %s excludes", name,
-                                               c->excluded_dns.items[e], ca->name);
+                                               c->excluded_dns[e], ca->name);
         }
         return SMT_OK;
 }
 
-static int ca_issue_check_names(const struct ca_authority *ca, const struct ca_config *config, int kind,
-                                const struct ca_issue_request *r, struct err *err)
+static int ca_issue_check_names(const struct ca_authority *ca, int kind, const struct ca_issue_request *r,
+                                struct err *err)
 {
         TRY(ca_issue_check_shape(kind, r, err));
         bool common_name_found = r->common_name == NULL || !ca_issue_is_ssl(kind);
@@ -174,7 +168,7 @@ static int ca_issue_check_names(const struct ca_authority *ca, const struct ca_c
         if (!common_name_found)
                 return SMT_ERR(err, CA_EPOLICY, "common name \"%.80s\" is none of the certificate's names",
                                r->common_name);
-        return ca_issue_check_constraints(ca, config, r, err);
+        return ca_issue_check_constraints(ca, r, err);
 }
 
 /* --- validity --- */
@@ -213,7 +207,7 @@ int ca_authority_issue(const struct ca_authority *ca, const struct ca_config *co
         struct ca_profile profile;
         time_t not_before = 0, not_after = 0;
         TRY(ca_issue_check_key(kind, request, err));
-        TRY(ca_issue_check_names(ca, config, kind, request, err));
+        TRY(ca_issue_check_names(ca, kind, request, err));
         TRY(ca_issue_validity(&not_before, &not_after, ca, config, request, err));
         TRY(ca_profile_leaf(&params, &profile, ca, config, kind, request, err));
         params.not_before = not_before;

@@ -161,6 +161,8 @@ int ca_server_start(struct ca_server **out, const struct ca_config *config, stru
         int status = ca_authorities_load(&server->authorities, config, err);
         if (status == 0)
                 status = store_open(&server->store, config->store, (int)config->store_pool, err);
+        if (status == 0)
+                status = ca_authorities_load_runtime(server->authorities, server->store, err);
         server->api = (struct ca_api){.config = config, .store = server->store, .authorities = server->authorities};
         if (status == 0 && config->acme.enabled)
                 status = acme_new(&server->acme, config, server->store, server->authorities, err);
