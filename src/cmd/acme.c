@@ -10,11 +10,11 @@
 #include "gateway/acme_client.h"
 #include "gateway/acme_responder.h"
 
-#define ACME_USAGE                                                                                                 \
-        "smtrust acme certonly --server DIRECTORY_URL --ca-file ROOTS.pem --account-key FILE --dns NAME...\n"     \
-        "           [--http01 ADDRESS:PORT] [--key-type ec-p256|ec-p384|rsa-2048|sm2|sm2-pair]\n"                 \
-        "           [--eab-kid K --eab-hmac-key B64] [--contact URI...] [--timeout S] --out-dir DIR\n"             \
-        "       smtrust acme revoke --server URL --ca-file ROOTS.pem --account-key FILE --cert FILE [--reason N]\n" \
+#define ACME_USAGE                                                                                                     \
+        "smtrust acme certonly --server DIRECTORY_URL --ca-file ROOTS.pem --account-key FILE --dns NAME...\n"          \
+        "           [--http01 ADDRESS:PORT] [--key-type ec-p256|ec-p384|rsa-2048|sm2|sm2-pair]\n"                      \
+        "           [--eab-kid K --eab-hmac-key B64] [--contact URI...] [--timeout S] --out-dir DIR\n"                 \
+        "       smtrust acme revoke --server URL --ca-file ROOTS.pem --account-key FILE --cert FILE [--reason N]\n"    \
         "       smtrust acme renewal-info --server URL --ca-file ROOTS.pem --cert FILE"
 
 enum acme_option {
@@ -81,15 +81,33 @@ static int acme_args_add(struct acme_args *args, int option, const char *value)
 {
         long number;
         switch (option) {
-        case ACME_OPT_SERVER: args->server = value; return 0;
-        case ACME_OPT_CA_FILE: args->ca_file = value; return 0;
-        case ACME_OPT_ACCOUNT_KEY: args->account_key = value; return 0;
-        case ACME_OPT_HTTP01: args->http01 = value; return 0;
-        case ACME_OPT_KEY_TYPE: args->key_type = value; return 0;
-        case ACME_OPT_EAB_KID: args->eab_kid = value; return 0;
-        case ACME_OPT_EAB_HMAC_KEY: args->eab_hmac_key = value; return 0;
-        case ACME_OPT_OUT_DIR: args->out_dir = value; return 0;
-        case ACME_OPT_CERT: args->cert = value; return 0;
+        case ACME_OPT_SERVER:
+                args->server = value;
+                return 0;
+        case ACME_OPT_CA_FILE:
+                args->ca_file = value;
+                return 0;
+        case ACME_OPT_ACCOUNT_KEY:
+                args->account_key = value;
+                return 0;
+        case ACME_OPT_HTTP01:
+                args->http01 = value;
+                return 0;
+        case ACME_OPT_KEY_TYPE:
+                args->key_type = value;
+                return 0;
+        case ACME_OPT_EAB_KID:
+                args->eab_kid = value;
+                return 0;
+        case ACME_OPT_EAB_HMAC_KEY:
+                args->eab_hmac_key = value;
+                return 0;
+        case ACME_OPT_OUT_DIR:
+                args->out_dir = value;
+                return 0;
+        case ACME_OPT_CERT:
+                args->cert = value;
+                return 0;
         case ACME_OPT_DNS:
                 if (args->num_names == GW_ACME_NAMES_MAX)
                         return acme_usage_error("acme", "more than 100 --dns names (%s)", value);
@@ -102,7 +120,8 @@ static int acme_args_add(struct acme_args *args, int option, const char *value)
                 return 0;
         case ACME_OPT_REASON:
                 if (acme_number(value, 0, 10, &number) < 0)
-                        return acme_usage_error("acme", "--reason expects an RFC 5280 reason code 0..10, got '%s'", value);
+                        return acme_usage_error("acme", "--reason expects an RFC 5280 reason code 0..10, got '%s'",
+                                                value);
                 args->reason = (int)number;
                 return 0;
         case ACME_OPT_TIMEOUT:
@@ -167,8 +186,10 @@ static int acme_connect(const struct acme_args *args, bool need_account, struct 
         TRY(gw_acme_client_open(client, &config, err));
         if (!need_account)
                 return 0;
-        struct gw_acme_account_params params = {.key = *key, .contacts = args->contacts,
-                                                .num_contacts = args->num_contacts, .eab_kid = args->eab_kid,
+        struct gw_acme_account_params params = {.key = *key,
+                                                .contacts = args->contacts,
+                                                .num_contacts = args->num_contacts,
+                                                .eab_kid = args->eab_kid,
                                                 .eab_hmac_key_b64 = args->eab_hmac_key};
         TRY(gw_acme_client_account(*client, &params, &account_created, err));
         printf("account: %s (%s%s)\n", gw_acme_client_account_url(*client), account_created ? "created" : "existing",
@@ -207,7 +228,8 @@ static int acme_certonly(const struct acme_args *args)
 {
         const char *command = "acme certonly";
         enum gw_acme_key_type type = GW_ACME_KEY_EC_P256;
-        if (acme_require(command, args->server, "--server") || acme_require(command, args->account_key, "--account-key") ||
+        if (acme_require(command, args->server, "--server") ||
+            acme_require(command, args->account_key, "--account-key") ||
             acme_require(command, args->out_dir, "--out-dir"))
                 return CMD_EXIT_USAGE;
         if (args->num_names == 0)
@@ -222,18 +244,12 @@ static int acme_certonly(const struct acme_args *args)
         return CMD_EXIT_OK;
 }
 
-static int acme_load_cert(const char *path, struct cert_chain **chain, struct err *err)
-{
-        TRY(cert_chain_load_pem(chain, path, err));
-        return 0;
-}
-
 static int acme_revoke_run(const struct acme_args *args, struct err *err)
 {
         struct gw_acme_client *client = NULL;
         struct key *key = NULL;
         struct cert_chain *chain = NULL;
-        int status = acme_load_cert(args->cert, &chain, err);
+        int status = cert_chain_load_pem(&chain, args->cert, err);
         if (status == 0)
                 status = acme_connect(args, true, &client, &key, err);
         if (status == 0)
@@ -251,7 +267,7 @@ static int acme_renewal_info_run(const struct acme_args *args, struct err *err)
         struct gw_acme_client *client = NULL;
         struct cert_chain *chain = NULL;
         struct gw_acme_renewal_info info;
-        int status = acme_load_cert(args->cert, &chain, err);
+        int status = cert_chain_load_pem(&chain, args->cert, err);
         if (status == 0)
                 status = acme_connect(args, false, &client, NULL, err);
         if (status == 0)

@@ -21,7 +21,7 @@
 #include "crypto/cert.h"
 #include "crypto/key.h"
 
-#define GW_ACME_URL_MAX 1024
+#define GW_ACME_URL_MAX   1024
 #define GW_ACME_TOKEN_MAX 256
 #define GW_ACME_NAMES_MAX 100
 #define GW_ACME_AUTHZ_MAX GW_ACME_NAMES_MAX
@@ -73,12 +73,12 @@ const struct gw_acme_problem *gw_acme_client_last_problem(const struct gw_acme_c
 int gw_acme_account_key_load(struct key **out, bool *created, const char *path, struct err *err) SMT_MUST_USE;
 
 struct gw_acme_account_params {
-        const struct key *key;         /* EC P-256/P-384 or RSA; borrowed until the client is freed */
-        const char *const *contacts;   /* "mailto:..." */
+        const struct key *key;       /* EC P-256/P-384 or RSA; borrowed until the client is freed */
+        const char *const *contacts; /* "mailto:..." */
         size_t num_contacts;
-        const char *eab_kid;           /* NULL = no external account binding (RFC 8555 7.3.4) */
-        const char *eab_hmac_key_b64;  /* base64url HMAC key given by the CA */
-        bool only_existing;            /* onlyReturnExisting: find, never create */
+        const char *eab_kid;          /* NULL = no external account binding (RFC 8555 7.3.4) */
+        const char *eab_hmac_key_b64; /* base64url HMAC key given by the CA */
+        bool only_existing;           /* onlyReturnExisting: find, never create */
 };
 
 /* gw_acme_client_account finds the key's account or creates it; *created (may be NULL) says which. The client
@@ -95,8 +95,8 @@ const char *gw_acme_client_account_url(const struct gw_acme_client *client);
  * http://identifier/.well-known/acme-challenge/token; for dns-01 publish a TXT record dns_value at
  * _acme-challenge.identifier; for tls-alpn-01 use key_authorization (RFC 8737). */
 struct gw_acme_challenge {
-        const char *type;              /* "http-01", "dns-01", "tls-alpn-01" */
-        const char *identifier;        /* the name validated (without "*.") */
+        const char *type;       /* "http-01", "dns-01", "tls-alpn-01" */
+        const char *identifier; /* the name validated (without "*.") */
         const char *token;
         const char *key_authorization; /* token "." account key thumbprint (RFC 8555 8.1) */
         const char *dns_value;         /* base64url(SHA-256(key_authorization)) (RFC 8555 8.4) */
@@ -190,9 +190,9 @@ int gw_acme_key_type_parse(const char *name, enum gw_acme_key_type *out) SMT_MUS
 
 /* One certificate written by gw_acme_client_issue. */
 struct gw_acme_issued {
-        const char *role;       /* "certificate", "signing" or "encryption" */
-        char cert_path[4096];   /* the chain, leaf first */
-        char key_path[4096];    /* 0600 */
+        const char *role;     /* "certificate", "signing" or "encryption" */
+        char cert_path[4096]; /* the chain, leaf first */
+        char key_path[4096];  /* 0600 */
         struct cert_chain *chain;
 };
 

@@ -105,7 +105,9 @@ static void gw_acme_http_setup(struct gw_acme_client *client, struct gw_acme_res
                 curl_easy_setopt(curl, CURLOPT_CAINFO, client->ca_file);
                 curl_easy_setopt(curl, CURLOPT_CAPATH, NULL);
         }
-        curl_easy_setopt(curl, CURLOPT_USERAGENT, "smtrust-acme/" "0.1");
+        curl_easy_setopt(curl, CURLOPT_USERAGENT,
+                         "smtrust-acme/"
+                         "0.1");
         curl_easy_setopt(curl, CURLOPT_HTTPHEADER, fields);
         curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, gw_acme_on_body);
         curl_easy_setopt(curl, CURLOPT_WRITEDATA, response);
@@ -164,8 +166,9 @@ int gw_acme_check(struct gw_acme_client *client, const struct gw_acme_response *
         struct err ignored = {0};
         memset(problem, 0, sizeof(*problem));
         problem->http_status = (int)response->status;
-        if (gw_acme_problem_parse(problem, response->body.data, response->body.len, (int)response->status,
-                                  &ignored) < 0 || !problem->type[0])
+        if (gw_acme_problem_parse(problem, response->body.data, response->body.len, (int)response->status, &ignored) <
+                0 ||
+            !problem->type[0])
                 return SMT_ERR(err, GW_EACME, "%s: the server answered HTTP %ld", what, response->status);
         const char *type = problem->type;
         if (strncmp(type, "urn:ietf:params:acme:error:", 27) == 0)
@@ -199,6 +202,31 @@ static int gw_acme_sign(struct gw_acme_client *client, const char *url, const ch
                              (const uint8_t *)payload, payload ? strlen(payload) : 0, jws, err);
 }
 
+static void gw_acme_sleep_ms(long ms)
+{
+        struct timespec pause = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
+        while (nanosleep(&pause, &pause) != 0 && errno == EINTR)
+                ;
+}
+
+/* Whether a failed POST is worth one more try, after how long. */
+static bool gw_acme_should_retry(const struct gw_acme_client *client, const struct gw_acme_response *response,
+                                 int status, long *pause_ms)
+{
+        *pause_ms = 0;
+        if (status != GW_EACME)
+                return false;
+        /* RFC 8555 6.5: a badNonce answer carries a fresh nonce; retry with it at once. */
+        if (gw_acme_problem_is(&client->problem, "badNonce"))
+                return true;
+        /* RFC 8555 6.6: a rate limit or a busy server says when to come back; wait when that is soon enough. */
+        bool is_busy = response->status == 503 || gw_acme_problem_is(&client->problem, "rateLimited");
+        if (!is_busy || response->retry_after_s < 0 || response->retry_after_s > client->retry_after_max_s)
+                return false;
+        *pause_ms = 1000L * response->retry_after_s;
+        return true;
+}
+
 int gw_acme_post(struct gw_acme_client *client, const char *url, const json_t *payload, bool use_jwk, const char *what,
                  struct gw_acme_response *response, struct err *err)
 {
@@ -216,9 +244,10 @@ int gw_acme_post(struct gw_acme_client *client, const char *url, const json_t *p
                         status = gw_acme_http_request(client, "POST", url, jws.data, jws.len, response, err);
                 if (status == 0)
                         status = gw_acme_check(client, response, what, err);
-                /* RFC 8555 6.5: a badNonce answer carries a fresh nonce; one retry with it. */
-                if (status != GW_EACME || !gw_acme_problem_is(&client->problem, "badNonce"))
+                long pause_ms;
+                if (attempt == 1 || !gw_acme_should_retry(client, response, status, &pause_ms))
                         break;
+                gw_acme_sleep_ms(pause_ms);
         }
         buf_writer_cleanup(&jws);
         free(text);
@@ -258,9 +287,7 @@ int gw_acme_wait(const struct gw_acme_client *client, const struct gw_acme_respo
                 ms = 100;
         if (time(NULL) + (ms + 999) / 1000 > deadline)
                 return SMT_ERR(err, SMT_EIO, "%s: still not done at the deadline", what);
-        struct timespec pause = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
-        while (nanosleep(&pause, &pause) != 0 && errno == EINTR)
-                ;
+        gw_acme_sleep_ms(ms);
         return 0;
 }
 

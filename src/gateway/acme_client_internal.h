@@ -8,9 +8,9 @@
 #include "crypto/jose.h"
 #include "gateway/acme_client.h"
 
-#define GW_ACME_BODY_MAX (1024 * 1024) /* a chain or an order with many names fits easily */
+#define GW_ACME_BODY_MAX  (1024 * 1024) /* a chain or an order with many names fits easily */
 #define GW_ACME_NONCE_MAX 256
-#define GW_ACME_POLL_MS 500 /* between polls when the server suggests no Retry-After */
+#define GW_ACME_POLL_MS   500 /* between polls when the server suggests no Retry-After */
 
 /* One HTTP exchange: what the client reads of a response. */
 struct gw_acme_response {

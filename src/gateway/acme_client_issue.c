@@ -17,8 +17,11 @@ int gw_acme_key_type_parse(const char *name, enum gw_acme_key_type *out)
         static const struct {
                 const char *name;
                 enum gw_acme_key_type type;
-        } types[] = {{"ec-p256", GW_ACME_KEY_EC_P256}, {"ec-p384", GW_ACME_KEY_EC_P384},
-                     {"rsa-2048", GW_ACME_KEY_RSA_2048}, {"sm2", GW_ACME_KEY_SM2}, {"sm2-pair", GW_ACME_KEY_SM2_PAIR}};
+        } types[] = {{"ec-p256", GW_ACME_KEY_EC_P256},
+                     {"ec-p384", GW_ACME_KEY_EC_P384},
+                     {"rsa-2048", GW_ACME_KEY_RSA_2048},
+                     {"sm2", GW_ACME_KEY_SM2},
+                     {"sm2-pair", GW_ACME_KEY_SM2_PAIR}};
         for (size_t i = 0; name && i < sizeof(types) / sizeof(types[0]); i++)
                 if (strcmp(name, types[i].name) == 0) {
                         *out = types[i].type;
@@ -40,7 +43,8 @@ static size_t gw_acme_issue_plans(enum gw_acme_key_type type, struct gw_acme_iss
 {
         static const enum key_alg algs[] = {[GW_ACME_KEY_EC_P256] = KEY_ALG_EC_P256,
                                             [GW_ACME_KEY_EC_P384] = KEY_ALG_EC_P384,
-                                            [GW_ACME_KEY_RSA_2048] = KEY_ALG_RSA_2048, [GW_ACME_KEY_SM2] = KEY_ALG_SM2,
+                                            [GW_ACME_KEY_RSA_2048] = KEY_ALG_RSA_2048,
+                                            [GW_ACME_KEY_SM2] = KEY_ALG_SM2,
                                             [GW_ACME_KEY_SM2_PAIR] = KEY_ALG_SM2};
         if (type != GW_ACME_KEY_SM2_PAIR) {
                 plans[0] = (struct gw_acme_issue_plan){"certificate", algs[type], 0, "cert.pem", "key.pem"};
@@ -75,8 +79,11 @@ static int gw_acme_issue_one(struct gw_acme_client *client, const struct gw_acme
 {
         struct csr *csr = NULL;
         TRY(key_generate(key, plan->alg, err));
-        struct csr_params params = {.key = *key, .common_name = names[0], .dns_names = names,
-                                    .num_dns_names = num_names, .key_usage = plan->key_usage};
+        struct csr_params params = {.key = *key,
+                                    .common_name = names[0],
+                                    .dns_names = names,
+                                    .num_dns_names = num_names,
+                                    .key_usage = plan->key_usage};
         TRY(csr_create(&csr, &params, err));
         const uint8_t *der;
         size_t der_len;

@@ -15,8 +15,10 @@ static int gw_acme_order_status_parse(const char *text, enum gw_acme_order_statu
         static const struct {
                 const char *name;
                 enum gw_acme_order_status status;
-        } names[] = {{"pending", GW_ACME_ORDER_PENDING}, {"ready", GW_ACME_ORDER_READY},
-                     {"processing", GW_ACME_ORDER_PROCESSING}, {"valid", GW_ACME_ORDER_VALID},
+        } names[] = {{"pending", GW_ACME_ORDER_PENDING},
+                     {"ready", GW_ACME_ORDER_READY},
+                     {"processing", GW_ACME_ORDER_PROCESSING},
+                     {"valid", GW_ACME_ORDER_VALID},
                      {"invalid", GW_ACME_ORDER_INVALID}};
         for (size_t i = 0; text && i < sizeof(names) / sizeof(names[0]); i++)
                 if (strcmp(text, names[i].name) == 0) {
@@ -196,7 +198,9 @@ static int gw_acme_authz_settle(struct gw_acme_client *client, const char *url, 
 {
         struct gw_acme_authz_work work = {0};
         TRY(gw_acme_authz_plan(client, authz, solver, &work, err));
-        struct gw_acme_challenge challenge = {.type = work.type, .identifier = work.identifier, .token = work.token,
+        struct gw_acme_challenge challenge = {.type = work.type,
+                                              .identifier = work.identifier,
+                                              .token = work.token,
                                               .key_authorization = work.key_authorization,
                                               .dns_value = work.dns_value};
         int status = solver->present(solver->context, &challenge, err);
@@ -250,8 +254,8 @@ static int gw_acme_order_refresh(struct gw_acme_client *client, struct gw_acme_o
         if (status == 0 && order->status == GW_ACME_ORDER_INVALID) {
                 char *text = json_dumps(json_object_get(body, "error"), JSON_COMPACT);
                 struct err ignored = {0};
-                if (!text || gw_acme_problem_parse(&client->problem, (const uint8_t *)text, strlen(text), 0,
-                                                   &ignored) < 0)
+                if (!text ||
+                    gw_acme_problem_parse(&client->problem, (const uint8_t *)text, strlen(text), 0, &ignored) < 0)
                         memset(&client->problem, 0, sizeof(client->problem));
                 free(text);
                 status = SMT_ERR(err, GW_EACME, "order %s is invalid: %s %s", order->url, client->problem.type,
@@ -286,7 +290,8 @@ int gw_acme_client_order_finalize(struct gw_acme_client *client, struct gw_acme_
         gw_acme_response_init(&response);
         int status = gw_acme_order_refresh(client, order, NULL, order->url, &response, err);
         if (status == 0 && order->status != GW_ACME_ORDER_READY)
-                status = SMT_ERR(err, GW_EACME, "order %s is not ready to finalize (authorizations pending)", order->url);
+                status =
+                    SMT_ERR(err, GW_EACME, "order %s is not ready to finalize (authorizations pending)", order->url);
         if (status == 0)
                 status = gw_acme_finalize_send(client, order, csr_der, csr_len, &response, err);
         while (status == 0 && order->status != GW_ACME_ORDER_VALID) {
@@ -307,8 +312,10 @@ int gw_acme_client_order_certificate(struct gw_acme_client *client, const struct
         gw_acme_response_init(&response);
         int status = gw_acme_post(client, order->certificate_url, NULL, false, "certificate", &response, err);
         if (status == 0 && strncasecmp(response.content_type, "application/pem-certificate-chain", 33) != 0)
-                status = SMT_ERR(err, GW_EACME, "certificate %s: Content-Type \"%s\", expected "
-                                 "application/pem-certificate-chain", order->certificate_url, response.content_type);
+                status = SMT_ERR(err, GW_EACME,
+                                 "certificate %s: Content-Type \"%s\", expected "
+                                 "application/pem-certificate-chain",
+                                 order->certificate_url, response.content_type);
         if (status == 0)
                 status = cert_chain_parse_pem(out, response.body.data, response.body.len, err);
         gw_acme_response_cleanup(&response);

@@ -8,10 +8,10 @@
 
 #include "base/der.h"
 
-#define GW_ACME_TAG_VERSION 0xa0    /* tbsCertificate [0] EXPLICIT version */
+#define GW_ACME_TAG_VERSION    0xa0 /* tbsCertificate [0] EXPLICIT version */
 #define GW_ACME_TAG_EXTENSIONS 0xa3 /* tbsCertificate [3] EXPLICIT extensions */
-#define GW_ACME_TAG_BOOLEAN 0x01
-#define GW_ACME_TAG_KEY_ID 0x80 /* AuthorityKeyIdentifier [0] IMPLICIT keyIdentifier */
+#define GW_ACME_TAG_BOOLEAN    0x01
+#define GW_ACME_TAG_KEY_ID     0x80 /* AuthorityKeyIdentifier [0] IMPLICIT keyIdentifier */
 
 /* id-ce-authorityKeyIdentifier, 2.5.29.35 (RFC 5280 4.2.1.1), DER content octets. */
 static const uint8_t gw_acme_oid_aki[] = {0x55, 0x1d, 0x23};

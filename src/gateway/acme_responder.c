@@ -7,7 +7,7 @@
 
 #include "http/server.h"
 
-#define GW_ACME_RESPONDER_PREFIX "/.well-known/acme-challenge/"
+#define GW_ACME_RESPONDER_PREFIX      "/.well-known/acme-challenge/"
 #define GW_ACME_KEY_AUTHORIZATION_MAX (GW_ACME_TOKEN_MAX + 64)
 
 struct gw_acme_responder_entry {
@@ -68,8 +68,8 @@ int gw_acme_responder_start(struct gw_acme_responder **out, const char *listen, 
         if (!responder)
                 return SMT_ERR(err, SMT_ENOMEM, "http-01 responder: out of memory");
         pthread_mutex_init(&responder->lock, NULL);
-        struct http_server_config config = {.listen = listen, .threads = 4, .max_body = 1024,
-                                            .head_timeout_ms = 5000, .server_header = "smtrust-acme"};
+        struct http_server_config config = {
+            .listen = listen, .threads = 4, .max_body = 1024, .head_timeout_ms = 5000, .server_header = "smtrust-acme"};
         int status = http_server_start(&responder->server, &config, gw_acme_responder_handle, responder, err);
         if (status < 0) {
                 pthread_mutex_destroy(&responder->lock);
@@ -132,9 +132,11 @@ static void gw_acme_responder_cleanup(void *context, const struct gw_acme_challe
 
 void gw_acme_responder_solver(struct gw_acme_responder *responder, struct gw_acme_solver *out)
 {
-        *out = (struct gw_acme_solver){.types = gw_acme_responder_type_list, .num_types = 1,
+        *out = (struct gw_acme_solver){.types = gw_acme_responder_type_list,
+                                       .num_types = 1,
                                        .present = gw_acme_responder_present,
-                                       .cleanup = gw_acme_responder_cleanup, .context = responder};
+                                       .cleanup = gw_acme_responder_cleanup,
+                                       .context = responder};
 }
 
 void gw_acme_responder_stop(struct gw_acme_responder *responder)

@@ -123,6 +123,21 @@ def test_ecc_certificate_and_the_account_is_reused(acme_ca, tmp_path):
     run(["openssl", "verify", "-CAfile", acme_ca.roots, "-untrusted", str(tmp_path / "out2" / "cert.pem"), str(leaf2)])
 
 
+@pytest.mark.parametrize("key_type,algorithm,root", [("rsa-2048", "rsaEncryption", "roots"),
+                                                     ("sm2", "SM2", "sm2_root")])
+def test_other_key_types(acme_ca, tmp_path, key_type, algorithm, root):
+    name = f"{key_type}.example.test"
+    certonly(acme_ca, tmp_path, [name], "--key-type", key_type)
+    cert, key = tmp_path / "out" / "cert.pem", tmp_path / "out" / "key.pem"
+    leaf = leaf_of(cert, tmp_path / "leaf.pem")
+    assert algorithm in x509(leaf, "-text") and same_public_key(leaf, key) and mode(key) == 0o600
+    if key_type == "sm2":  # the signing certificate alone, by the SM2 CA
+        verify_sm2_chain(tmp_path, acme_ca.sm2_root, cert)
+        assert "Digital Signature" in x509(leaf, "-ext", "keyUsage")
+    else:
+        run(["openssl", "verify", "-CAfile", getattr(acme_ca, root), "-untrusted", str(cert), str(leaf)])
+
+
 class TLCPServer:
     def __init__(self, folder, log_path):
         self.log_path = log_path
@@ -187,6 +202,10 @@ def test_sm2_pair_verifies_and_carries_a_tlcp_handshake(acme_ca, tmp_path):
     finally:
         server.stop()
     assert refused.returncode == 1
+    # Both certificates of the pair can be revoked by the account that ordered them.
+    for role in ("signing", "encryption"):
+        acme(acme_ca, tmp_path, "revoke", "--cert", shown[role]["path"])
+        assert acme_ca.api(f"/api/v1/certificates/{shown[role]['serial']}")["status"] == "revoked"
 
 
 def test_revoke_and_renewal_info(acme_ca, tmp_path):

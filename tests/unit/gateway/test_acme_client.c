@@ -127,7 +127,8 @@ static void test_cert_id_refuses_every_truncation_and_trailing_bytes(void)
 
 static void test_problem_document_is_read(void)
 {
-        const char *body = "{\"type\":\"urn:ietf:params:acme:error:badNonce\",\"detail\":\"used already\",\"status\":400}";
+        const char *body =
+            "{\"type\":\"urn:ietf:params:acme:error:badNonce\",\"detail\":\"used already\",\"status\":400}";
         struct gw_acme_problem problem;
         struct err err = {0};
         CHECK_OK(gw_acme_problem_parse(&problem, (const uint8_t *)body, strlen(body), 400, &err), &err);
@@ -180,8 +181,11 @@ static void test_key_type_names(void)
         static const struct {
                 const char *name;
                 enum gw_acme_key_type type;
-        } known[] = {{"ec-p256", GW_ACME_KEY_EC_P256}, {"ec-p384", GW_ACME_KEY_EC_P384},
-                     {"rsa-2048", GW_ACME_KEY_RSA_2048}, {"sm2", GW_ACME_KEY_SM2}, {"sm2-pair", GW_ACME_KEY_SM2_PAIR}};
+        } known[] = {{"ec-p256", GW_ACME_KEY_EC_P256},
+                     {"ec-p384", GW_ACME_KEY_EC_P384},
+                     {"rsa-2048", GW_ACME_KEY_RSA_2048},
+                     {"sm2", GW_ACME_KEY_SM2},
+                     {"sm2-pair", GW_ACME_KEY_SM2_PAIR}};
         for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
                 enum gw_acme_key_type type = 0;
                 CHECK_EQ(gw_acme_key_type_parse(known[i].name, &type), 0);
@@ -220,8 +224,9 @@ static void test_open_refuses_plain_http_and_a_missing_trust_file(void)
         CHECK(client == NULL);
 }
 
-CHECK_MAIN(CHECK_TEST(test_cert_id_is_the_rfc9773_example), CHECK_TEST(test_cert_id_keeps_a_serial_without_leading_zero),
-           CHECK_TEST(test_cert_id_needs_an_aki), CHECK_TEST(test_cert_id_refuses_every_truncation_and_trailing_bytes),
+CHECK_MAIN(CHECK_TEST(test_cert_id_is_the_rfc9773_example),
+           CHECK_TEST(test_cert_id_keeps_a_serial_without_leading_zero), CHECK_TEST(test_cert_id_needs_an_aki),
+           CHECK_TEST(test_cert_id_refuses_every_truncation_and_trailing_bytes),
            CHECK_TEST(test_problem_document_is_read), CHECK_TEST(test_problem_without_acme_type_or_detail),
            CHECK_TEST(test_problem_long_detail_is_cut_and_terminated),
            CHECK_TEST(test_problem_that_is_not_an_object_is_refused), CHECK_TEST(test_key_type_names),

@@ -12,7 +12,7 @@
 #include "check.h"
 #include "gateway/acme_responder.h"
 
-#define TOKEN "evaGxfADs6pSRb2LAv9IZf17Dt3juxGJ-PCt92wr-oA"
+#define TOKEN             "evaGxfADs6pSRb2LAv9IZf17Dt3juxGJ-PCt92wr-oA"
 #define KEY_AUTHORIZATION TOKEN ".9jg46WB3rR_AHD-EBXdN7cBkH1WOu0tA3M9fm21mqTI"
 
 /* Sends one request and reads the whole answer (the server closes: Connection: close). */
@@ -55,8 +55,11 @@ static void test_serves_a_presented_token_until_cleanup(void)
         gw_acme_responder_solver(responder, &solver);
         CHECK_EQ(solver.num_types, 1);
         CHECK_STR(solver.types[0], "http-01");
-        struct gw_acme_challenge challenge = {.type = "http-01", .identifier = "site.example.test", .token = TOKEN,
-                                              .key_authorization = KEY_AUTHORIZATION, .dns_value = "unused"};
+        struct gw_acme_challenge challenge = {.type = "http-01",
+                                              .identifier = "site.example.test",
+                                              .token = TOKEN,
+                                              .key_authorization = KEY_AUTHORIZATION,
+                                              .dns_value = "unused"};
         CHECK_OK(solver.present(solver.context, &challenge, &err), &err);
         char answer[4096];
         http_get(port, "GET", "/.well-known/acme-challenge/" TOKEN, answer, sizeof(answer));
@@ -117,5 +120,6 @@ static void test_start_fails_on_a_bad_address(void)
         CHECK(responder == NULL);
 }
 
-CHECK_MAIN(CHECK_TEST(test_serves_a_presented_token_until_cleanup), CHECK_TEST(test_many_tokens_and_removal_keep_the_others),
+CHECK_MAIN(CHECK_TEST(test_serves_a_presented_token_until_cleanup),
+           CHECK_TEST(test_many_tokens_and_removal_keep_the_others),
            CHECK_TEST(test_refuses_a_token_that_is_not_base64url), CHECK_TEST(test_start_fails_on_a_bad_address))
