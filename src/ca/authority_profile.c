@@ -168,7 +168,10 @@ int ca_profile_issuing(struct cert_issue_params *params, struct ca_profile *prof
         params->path_len = 0; /* issuing CAs sign leaves only */
         /* digitalSignature: the CA key signs its own OCSP responses (BR §7.1.2.10.7). */
         params->key_usage = CERT_KEY_USAGE_DIGITAL_SIGNATURE | CERT_KEY_USAGE_KEY_CERT_SIGN | CERT_KEY_USAGE_CRL_SIGN;
-        params->extended_usage = ca_profile_extended_usage(kind);
+        /* BR §7.1.2.10.6 wants the family's EKU in an ECC issuing CA. GmSSL 3 refuses any EKU in a CA
+         * certificate of a TLCP chain (x509_ext_key_usage_check knows no CA type), and GM/T 0015 asks none:
+         * SM2 issuing CAs carry no EKU, so Tongsuo, GmSSL and SM2 browsers all accept their chains. */
+        params->extended_usage = ca_kind_is_sm2(kind) ? 0 : ca_profile_extended_usage(kind);
         params->num_policy_oids = ca_profile_policies(profile, kind);
         params->policy_oids = profile->policies;
         params->ca_issuers_url = profile->issuer_url;

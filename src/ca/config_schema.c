@@ -222,7 +222,8 @@ static const struct config_key ca_sm2_root_keys[] = {
     /* key              type             destination           other */
     { "common_name",    CONFIG_STRING,   CA_ROOT(common_name), .check = ca_check_not_empty },
     { "algorithm",      CONFIG_STRING,   CA_ROOT(algorithm),   .default_text = "sm2", .check = ca_check_algorithm },
-    { "validity",       CONFIG_DURATION, CA_ROOT(validity),    .default_text = "7305d", .min = CA_DAY, .max = CA_ROOT_MAX },
+    /* GmSSL refuses any certificate of a chain valid longer than 3653 days, the trusted root included. */
+    { "validity",       CONFIG_DURATION, CA_ROOT(validity),    .default_text = "3653d", .min = CA_DAY, .max = CA_ISSUING_MAX },
 };
 static const struct config_section_schema ca_sm2_root_schema =
         CA_SECTION(ca_sm2_root_keys, struct ca_root_config, ca_check_sm2_root);

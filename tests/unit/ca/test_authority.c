@@ -541,7 +541,11 @@ static void test_issuing_ca_certificates(void)
         X509 *x = openssl_parse(ca_authority_cert(ov));
         CHECK_EQ(X509_get_pathlen(x), 0); /* signs leaves only */
         CHECK_EQ(X509_get_key_usage(x), KU_DIGITAL_SIGNATURE | KU_KEY_CERT_SIGN | KU_CRL_SIGN);
-        CHECK_EQ(X509_get_extended_key_usage(x), XKU_SSL_SERVER | XKU_SSL_CLIENT);
+        /* An SM2 issuing CA carries no EKU (GmSSL refuses one in a TLCP chain); an ECC one does (BR). */
+        CHECK_EQ(X509_get_extended_key_usage(x), UINT32_MAX);
+        X509 *ecc = openssl_parse(ca_authority_cert(ca_authorities_for_kind(authorities, CA_KIND_SSL_ECC_DV)));
+        CHECK_EQ(X509_get_extended_key_usage(ecc), XKU_SSL_SERVER | XKU_SSL_CLIENT);
+        X509_free(ecc);
         NAME_CONSTRAINTS *nc = X509_get_ext_d2i(x, NID_name_constraints, NULL, NULL);
         CHECK(nc != NULL && sk_GENERAL_SUBTREE_num(nc->permittedSubtrees) == 2);
         CHECK_EQ(sk_GENERAL_SUBTREE_num(nc->excludedSubtrees), 1);

@@ -71,7 +71,7 @@ static void test_defaults(void)
         CHECK_EQ(config.store_pool, 32);
         CHECK_STR(config.sm2_root.common_name, "Example Org SM2 Root CA");
         CHECK_STR(config.sm2_root.algorithm, "sm2");
-        CHECK_EQ(config.sm2_root.validity, 7305LL * 86400000);
+        CHECK_EQ(config.sm2_root.validity, 3653LL * 86400000);
         CHECK_STR(config.ecc_root.common_name, "Example Org ECC Root CA");
         CHECK_STR(config.ecc_root.algorithm, "ec-p384");
         CHECK_EQ(config.ecc_root.validity, 7305LL * 86400000);
