@@ -1,6 +1,7 @@
 /* src/cmd/acme.c: `smtrust acme certonly|revoke|renewal-info`: argument parsing and output around the project's
  * own ACME client (src/gateway/acme_client.h) and its http-01 responder (src/gateway/acme_responder.h). */
 #include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,61 +78,53 @@ static int acme_number(const char *text, long low, long high, long *out)
         return 0;
 }
 
+/* Options that take one text value, and where it goes. */
+static const struct {
+        int option;
+        size_t offset;
+} acme_text_options[] = {
+    {ACME_OPT_SERVER, offsetof(struct acme_args, server)},
+    {ACME_OPT_CA_FILE, offsetof(struct acme_args, ca_file)},
+    {ACME_OPT_ACCOUNT_KEY, offsetof(struct acme_args, account_key)},
+    {ACME_OPT_HTTP01, offsetof(struct acme_args, http01)},
+    {ACME_OPT_KEY_TYPE, offsetof(struct acme_args, key_type)},
+    {ACME_OPT_EAB_KID, offsetof(struct acme_args, eab_kid)},
+    {ACME_OPT_EAB_HMAC_KEY, offsetof(struct acme_args, eab_hmac_key)},
+    {ACME_OPT_OUT_DIR, offsetof(struct acme_args, out_dir)},
+    {ACME_OPT_CERT, offsetof(struct acme_args, cert)},
+};
+
 static int acme_args_add(struct acme_args *args, int option, const char *value)
 {
         long number;
-        switch (option) {
-        case ACME_OPT_SERVER:
-                args->server = value;
-                return 0;
-        case ACME_OPT_CA_FILE:
-                args->ca_file = value;
-                return 0;
-        case ACME_OPT_ACCOUNT_KEY:
-                args->account_key = value;
-                return 0;
-        case ACME_OPT_HTTP01:
-                args->http01 = value;
-                return 0;
-        case ACME_OPT_KEY_TYPE:
-                args->key_type = value;
-                return 0;
-        case ACME_OPT_EAB_KID:
-                args->eab_kid = value;
-                return 0;
-        case ACME_OPT_EAB_HMAC_KEY:
-                args->eab_hmac_key = value;
-                return 0;
-        case ACME_OPT_OUT_DIR:
-                args->out_dir = value;
-                return 0;
-        case ACME_OPT_CERT:
-                args->cert = value;
-                return 0;
-        case ACME_OPT_DNS:
-                if (args->num_names == GW_ACME_NAMES_MAX)
-                        return acme_usage_error("acme", "more than 100 --dns names (%s)", value);
+        for (size_t i = 0; i < sizeof(acme_text_options) / sizeof(acme_text_options[0]); i++)
+                if (acme_text_options[i].option == option) {
+                        *(const char **)((char *)args + acme_text_options[i].offset) = value;
+                        return 0;
+                }
+        if (option == ACME_OPT_DNS && args->num_names < GW_ACME_NAMES_MAX) {
                 args->names[args->num_names++] = value;
                 return 0;
-        case ACME_OPT_CONTACT:
-                if (args->num_contacts == sizeof(args->contacts) / sizeof(args->contacts[0]))
-                        return acme_usage_error("acme", "more than 8 --contact values (%s)", value);
+        }
+        if (option == ACME_OPT_CONTACT && args->num_contacts < sizeof(args->contacts) / sizeof(args->contacts[0])) {
                 args->contacts[args->num_contacts++] = value;
                 return 0;
-        case ACME_OPT_REASON:
-                if (acme_number(value, 0, 10, &number) < 0)
-                        return acme_usage_error("acme", "--reason expects an RFC 5280 reason code 0..10, got '%s'",
-                                                value);
+        }
+        if (option == ACME_OPT_REASON && acme_number(value, 0, 10, &number) == 0) {
                 args->reason = (int)number;
                 return 0;
-        case ACME_OPT_TIMEOUT:
-                if (acme_number(value, 1, 86400, &number) < 0)
-                        return acme_usage_error("acme", "--timeout expects seconds 1..86400, got '%s'", value);
+        }
+        if (option == ACME_OPT_TIMEOUT && acme_number(value, 1, 86400, &number) == 0) {
                 args->timeout_s = number;
                 return 0;
-        default:
-                return acme_usage_error("acme", "unknown option '%s'", value ? value : "?");
         }
+        if (option == ACME_OPT_DNS || option == ACME_OPT_CONTACT)
+                return acme_usage_error("acme", "too many values at '%s' (100 --dns, 8 --contact)", value);
+        if (option == ACME_OPT_REASON)
+                return acme_usage_error("acme", "--reason expects an RFC 5280 reason code 0..10, got '%s'", value);
+        if (option == ACME_OPT_TIMEOUT)
+                return acme_usage_error("acme", "--timeout expects seconds 1..86400, got '%s'", value);
+        return acme_usage_error("acme", "unknown option '%s'", value ? value : "?");
 }
 
 static int acme_args_parse(struct acme_args *args, int argc, char **argv)
@@ -181,11 +174,11 @@ static int acme_connect(const struct acme_args *args, bool need_account, struct 
 {
         struct gw_acme_client_config config = {.directory_url = args->server, .ca_file = args->ca_file};
         bool key_created = false, account_created = false;
-        if (need_account)
-                TRY(gw_acme_account_key_load(key, &key_created, args->account_key, err));
         TRY(gw_acme_client_open(client, &config, err));
         if (!need_account)
                 return 0;
+        /* After the directory answered: a server that cannot be reached leaves no new key behind. */
+        TRY(gw_acme_account_key_load(key, &key_created, args->account_key, err));
         struct gw_acme_account_params params = {.key = *key,
                                                 .contacts = args->contacts,
                                                 .num_contacts = args->num_contacts,

@@ -239,7 +239,7 @@ def test_wrong_trust_root_fails_clearly(acme_ca, tmp_path):
     message = proc.stderr.decode()
     assert proc.returncode == 1
     assert f"not trusted by {acme_ca.sm2_root}" in message and acme_ca.directory in message, message
-    assert not (tmp_path / "out").exists()
+    assert not (tmp_path / "out").exists() and not (tmp_path / "account.key").exists()
     missing = certonly(acme_ca, tmp_path, ["trust.example.test"], ok=False, roots=tmp_path / "nothing.pem")
     assert "nothing.pem" in missing.stderr.decode()
 
@@ -284,3 +284,18 @@ def test_external_account_binding(tmp_path):
         assert "newAccount:" in bad.stderr.decode() and bad.returncode == 1
     finally:
         stop_ca(ca)
+
+
+def test_usage_errors_exit_2_and_touch_nothing(tmp_path):
+    base = [SMTRUST, "acme", "certonly", "--server", "https://127.0.0.1:9/acme/directory", "--account-key",
+            str(tmp_path / "account.key"), "--out-dir", str(tmp_path / "out")]
+    for extra, message in ((["--dns", "a.test", "--key-type", "dsa"], "--key-type: unknown type 'dsa'"),
+                           ([], "at least one --dns NAME is required"),
+                           (["--dns", "a.test", "--eab-kid", "k"], "--eab-kid and --eab-hmac-key go together"),
+                           (["--dns", "a.test", "--reason", "x"], "--reason expects")):
+        proc = run(base + extra, ok=False)
+        assert proc.returncode == 2 and message in proc.stderr.decode(), proc.stderr
+    assert not (tmp_path / "account.key").exists() and not (tmp_path / "out").exists()
+    plain = run(base[:3] + ["--server", "http://127.0.0.1:9/dir", *base[5:], "--dns", "a.test"], ok=False)
+    assert plain.returncode == 1 and "must be an https:// URL" in plain.stderr.decode()
+    assert not (tmp_path / "account.key").exists()
