@@ -124,11 +124,11 @@ static int ca_runtime_check_free(const struct ca_authorities *all, const struct 
 {
         char crt[CA_PATH_MAX], key[CA_PATH_MAX];
         if (ca_authorities_find(all, name) != NULL)
-                return SMT_ERR(err, CA_ECONFLICT, "an issuing CA named \"%s\" exists", name);
+                return SMT_ERR(err, CA_ECONFLICT, "an issuing CA of this name exists");
         TRY(ca_path(crt, config, "cas", name, ".crt", err));
         TRY(ca_path(key, config, "cas", name, ".key", err));
         if (access(crt, F_OK) == 0 || access(key, F_OK) == 0)
-                return SMT_ERR(err, CA_ECONFLICT, "CA \"%s\": %s or its key exists", name, crt);
+                return SMT_ERR(err, CA_ECONFLICT, "%s or its key exists", crt);
         struct store_ca *cas = NULL;
         size_t num = 0;
         TRY(store_ca_list(store, &cas, &num, err));
@@ -137,7 +137,7 @@ static int ca_runtime_check_free(const struct ca_authorities *all, const struct 
                 is_taken = strcmp(cas[i].name, name) == 0;
         store_ca_list_free(cas, num);
         if (is_taken)
-                return SMT_ERR(err, CA_ECONFLICT, "the store has a CA named \"%s\"", name);
+                return SMT_ERR(err, CA_ECONFLICT, "the store has a CA of this name (it exists elsewhere)");
         return SMT_OK;
 }
 
@@ -255,6 +255,9 @@ int ca_authorities_create(struct ca_authorities *authorities, const struct ca_co
         int status = ca_runtime_create_locked(authorities, &run, store, alg, out, err);
         ca_runtime_cleanup(&run, status);
         pthread_mutex_unlock(&authorities->create_lock);
+        /* Another process made the file between the check and the exclusive write: the name is taken. */
+        if (status == SMT_EEXIST)
+                status = err->code = CA_ECONFLICT;
         if (status < 0)
                 return err_prefix(err, "CA %s", request->name);
         return SMT_OK;

@@ -143,7 +143,7 @@ static void test_create_branded_sm2_ca(void)
         X509_NAME_oneline(X509_get_subject_name(x), text, sizeof text);
         CHECK_STR(text, "/C=CN/O=Gov Brand/CN=Gov SM2 DV CA");
         CHECK_EQ(X509_get_pathlen(x), 0);
-        CHECK_EQ(X509_get_extended_key_usage(x), XKU_SSL_SERVER | XKU_SSL_CLIENT);
+        CHECK_EQ(X509_get_extended_key_usage(x), UINT32_MAX); /* SM2 issuing CAs carry no EKU (GmSSL) */
         CHECK_EQ(X509_get_key_usage(x), KU_DIGITAL_SIGNATURE | KU_KEY_CERT_SIGN | KU_CRL_SIGN);
         NAME_CONSTRAINTS *nc = X509_get_ext_d2i(x, NID_name_constraints, NULL, NULL);
         CHECK(nc != NULL);
