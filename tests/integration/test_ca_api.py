@@ -64,8 +64,9 @@ def verify_sm2_link_by_link(folder, root, leaf_pem, chain_pem):
 @pytest.fixture(scope="module")
 def api_ca(tmp_path_factory):
     folder = str(tmp_path_factory.mktemp("ca-api"))
-    config, _, _ = write_ca_config(folder)
+    config, _, http_port = write_ca_config(folder)
     ca = CA(config)
+    ca.http_port = http_port
     ca.init()
     ca.start()
     yield ca
@@ -103,6 +104,9 @@ def test_create_branded_ca(api_ca, gov_ca):
     status, body = call(api_ca, "/api/v1/cas")
     assert status == 200
     assert GOV_CA in [c["name"] for c in body["cas"]]
+    # What its leaves' AIA caIssuers URL points to is served at once, in DER.
+    served = run(["curl", "-sS", "--fail", f"http://127.0.0.1:{api_ca.http_port}/ca/{GOV_CA}.crt"]).stdout
+    assert served == run(["openssl", "x509", "-in", crt, "-outform", "DER"]).stdout
 
 
 @pytest.mark.parametrize("change, word", [
@@ -148,8 +152,9 @@ def test_issue_under_constraints_and_restart(api_ca, gov_ca):
     issuer = verify_sm2_link_by_link(folder, api_ca.sm2_root, body["certificate"], body["chain"])
     issuer_text = run(["openssl", "x509", "-in", issuer, "-noout", "-subject"]).stdout.decode()
     assert "Gov Example Bureau" in issuer_text
-    san = run(["openssl", "x509", "-noout", "-ext", "subjectAltName"], input=body["certificate"].encode())
-    assert "DNS:portal.gov.example" in san.stdout.decode()
+    leaf_text = run(["openssl", "x509", "-noout", "-text"], input=body["certificate"].encode()).stdout.decode()
+    assert "DNS:portal.gov.example" in leaf_text
+    assert f"CA Issuers - URI:http://127.0.0.1:{api_ca.http_port}/ca/{GOV_CA}.crt" in leaf_text
     for outside in ("www.other.example", "x.secret.gov.example"):
         status, refused = issue(api_ca, folder, outside, "first")
         assert status == 400, refused
