@@ -122,6 +122,7 @@ enum gw_acme_order_status {
         GW_ACME_ORDER_INVALID = 5,
 };
 
+/* An order as the client tracks it; about 100 KiB (room for every authorization URL): keep it off small stacks. */
 struct gw_acme_order {
         enum gw_acme_order_status status;
         char url[GW_ACME_URL_MAX];

@@ -101,13 +101,11 @@ static void gw_acme_http_setup(struct gw_acme_client *client, struct gw_acme_res
         curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
         curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
         if (client->ca_file) {
-                /* Only the named roots: neither the system bundle nor CURL_CA_BUNDLE may widen trust. */
+                /* Only the named roots: no CA directory (CAPATH) may widen trust beyond the file. */
                 curl_easy_setopt(curl, CURLOPT_CAINFO, client->ca_file);
                 curl_easy_setopt(curl, CURLOPT_CAPATH, NULL);
         }
-        curl_easy_setopt(curl, CURLOPT_USERAGENT,
-                         "smtrust-acme/"
-                         "0.1");
+        curl_easy_setopt(curl, CURLOPT_USERAGENT, "smtrust-acme"); /* RFC 8555 6.1: clients send one */
         curl_easy_setopt(curl, CURLOPT_HTTPHEADER, fields);
         curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, gw_acme_on_body);
         curl_easy_setopt(curl, CURLOPT_WRITEDATA, response);
@@ -166,9 +164,9 @@ int gw_acme_check(struct gw_acme_client *client, const struct gw_acme_response *
         struct err ignored = {0};
         memset(problem, 0, sizeof(*problem));
         problem->http_status = (int)response->status;
-        if (gw_acme_problem_parse(problem, response->body.data, response->body.len, (int)response->status, &ignored) <
-                0 ||
-            !problem->type[0])
+        int parsed =
+            gw_acme_problem_parse(problem, response->body.data, response->body.len, (int)response->status, &ignored);
+        if (parsed < 0 || !problem->type[0])
                 return SMT_ERR(err, GW_EACME, "%s: the server answered HTTP %ld", what, response->status);
         const char *type = problem->type;
         if (strncmp(type, "urn:ietf:params:acme:error:", 27) == 0)
