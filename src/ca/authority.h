@@ -81,7 +81,8 @@ struct ca_create_request {
         size_t num_excluded_dns;
 };
 
-/* ca_authorities_create makes a new issuing CA under the root of its family: a new key (written first,
+/* ca_authorities_create makes a new issuing CA under the root of its family (whose key, state_dir/roots/
+ * <root>.key, is read for that one signature and must be there): a new key (written first,
  * 0600, never over a file), its certificate, the store's record, then the CA in authorities, findable at
  * once from every thread; *out (may be NULL) borrows it. SMT_EINVAL (message names the field) for a bad
  * name, kind, algorithm, validity, common name or constraint; CA_ECONFLICT when the name is taken in
