@@ -8,6 +8,9 @@
  *                                                 "common_name", "organization", "encryption": bool}
  *   POST /api/v1/certificates/<serial>/revoke     {"reason": "keyCompromise" | 0..10}
  *   GET  /api/v1/cas                              the issuing CAs
+ *   POST /api/v1/cas                              create a custom-branded issuing CA: {"name", "kind",
+ *                                                 "common_name", "organization", "algorithm", "validity",
+ *                                                 "permitted_dns", "excluded_dns"}
  *   POST /api/v1/eab-keys                         a new external account binding key (kid + HMAC key)
  *   POST /api/v1/accounts/<id>                    {"organization": "..."}: mark an ACME account as a
  *                                                 validated organisation (its SM2 orders get OV certificates)
@@ -24,7 +27,7 @@
 struct ca_api {
         const struct ca_config *config;
         struct store *store;
-        const struct ca_authorities *authorities;
+        struct ca_authorities *authorities; /* ca_authorities_create adds to it (it locks) */
 };
 
 /* ca_api_handle serves one request whose path starts with "/api/" (any thread). */

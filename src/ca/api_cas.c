@@ -110,10 +110,7 @@ void ca_api_create_ca(const struct ca_api *api, const struct http_server_request
         if (!json_is_object(body)) {
                 ca_api_problem(response, 400, "Bad Request", "the body must be a JSON object");
         } else if (ca_api_cas_read(body, &r, response)) {
-                /* api.h hands the API a const view; the set of CAs is built to grow under readers
-                 * (ca_authorities_create locks), and server.c allocated it writable. */
-                struct ca_authorities *authorities = (struct ca_authorities *)api->authorities;
-                int status = ca_authorities_create(authorities, api->config, api->store, &r.create, &ca, &err);
+                int status = ca_authorities_create(api->authorities, api->config, api->store, &r.create, &ca, &err);
                 json_t *made = status == 0 ? ca_api_cas_json(ca, &err) : NULL;
                 if (made != NULL)
                         ca_api_reply(response, 201, made);
