@@ -56,7 +56,8 @@ static int acme_order_names(const struct store_order *order, struct acme_name_se
 
 /* The CSR's names (SANs and CN, normalised the way identifiers are) must be exactly the order's
  * (RFC 8555 7.4: "the CSR MUST indicate the exact same set of requested identifiers"). */
-static int acme_csr_names(struct acme_request *req, const struct csr *csr, struct acme_name_set *set)
+static int acme_csr_names(struct acme_request *req, const struct csr *csr, struct acme_name_set *set,
+                          char common_name[STORE_NAME_MAX])
 {
         struct cert_san *sans = calloc(ACME_IDENTIFIERS_MAX + 1, sizeof(*sans));
         size_t num = 0;
@@ -89,6 +90,9 @@ static int acme_csr_names(struct acme_request *req, const struct csr *csr, struc
                         acme_problem(req, 400, "badCSR", "the CSR's common name \"%s\" is not a name of the order", cn);
                         goto out;
                 }
+                /* The subject CN the client asked for (one of the names), not merely the first in order. */
+                if (!is_ip)
+                        snprintf(common_name, STORE_NAME_MAX, "%s", normal);
         }
         status = 0;
 out:
@@ -119,6 +123,7 @@ struct acme_issuance {
         struct acme_name_set *csr_names;
         const struct ca_authority *ca;
         bool sm2_encryption;
+        char common_name[STORE_NAME_MAX]; /* the CSR's CN when it is a DNS name, "" otherwise */
         struct cert *cert;
 };
 
@@ -198,6 +203,7 @@ static int acme_sign(struct acme_request *req, const struct store_order *order, 
                 .num_dns_names = is->order_names->num_dns,
                 .ip_addresses = is->order_names->ips,
                 .num_ip_addresses = is->order_names->num_ips,
+                .common_name = is->common_name[0] ? is->common_name : NULL,
                 .organization = ca_authority_kind(is->ca) == CA_KIND_SSL_SM2_OV ? req->account.organization : NULL,
                 .sm2_encryption = is->sm2_encryption,
                 .not_before = (time_t)start,
@@ -324,7 +330,7 @@ void acme_finalize(struct acme_request *req, const char *order_id)
                 acme_problem(req, 500, "serverInternal", "order %s: unreadable identifiers", order_id);
                 goto out;
         }
-        if (acme_check_ready(req, &order) < 0 || acme_read_csr(req, &is) < 0 || acme_csr_names(req, is.csr, is.csr_names) < 0)
+        if (acme_check_ready(req, &order) < 0 || acme_read_csr(req, &is) < 0 || acme_csr_names(req, is.csr, is.csr_names, is.common_name) < 0)
                 goto out;
         if (!acme_same_list(is.csr_names->dns, is.csr_names->num_dns, is.order_names->dns, is.order_names->num_dns) ||
             !acme_same_list(is.csr_names->ips, is.csr_names->num_ips, is.order_names->ips, is.order_names->num_ips)) {

@@ -121,6 +121,24 @@ static int acme_cert_id_serial(const char *cert_id, char serial[STORE_SERIAL_MAX
         return status;
 }
 
+/* The certID's first half must be the certificate's own authorityKeyIdentifier (RFC 9773 4.1): the serial
+ * alone would answer for a certificate of another issuer with the same serial. */
+static bool acme_cert_id_issuer_matches(const char *cert_id, const struct store_cert *record)
+{
+        uint8_t *asked = NULL, aki[64];
+        size_t asked_len = 0, aki_len = 0;
+        struct cert *cert = NULL;
+        struct err err = {0};
+        const char *dot = strchr(cert_id, '.');
+        bool match = dot && jose_b64url_decode(cert_id, (size_t)(dot - cert_id), &asked, &asked_len, &err) == 0 &&
+                     cert_parse_der(&cert, record->der, record->der_len, &err) == 0 &&
+                     cert_authority_key_id(cert, aki, sizeof(aki), &aki_len, &err) == 0 && aki_len == asked_len &&
+                     memcmp(aki, asked, aki_len) == 0;
+        free(asked);
+        cert_free(cert);
+        return match;
+}
+
 void acme_renewal_info(struct acme_request *req, const char *cert_id)
 {
         char serial[STORE_SERIAL_MAX];
@@ -130,8 +148,9 @@ void acme_renewal_info(struct acme_request *req, const char *cert_id)
                 acme_problem(req, 400, "malformed", "\"%s\" is not a certificate identifier (RFC 9773 4.1)", cert_id);
                 return;
         }
-        if (store_cert_get(req->acme->store, serial, &record, &err) < 0) {
-                acme_problem(req, 404, "malformed", "no certificate with serial %s", serial);
+        if (store_cert_get(req->acme->store, serial, &record, &err) < 0 || !acme_cert_id_issuer_matches(cert_id, &record)) {
+                acme_problem(req, 404, "malformed", "no certificate %s of this CA", cert_id);
+                store_cert_clear(&record);
                 return;
         }
         /* The last third of the lifetime, its first half as the window; a revoked certificate: now. */

@@ -100,6 +100,11 @@ int cert_issuer_der(const struct cert *cert, const uint8_t **data, size_t *len, 
 /* cert_serial_hex writes the serial number as lowercase hex without separators, NUL-terminated. */
 int cert_serial_hex(const struct cert *cert, char *out, size_t out_cap, struct err *err) SMT_MUST_USE;
 
+/* cert_authority_key_id copies the authorityKeyIdentifier's keyIdentifier (RFC 5280 4.2.1.1) to out and its
+ * length to *out_len: CRYPTO_ECERT when the certificate has none, SMT_ENOSPACE when out_cap is too small. */
+int cert_authority_key_id(const struct cert *cert, uint8_t *out, size_t out_cap, size_t *out_len,
+                          struct err *err) SMT_MUST_USE;
+
 /* cert_not_before / cert_not_after give the validity bounds as UTC seconds since the epoch. */
 int cert_not_before(const struct cert *cert, time_t *out, struct err *err) SMT_MUST_USE;
 int cert_not_after(const struct cert *cert, time_t *out, struct err *err) SMT_MUST_USE;

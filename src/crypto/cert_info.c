@@ -124,6 +124,19 @@ int cert_serial_hex(const struct cert *cert, char *out, size_t out_cap, struct e
         return status;
 }
 
+int cert_authority_key_id(const struct cert *cert, uint8_t *out, size_t out_cap, size_t *out_len, struct err *err)
+{
+        const ASN1_OCTET_STRING *id = X509_get0_authority_key_id(cert_x509(cert));
+        if (id == NULL)
+                return SMT_ERR(err, CRYPTO_ECERT, "certificate has no authority key identifier");
+        size_t len = (size_t)ASN1_STRING_length(id);
+        if (len > out_cap)
+                return SMT_ERR(err, SMT_ENOSPACE, "authority key identifier of %zu bytes exceeds %zu", len, out_cap);
+        memcpy(out, ASN1_STRING_get0_data(id), len);
+        *out_len = len;
+        return SMT_OK;
+}
+
 static int cert_info_time(const ASN1_TIME *t, time_t *out, const char *what, struct err *err)
 {
         struct tm tm;

@@ -86,6 +86,7 @@ def test_ecc_certificate_end_to_end(acme_ca, tmp_path):
     run(["openssl", "verify", "-CAfile", acme_ca.roots, "-untrusted", str(chain), str(tmp_path / "leaf.pem")])
     text = run(["openssl", "x509", "-in", str(tmp_path / "leaf.pem"), "-noout", "-text"]).stdout.decode()
     assert "DNS:example.test" in text and "DNS:www.example.test" in text
+    assert "Subject: CN = www.example.test" in text  # the CSR's CN, not merely the first name in order
     assert "2.23.140.1.2.1" in text and "OCSP - URI:http://127.0.0.1" in text and ".crl" in text
     assert "TLS Web Server Authentication" in text
 
@@ -241,6 +242,8 @@ def test_revoke_deactivate_and_key_change(acme_ca):
     serial = cert.serial_number.to_bytes((cert.serial_number.bit_length() + 8) // 8, "big")
     info = client.request("GET", f"{client.directory['renewalInfo']}/{b64(aki)}.{b64(serial)}")
     assert info.status == 200 and "suggestedWindow" in info.json() and info.headers["Retry-After"]
+    other_aki = bytes(len(aki))  # right serial, another issuer: not ours
+    assert client.request("GET", f"{client.directory['renewalInfo']}/{b64(other_aki)}.{b64(serial)}").status == 404
     # Another account may not revoke it; the certificate's own key may.
     other = AcmeClient(acme_ca.directory, acme_ca.roots)
     assert other.new_account().status == 201
