@@ -365,6 +365,41 @@ int config_load_file(void *out, const struct config_section_schema *root, const 
         return status;
 }
 
+/* The folder of path ("." when it has none). */
+static char *config_folder_of(const char *path)
+{
+        const char *slash = strrchr(path, '/');
+        if (slash == NULL)
+                return strdup(".");
+        if (slash == path)
+                return strdup("/");
+        return strndup(path, (size_t)(slash - path));
+}
+
+int config_load_file_in_folder(void *out, const char *path, config_text_loader *load, struct config_errors *errors)
+{
+        errors->num = 0;
+        errors->num_more = 0;
+        uint8_t *data = NULL;
+        size_t len = 0;
+        struct err err = { 0 };
+        int status = file_read_all(&data, &len, path, CONFIG_FILE_MAX, &err);
+        if (status < 0) {
+                config_errors_add(errors, 0, "%s", err.msg);
+                return status;
+        }
+        char *folder = config_folder_of(path);
+        if (folder != NULL) {
+                status = load(out, path, (const char *)data, len, folder, errors);
+        } else {
+                status = SMT_ENOMEM;
+                config_errors_add(errors, 0, "%s: out of memory", path);
+        }
+        free(folder);
+        file_free_contents(data, len);
+        return status;
+}
+
 static void config_section_free(const struct config_section_schema *schema, void *section)
 {
         for (size_t k = 0; k < schema->num_keys; k++) {

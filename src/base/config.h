@@ -114,6 +114,17 @@ int config_load_file(void *out, const struct config_section_schema *root, const 
 int config_load_string(void *out, const struct config_section_schema *root, const char *name, const char *text,
                        size_t len, struct config_errors *errors) SMT_MUST_USE;
 
+/* config_text_loader loads len bytes of configuration text named name in messages, resolving relative paths
+ * against the folder dir: what a role's loader (gateway.yaml, ca.yaml) does once it has the text. */
+typedef int config_text_loader(void *out, const char *name, const char *text, size_t len, const char *dir,
+                               struct config_errors *errors);
+
+/* config_load_file_in_folder reads path (at most CONFIG_FILE_MAX bytes) and hands its text and folder ("."
+ * when path names none) to load, so relative paths in a file mean the same from any working directory. An
+ * unreadable file is reported in errors (line 0) with load not called. */
+int config_load_file_in_folder(void *out, const char *path, config_text_loader *load,
+                               struct config_errors *errors) SMT_MUST_USE;
+
 /* config_errors_add appends one whole message (printf-style: "name:line: path: ...") at line, for rules a
  * schema cannot express that the caller checks after a load (the gateway's rules across list items):
  * kept up to CONFIG_ERRORS_MAX, counted beyond, control characters shown as '?' so it stays one line. */

@@ -201,40 +201,15 @@ int ca_config_load_string(struct ca_config *out, const char *name, const char *t
         return SMT_OK;
 }
 
-/* The folder of path ("." when it has none). */
-static int ca_config_dir_of(char **out, const char *path)
+static int ca_config_load_text(void *out, const char *name, const char *text, size_t len, const char *dir,
+                               struct config_errors *errors)
 {
-        const char *slash = strrchr(path, '/');
-        if (slash == NULL)
-                *out = strdup(".");
-        else if (slash == path)
-                *out = strdup("/");
-        else
-                *out = strndup(path, (size_t)(slash - path));
-        return *out != NULL ? SMT_OK : SMT_ENOMEM;
+        return ca_config_load_string(out, name, text, len, dir, errors);
 }
 
 int ca_config_load(struct ca_config *out, const char *path, struct config_errors *errors)
 {
-        errors->num = 0;
-        errors->num_more = 0;
-        uint8_t *data = NULL;
-        size_t len = 0;
-        char *dir = NULL;
-        struct err err = {0};
-        int status = file_read_all(&data, &len, path, CONFIG_FILE_MAX, &err);
-        if (status < 0) {
-                config_errors_add(errors, 0, "%s", err.msg);
-                return status;
-        }
-        status = ca_config_dir_of(&dir, path);
-        if (status == SMT_OK)
-                status = ca_config_load_string(out, path, (const char *)data, len, dir, errors);
-        else
-                config_errors_add(errors, 0, "%s: out of memory", path);
-        free(dir);
-        file_free_contents(data, len);
-        return status;
+        return config_load_file_in_folder(out, path, ca_config_load_text, errors);
 }
 
 void ca_config_free(struct ca_config *config)
