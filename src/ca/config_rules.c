@@ -5,67 +5,27 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <yaml.h>
 
+#include "base/config_lines.h"
 #include "ca/config.h"
 #include "ca/config_internal.h"
 
 struct ca_rules {
         const struct ca_config *config;
         const char *name;
-        const char *text;
-        size_t len;
         struct config_errors *errors;
         size_t num_found;
-        yaml_document_t document;
-        int document_state; /* 0: not parsed yet, 1: parsed, -1: could not be parsed (lines unknown) */
+        struct config_lines lines;
 };
-
-static yaml_node_t *ca_rules_root(struct ca_rules *r)
-{
-        if (r->document_state == 0) {
-                yaml_parser_t parser;
-                r->document_state = -1;
-                if (yaml_parser_initialize(&parser) == 1) {
-                        yaml_parser_set_input_string(&parser, (const unsigned char *)r->text, r->len);
-                        if (yaml_parser_load(&parser, &r->document) == 1)
-                                r->document_state = 1;
-                        yaml_parser_delete(&parser);
-                }
-        }
-        return r->document_state == 1 ? yaml_document_get_root_node(&r->document) : NULL;
-}
-
-/* The value of key in mapping, NULL when absent. */
-static yaml_node_t *ca_rules_key(struct ca_rules *r, yaml_node_t *mapping, const char *key)
-{
-        if (mapping == NULL || mapping->type != YAML_MAPPING_NODE)
-                return NULL;
-        for (yaml_node_pair_t *pair = mapping->data.mapping.pairs.start; pair < mapping->data.mapping.pairs.top;
-             pair++) {
-                yaml_node_t *node = yaml_document_get_node(&r->document, pair->key);
-                if (node != NULL && node->type == YAML_SCALAR_NODE && node->data.scalar.length == strlen(key) &&
-                    memcmp(node->data.scalar.value, key, strlen(key)) == 0)
-                        return yaml_document_get_node(&r->document, pair->value);
-        }
-        return NULL;
-}
-
-static size_t ca_rules_line_of(const yaml_node_t *node, size_t fallback)
-{
-        return node != NULL ? node->start_mark.line + 1 : fallback;
-}
 
 /* The line of issuing_cas[index].key, or of the item when the key is absent. */
 static size_t ca_rules_line(struct ca_rules *r, size_t index, const char *key)
 {
-        yaml_node_t *list = ca_rules_key(r, ca_rules_root(r), "issuing_cas");
-        yaml_node_t *item = NULL;
-        if (list != NULL && list->type == YAML_SEQUENCE_NODE &&
-            index < (size_t)(list->data.sequence.items.top - list->data.sequence.items.start))
-                item = yaml_document_get_node(&r->document, list->data.sequence.items.start[index]);
-        size_t line = ca_rules_line_of(item, ca_rules_line_of(list, 0));
-        return ca_rules_line_of(ca_rules_key(r, item, key), line);
+        yaml_node_t *list = config_lines_value(&r->lines, config_lines_root(&r->lines), "issuing_cas");
+        yaml_node_t *item =
+            list != NULL && list->type == YAML_SEQUENCE_NODE ? config_lines_item(&r->lines, list, index) : NULL;
+        size_t line = config_lines_line(item, config_lines_line(list, 0));
+        return config_lines_line(config_lines_value(&r->lines, item, key), line);
 }
 
 static void ca_rules_error(struct ca_rules *r, size_t index, const char *key, const char *fmt, ...) SMT_PRINTF(4, 5);
@@ -119,11 +79,11 @@ static void ca_rules_issuing(struct ca_rules *r, size_t i)
 int ca_config_rules_check(const struct ca_config *config, const char *name, const char *text, size_t len,
                           struct config_errors *errors)
 {
-        struct ca_rules r = {.config = config, .name = name, .text = text, .len = len, .errors = errors};
+        struct ca_rules r = {.config = config, .name = name, .errors = errors};
+        config_lines_init(&r.lines, text, len);
         for (size_t i = 0; i < config->issuing_cas.num; i++)
                 ca_rules_issuing(&r, i);
-        if (r.document_state == 1)
-                yaml_document_delete(&r.document);
+        config_lines_free(&r.lines);
         if (r.num_found == 0)
                 return SMT_OK;
         config_errors_sort(errors);

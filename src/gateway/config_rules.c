@@ -9,8 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <yaml.h>
 
+#include "base/config_lines.h"
 #include "gateway/balancer.h"
 #include "gateway/config.h"
 #include "gateway/config_internal.h"
@@ -18,12 +18,9 @@
 struct gw_rules {
         const struct gw_config *config;
         const char *name;
-        const char *text;
-        size_t len;
         struct config_errors *errors;
         size_t num_found;
-        yaml_document_t document;
-        int document_state; /* 0: not parsed yet, 1: parsed, -1: could not be parsed (lines unknown) */
+        struct config_lines lines;
 };
 
 /* One site name, for finding equal ones by sorting. */
@@ -35,78 +32,18 @@ struct gw_rules_name {
 
 /* --- lines of nodes, looked up in the text --- */
 
-static yaml_node_t *gw_rules_root(struct gw_rules *r)
-{
-        if (r->document_state == 0) {
-                yaml_parser_t parser;
-                r->document_state = -1;
-                if (yaml_parser_initialize(&parser) == 1) {
-                        yaml_parser_set_input_string(&parser, (const unsigned char *)r->text, r->len);
-                        if (yaml_parser_load(&parser, &r->document) == 1)
-                                r->document_state = 1;
-                        yaml_parser_delete(&parser);
-                }
-        }
-        return r->document_state == 1 ? yaml_document_get_root_node(&r->document) : NULL;
-}
-
-static yaml_node_pair_t *gw_rules_pair(struct gw_rules *r, yaml_node_t *mapping, const char *key)
-{
-        if (mapping == NULL || mapping->type != YAML_MAPPING_NODE)
-                return NULL;
-        for (yaml_node_pair_t *pair = mapping->data.mapping.pairs.start; pair < mapping->data.mapping.pairs.top;
-             pair++) {
-                yaml_node_t *node = yaml_document_get_node(&r->document, pair->key);
-                if (node != NULL && node->type == YAML_SCALAR_NODE && node->data.scalar.length == strlen(key) &&
-                    memcmp(node->data.scalar.value, key, strlen(key)) == 0)
-                        return pair;
-        }
-        return NULL;
-}
-
-/* The value of key in mapping, NULL when absent. */
-static yaml_node_t *gw_rules_key(struct gw_rules *r, yaml_node_t *mapping, const char *key)
-{
-        yaml_node_pair_t *pair = gw_rules_pair(r, mapping, key);
-        return pair != NULL ? yaml_document_get_node(&r->document, pair->value) : NULL;
-}
-
-/* The node of key itself (its line: a block value starts on the next one). */
-static yaml_node_t *gw_rules_key_name(struct gw_rules *r, yaml_node_t *mapping, const char *key)
-{
-        yaml_node_pair_t *pair = gw_rules_pair(r, mapping, key);
-        return pair != NULL ? yaml_document_get_node(&r->document, pair->key) : NULL;
-}
-
-/* Item index of a sequence; a scalar where a list may be one string is its own item 0. */
-static yaml_node_t *gw_rules_item(struct gw_rules *r, yaml_node_t *sequence, size_t index)
-{
-        if (sequence != NULL && sequence->type == YAML_SCALAR_NODE && index == 0)
-                return sequence;
-        if (sequence == NULL || sequence->type != YAML_SEQUENCE_NODE)
-                return NULL;
-        size_t num = (size_t)(sequence->data.sequence.items.top - sequence->data.sequence.items.start);
-        return index < num ? yaml_document_get_node(&r->document, sequence->data.sequence.items.start[index]) : NULL;
-}
-
-/* The line of node, or of the closest enclosing node found (fallback). */
-static size_t gw_rules_line_of(const yaml_node_t *node, size_t fallback)
-{
-        return node != NULL ? node->start_mark.line + 1 : fallback;
-}
-
 /* The line of list[index] at the top level (list "listeners" or "sites"), of its key (NULL: the item's
  * mapping) and of the key's item (SIZE_MAX: the key's value). */
 static size_t gw_rules_line(struct gw_rules *r, const char *list, size_t index, const char *key, size_t item)
 {
-        yaml_node_t *value = gw_rules_key(r, gw_rules_root(r), list);
-        yaml_node_t *element = gw_rules_item(r, value, index);
-        size_t line = gw_rules_line_of(element, gw_rules_line_of(value, 0));
+        yaml_node_t *value = config_lines_value(&r->lines, config_lines_root(&r->lines), list);
+        yaml_node_t *element = config_lines_item(&r->lines, value, index);
+        size_t line = config_lines_line(element, config_lines_line(value, 0));
         if (key == NULL)
                 return line;
-        yaml_node_t *key_value = gw_rules_key(r, element, key);
-        line = gw_rules_line_of(key_value, line);
-        return item == SIZE_MAX ? line : gw_rules_line_of(gw_rules_item(r, key_value, item), line);
+        yaml_node_t *key_value = config_lines_value(&r->lines, element, key);
+        line = config_lines_line(key_value, line);
+        return item == SIZE_MAX ? line : config_lines_line(config_lines_item(&r->lines, key_value, item), line);
 }
 
 static void gw_rules_error(struct gw_rules *r, size_t line, const char *fmt, ...) SMT_PRINTF(3, 4);
@@ -146,8 +83,8 @@ static size_t gw_rules_listen_line(struct gw_rules *r, size_t index)
 {
         if (index != SIZE_MAX)
                 return gw_rules_line(r, "listeners", index, "listen", SIZE_MAX);
-        yaml_node_t *admin = gw_rules_key(r, gw_rules_root(r), "admin");
-        return gw_rules_line_of(gw_rules_key(r, admin, "listen"), gw_rules_line_of(admin, 0));
+        yaml_node_t *admin = config_lines_value(&r->lines, config_lines_root(&r->lines), "admin");
+        return config_lines_line(config_lines_value(&r->lines, admin, "listen"), config_lines_line(admin, 0));
 }
 
 /* Reports the first of the first num listeners that collides with listen (listeners[index], or admin.listen
@@ -178,8 +115,9 @@ static void gw_rules_listeners(struct gw_rules *r)
 {
         const struct gw_config *config = r->config;
         if (config->listeners.num == 0)
-                gw_rules_error(r, gw_rules_line_of(gw_rules_key(r, gw_rules_root(r), "listeners"), 0),
-                               "listeners: at least one listener is needed");
+                gw_rules_error(
+                    r, config_lines_line(config_lines_value(&r->lines, config_lines_root(&r->lines), "listeners"), 0),
+                    "listeners: at least one listener is needed");
         for (size_t i = 1; i < config->listeners.num; i++)
                 gw_rules_address_unique(r, gw_rules_listener(r, i)->listen, i, i);
         if (config->admin.listen != NULL)
@@ -338,14 +276,16 @@ static const struct gw_upstream_server_config *gw_rules_server(const struct gw_s
 /* The line of the key sites[site].upstream.servers (server SIZE_MAX), or of servers[server].server. */
 static size_t gw_rules_server_line(struct gw_rules *r, size_t site, size_t server)
 {
-        yaml_node_t *upstream =
-            gw_rules_key(r, gw_rules_item(r, gw_rules_key(r, gw_rules_root(r), "sites"), site), "upstream");
-        size_t line = gw_rules_line_of(gw_rules_key_name(r, upstream, "servers"),
-                                       gw_rules_line(r, "sites", site, "upstream", SIZE_MAX));
+        yaml_node_t *upstream = config_lines_value(
+            &r->lines,
+            config_lines_item(&r->lines, config_lines_value(&r->lines, config_lines_root(&r->lines), "sites"), site),
+            "upstream");
+        size_t line = config_lines_line(config_lines_key_node(&r->lines, upstream, "servers"),
+                                        gw_rules_line(r, "sites", site, "upstream", SIZE_MAX));
         if (server == SIZE_MAX)
                 return line;
-        yaml_node_t *element = gw_rules_item(r, gw_rules_key(r, upstream, "servers"), server);
-        return gw_rules_line_of(gw_rules_key(r, element, "server"), gw_rules_line_of(element, line));
+        yaml_node_t *element = config_lines_item(&r->lines, config_lines_value(&r->lines, upstream, "servers"), server);
+        return config_lines_line(config_lines_value(&r->lines, element, "server"), config_lines_line(element, line));
 }
 
 /* A server as connections see it: scheme, host and port (so "http://A" and "http://a:80" are one). */
@@ -441,15 +381,15 @@ static int gw_rules_upstreams(struct gw_rules *r)
 int gw_config_rules_check(const struct gw_config *config, const char *name, const char *text, size_t len,
                           struct config_errors *errors)
 {
-        struct gw_rules r = {.config = config, .name = name, .text = text, .len = len, .errors = errors};
+        struct gw_rules r = {.config = config, .name = name, .errors = errors};
+        config_lines_init(&r.lines, text, len);
         gw_rules_listeners(&r);
         int status = gw_rules_names(&r);
         gw_rules_default(&r);
         gw_rules_credentials(&r);
         if (status == SMT_OK)
                 status = gw_rules_upstreams(&r);
-        if (r.document_state == 1)
-                yaml_document_delete(&r.document);
+        config_lines_free(&r.lines);
         if (status < 0) {
                 config_errors_add(errors, 0, "%s: out of memory", name);
                 return status;
