@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/config_internal.h"
 #include "base/file.h"
@@ -363,6 +364,20 @@ int config_load_file(void *out, const struct config_section_schema *root, const 
         status = config_load_string(out, root, path, (const char *)data, len, errors);
         file_free_contents(data, len);
         return status;
+}
+
+int config_folder_absolute(char **out, const char *dir)
+{
+        if (dir != NULL && dir[0] == '/') {
+                *out = strdup(dir);
+                return *out != NULL ? SMT_OK : SMT_ENOMEM;
+        }
+        char *cwd = getcwd(NULL, 0);
+        if (cwd == NULL)
+                return SMT_EIO;
+        int n = dir == NULL || strcmp(dir, ".") == 0 ? asprintf(out, "%s", cwd) : asprintf(out, "%s/%s", cwd, dir);
+        free(cwd);
+        return n < 0 ? SMT_ENOMEM : SMT_OK;
 }
 
 /* The folder of path ("." when it has none). */

@@ -125,6 +125,11 @@ typedef int config_text_loader(void *out, const char *name, const char *text, si
 int config_load_file_in_folder(void *out, const char *path, config_text_loader *load,
                                struct config_errors *errors) SMT_MUST_USE;
 
+/* config_folder_absolute writes dir made absolute against the working directory (NULL or "." is the working
+ * directory itself) to a new string *out (free()): the folder relative paths of a loaded file resolve
+ * against, fixed at load time. SMT_EIO when the working directory is gone, SMT_ENOMEM. */
+int config_folder_absolute(char **out, const char *dir) SMT_MUST_USE;
+
 /* config_errors_add appends one whole message (printf-style: "name:line: path: ...") at line, for rules a
  * schema cannot express that the caller checks after a load (the gateway's rules across list items):
  * kept up to CONFIG_ERRORS_MAX, counted beyond, control characters shown as '?' so it stays one line. */

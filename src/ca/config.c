@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "base/file.h"
 #include "ca/config.h"
@@ -154,20 +153,6 @@ static int ca_config_normalise(struct ca_config *config, const char *dir)
 }
 
 /* The folder relative paths resolve against, absolute: dir, made absolute against the working folder. */
-static int ca_config_dir_absolute(char **out, const char *dir)
-{
-        if (dir != NULL && dir[0] == '/') {
-                *out = strdup(dir);
-                return *out != NULL ? SMT_OK : SMT_ENOMEM;
-        }
-        char *cwd = getcwd(NULL, 0);
-        if (cwd == NULL)
-                return SMT_EIO;
-        int n = dir == NULL || strcmp(dir, ".") == 0 ? asprintf(out, "%s", cwd) : asprintf(out, "%s/%s", cwd, dir);
-        free(cwd);
-        return n < 0 ? SMT_ENOMEM : SMT_OK;
-}
-
 static int ca_config_path_set(struct ca_config *config, const char *name, const char *dir)
 {
         const char *slash = strrchr(name, '/');
@@ -183,7 +168,7 @@ int ca_config_load_string(struct ca_config *out, const char *name, const char *t
         int status = config_load_string(&config, &ca_config_schema, name, text, len, errors);
         if (status < 0)
                 return status;
-        status = ca_config_dir_absolute(&absolute, dir);
+        status = config_folder_absolute(&absolute, dir);
         if (status == SMT_OK)
                 status = ca_config_normalise(&config, absolute);
         if (status == SMT_OK)

@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "base/file.h"
 #include "gateway/config.h"
@@ -111,20 +110,6 @@ static int gw_config_normalise(struct gw_config_file *file, const char *dir)
 }
 
 /* The folder relative paths resolve against, absolute: dir, made absolute against the working folder. */
-static int gw_config_dir_absolute(char **out, const char *dir)
-{
-        if (dir != NULL && dir[0] == '/') {
-                *out = strdup(dir);
-                return *out != NULL ? SMT_OK : SMT_ENOMEM;
-        }
-        char *cwd = getcwd(NULL, 0);
-        if (cwd == NULL)
-                return SMT_EIO;
-        int n = dir == NULL || strcmp(dir, ".") == 0 ? asprintf(out, "%s", cwd) : asprintf(out, "%s/%s", cwd, dir);
-        free(cwd);
-        return n < 0 ? SMT_ENOMEM : SMT_OK;
-}
-
 static void gw_config_file_free(struct gw_config_file *file)
 {
         free(file->config.dir);
@@ -141,7 +126,7 @@ int gw_config_load_string(struct gw_config *out, const char *name, const char *t
         int status = config_load_string(&file, &gw_config_file_schema, name, text, len, errors);
         if (status < 0)
                 return status;
-        status = gw_config_dir_absolute(&absolute, dir);
+        status = config_folder_absolute(&absolute, dir);
         if (status == SMT_OK)
                 status = gw_config_normalise(&file, absolute);
         if (status < 0)
