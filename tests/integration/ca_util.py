@@ -3,6 +3,7 @@
 
 Challenge validation goes to the ports and the DNS server the test names, so certbot and lego answer
 http-01 / tls-alpn-01 on high ports and dns_server.py answers every name with 127.0.0.1."""
+import atexit
 import json
 import os
 import select
@@ -108,6 +109,7 @@ class CA:
         self.stderr = open(self.stderr_path, "wb")
         self.proc = subprocess.Popen([SMTRUST, "ca", "-c", self.config], stdout=subprocess.PIPE,
                                      stderr=self.stderr)
+        atexit.register(self.kill_if_running)
         deadline = time.time() + timeout
         line = b""
         while time.time() < deadline and not line.endswith(b"\n"):
@@ -127,6 +129,11 @@ class CA:
     def stderr_text(self):
         with open(self.stderr_path, "rb") as f:
             return f.read().decode(errors="replace")
+
+    def kill_if_running(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
 
     def kill(self):
         self.proc.kill()
@@ -157,6 +164,9 @@ class DNSServer:
         os.makedirs(self.records, exist_ok=True)
         self.proc = subprocess.Popen([sys.executable, os.path.join(HERE, "dns_server.py"), "--port", "0",
                                       "--records", self.records], stdout=subprocess.PIPE)
+        # A test that fails before its own stop() must not leave the server holding pytest's stderr (and so
+        # ctest's pipe) open: it is stopped when pytest exits at the latest.
+        atexit.register(self.stop)
         line = self.proc.stdout.readline().decode().strip()
         assert line.startswith("listening on "), line
         self.port = int(line.rsplit(":", 1)[1])
@@ -170,6 +180,8 @@ class DNSServer:
             f.write(f"{name} {value}\n")
 
     def stop(self):
-        self.proc.terminate()
-        self.proc.wait(timeout=10)
-        self.proc.stdout.close()
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)
+        if not self.proc.stdout.closed:
+            self.proc.stdout.close()

@@ -18,20 +18,24 @@ from conftest import SMTRUST, run
 @pytest.fixture
 def acme_ca(tmp_path):
     dns = DNSServer(str(tmp_path))
-    http_port = free_port()
-    config, _, _ = write_ca_config(str(tmp_path), http_port=http_port, tls_alpn_port=free_port(),
-                                   resolver=dns.address)
-    ca = CA(config)
-    ca.init()
-    ca.start()
-    responder = HTTP01Responder(http_port)
-    ca.responder = responder
-    ca.dns = dns
-    ca.tmp = tmp_path
-    yield ca
-    responder.stop()
-    ca.stop()
-    dns.stop()
+    try:
+        http_port = free_port()
+        config, _, _ = write_ca_config(str(tmp_path), http_port=http_port, tls_alpn_port=free_port(),
+                                       resolver=dns.address)
+        ca = CA(config)
+        ca.init()
+        ca.start()
+        try:
+            responder = HTTP01Responder(http_port)
+            ca.responder, ca.dns, ca.tmp = responder, dns, tmp_path
+            try:
+                yield ca
+            finally:
+                responder.stop()
+        finally:
+            ca.stop()
+    finally:
+        dns.stop()
 
 
 def ec_csr(names, key=None):

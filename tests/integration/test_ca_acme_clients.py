@@ -15,17 +15,21 @@ from conftest import run
 @pytest.fixture
 def ca_env(tmp_path, request):
     dns = DNSServer(str(tmp_path))
-    http_port, tls_port = free_port(), free_port()
-    eab_required = "eab" in request.node.name
-    config, port, _ = write_ca_config(str(tmp_path), http_port=http_port, tls_alpn_port=tls_port,
-                                      resolver=dns.address, eab_required=eab_required)
-    ca = CA(config)
-    ca.init()
-    ca.start()
-    ca.http_port, ca.tls_port, ca.dns, ca.port = http_port, tls_port, dns, port
-    yield ca
-    ca.stop()
-    dns.stop()
+    try:
+        http_port, tls_port = free_port(), free_port()
+        eab_required = "eab" in request.node.name
+        config, port, _ = write_ca_config(str(tmp_path), http_port=http_port, tls_alpn_port=tls_port,
+                                          resolver=dns.address, eab_required=eab_required)
+        ca = CA(config)
+        ca.init()
+        ca.start()
+        ca.http_port, ca.tls_port, ca.dns, ca.port = http_port, tls_port, dns, port
+        try:
+            yield ca
+        finally:
+            ca.stop()
+    finally:
+        dns.stop()
 
 
 def api(ca, path, method="GET", data=None):
