@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "ca/acme_names.h"
+#include "ca/record.h"
 #include "crypto/csr.h"
 
 #define ACME_FINALIZE_TRIES 3
@@ -221,65 +222,23 @@ static int acme_sign(struct acme_request *req, const struct store_order *order, 
         return 0;
 }
 
-/* acme_cert_record describes is->cert for the store (der borrowed from the certificate). */
-static int acme_cert_record(struct acme_request *req, const struct store_order *order, struct acme_issuance *is,
-                            struct store_cert *record, struct err *err)
-{
-        time_t not_before, not_after;
-        uint8_t fingerprint[32];
-        struct buf_writer b64;
-        TRY(cert_serial_hex(is->cert, record->serial, sizeof(record->serial), err));
-        TRY(cert_not_before(is->cert, &not_before, err));
-        TRY(cert_not_after(is->cert, &not_after, err));
-        TRY(key_public_fingerprint(is->key, fingerprint, err));
-        buf_writer_init_fixed(&b64, (uint8_t *)record->key_thumbprint, sizeof(record->key_thumbprint) - 1);
-        TRY(jose_b64url_encode(fingerprint, sizeof(fingerprint), &b64, err));
-        record->key_thumbprint[b64.len] = '\0';
-        snprintf(record->ca_name, sizeof(record->ca_name), "%s", ca_authority_name(is->ca));
-        snprintf(record->profile, sizeof(record->profile), "%s%s", ca_kind_name(ca_authority_kind(is->ca)),
-                 is->sm2_encryption ? "-enc" : "");
-        snprintf(record->account_id, sizeof(record->account_id), "%s", req->account.id);
-        snprintf(record->order_id, sizeof(record->order_id), "%s", order->id);
-        record->not_before = not_before;
-        record->not_after = not_after;
-        record->created_at = req->now;
-        record->status = STORE_CERT_VALID;
-        record->revocation_reason = -1;
-        const uint8_t *der;
-        cert_der(is->cert, &der, &record->der_len);
-        record->der = (uint8_t *)der;
-        return 0;
-}
-
-static char *acme_join_names(const struct acme_name_set *set)
-{
-        size_t len = 1;
-        for (size_t i = 0; i < set->used; i++)
-                len += strlen(set->storage[i]) + 1;
-        char *out = calloc(1, len);
-        for (size_t i = 0; out && i < set->used; i++) {
-                if (i)
-                        strcat(out, ",");
-                strcat(out, set->storage[i]);
-        }
-        return out;
-}
-
 /* Sign and store, drawing a new serial when the store already has the one drawn (SMT_EEXIST). */
 static int acme_issue_and_store(struct acme_request *req, const struct store_order *order, struct acme_issuance *is)
 {
         struct err err = {0};
         for (int attempt = 0; attempt < ACME_FINALIZE_TRIES; attempt++) {
                 TRY(acme_sign(req, order, is));
-                struct store_cert record = {0};
+                struct store_cert record;
                 char subject[CERT_NAME_TEXT_MAX];
-                record.names = acme_join_names(is->order_names);
-                record.subject = subject;
-                int status = cert_subject_text(is->cert, subject, sizeof(subject), &err);
-                if (status == 0 && record.names)
-                        status = acme_cert_record(req, order, is, &record, &err);
-                if (status == 0 && record.names)
+                char profile[STORE_PROFILE_MAX];
+                snprintf(profile, sizeof(profile), "%s%s", ca_kind_name(ca_authority_kind(is->ca)),
+                         is->sm2_encryption ? "-enc" : "");
+                int status = ca_record_fill(&record, subject, is->ca, is->cert, profile, req->now, &err);
+                if (status == 0) {
+                        snprintf(record.account_id, sizeof(record.account_id), "%s", req->account.id);
+                        snprintf(record.order_id, sizeof(record.order_id), "%s", order->id);
                         status = store_order_finalize(req->acme->store, order->id, &record, &err);
+                }
                 free(record.names);
                 if (status == 0)
                         return 0;

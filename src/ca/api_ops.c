@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "ca/api_internal.h"
+#include "ca/record.h"
 #include "crypto/csr.h"
 #include "crypto/jose.h"
 #include "crypto/random.h"
@@ -96,62 +97,16 @@ static int ca_api_sign(const struct ca_api *api, const struct ca_authority *ca, 
         return ca_issue(ca, api->config, &request, &is->cert, err);
 }
 
-static int ca_api_record(const struct ca_authority *ca, struct api_issue *is, struct store_cert *record,
-                         char subject[CERT_NAME_TEXT_MAX], struct err *err)
-{
-        time_t not_before, not_after;
-        uint8_t fingerprint[32];
-        struct buf_writer b64;
-        TRY(cert_serial_hex(is->cert, record->serial, sizeof(record->serial), err));
-        TRY(cert_subject_text(is->cert, subject, CERT_NAME_TEXT_MAX, err));
-        TRY(cert_not_before(is->cert, &not_before, err));
-        TRY(cert_not_after(is->cert, &not_after, err));
-        TRY(key_public_fingerprint(is->key, fingerprint, err));
-        buf_writer_init_fixed(&b64, (uint8_t *)record->key_thumbprint, sizeof(record->key_thumbprint) - 1);
-        TRY(jose_b64url_encode(fingerprint, sizeof(fingerprint), &b64, err));
-        record->key_thumbprint[b64.len] = '\0';
-        snprintf(record->ca_name, sizeof(record->ca_name), "%s", ca_authority_name(ca));
-        snprintf(record->profile, sizeof(record->profile), "%s", ca_kind_name(ca_authority_kind(ca)));
-        record->subject = subject;
-        record->not_before = not_before;
-        record->not_after = not_after;
-        record->created_at = time(NULL);
-        record->status = STORE_CERT_VALID;
-        record->revocation_reason = -1;
-        const uint8_t *der;
-        cert_der(is->cert, &der, &record->der_len);
-        record->der = (uint8_t *)der;
-        return 0;
-}
-
-static char *ca_api_join_sans(struct api_names *names)
-{
-        size_t len = 1;
-        for (size_t i = 0; i < names->num_sans; i++)
-                len += strlen(names->sans[i].value) + 1;
-        char *out = calloc(1, len);
-        for (size_t i = 0; out && i < names->num_sans; i++) {
-                if (i)
-                        strcat(out, ",");
-                for (char *c = names->sans[i].value; *c; c++)
-                        *c = (char)(*c >= 'A' && *c <= 'Z' ? *c - 'A' + 'a' : *c);
-                strcat(out, names->sans[i].value);
-        }
-        return out;
-}
-
 /* Sign and store, drawing a new serial when the store already has the one drawn. */
 static int ca_api_issue_and_store(const struct ca_api *api, const struct ca_authority *ca, json_t *body,
                                   struct api_issue *is, struct err *err)
 {
         for (int attempt = 0; attempt < API_ISSUE_TRIES; attempt++) {
-                struct store_cert record = {0};
+                struct store_cert record;
                 char subject[CERT_NAME_TEXT_MAX];
                 TRY(ca_api_sign(api, ca, body, is, err));
-                TRY(ca_api_record(ca, is, &record, subject, err));
-                record.names = ca_api_join_sans(&is->names);
-                if (!record.names)
-                        return SMT_ERR(err, SMT_ENOMEM, "out of memory");
+                const char *profile = ca_kind_name(ca_authority_kind(ca));
+                TRY(ca_record_fill(&record, subject, ca, is->cert, profile, time(NULL), err));
                 int status = store_cert_insert(api->store, &record, err);
                 free(record.names);
                 if (status == 0 || err->code != SMT_EEXIST)
