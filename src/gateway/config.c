@@ -105,6 +105,11 @@ static int gw_config_normalise(struct gw_config_file *file, const char *dir)
                 return SMT_ENOMEM;
         TRY(gw_config_path_resolve(&config->log.access, dir, log_targets));
         TRY(gw_config_path_resolve(&config->log.error, dir, log_targets));
+        TRY(gw_config_path_resolve(&config->acme.state_dir, dir, NULL));
+        TRY(gw_config_path_resolve(&config->acme.ecc.ca_file, dir, NULL));
+        TRY(gw_config_path_resolve(&config->acme.sm2.ca_file, dir, NULL));
+        TRY(gw_config_path_resolve(&config->acme.dns_hook, dir, NULL));
+        gw_config_acme_normalise(config);
         for (size_t i = 0; i < config->sites.num; i++)
                 TRY(gw_config_site_normalise((struct gw_site_config *)config->sites.items + i, dir));
         return SMT_OK;

@@ -126,6 +126,11 @@ struct gw_upstream_config {
         struct gw_health_check_config health_check;
 };
 
+enum gw_site_certificates {
+        GW_CERTIFICATES_FILES = 1, /* "files": the sm2 / ecc / rsa files the site names (the default) */
+        GW_CERTIFICATES_AUTO = 2,  /* "auto": obtained and renewed by ACME (key acme), kept in acme.state_dir */
+};
+
 struct gw_site_config {
         char *name;                 /* for logs and metrics; default: the first of names */
         struct config_strings names; /* "www.example.com", "*.example.com" (one label wildcard) */
@@ -138,6 +143,7 @@ struct gw_site_config {
         struct gw_origin_tls_config origin_tls; /* applies to every https server of the site */
         struct gw_hsts_config hsts;
         bool forwarded_headers;     /* add X-Forwarded-For/-Proto/-Host and Forwarded (default true) */
+        int certificates;           /* enum gw_site_certificates (default files) */
 };
 
 struct gw_timeouts_config {
@@ -172,12 +178,47 @@ struct gw_admin_config {
         char *listen; /* "127.0.0.1:9145": GET /metrics (Prometheus), /healthz; absent: no admin listener */
 };
 
+/* An ACME server certificates are ordered from (RFC 8555). */
+struct gw_acme_issuer_config {
+        char *directory;    /* the directory URL, https://; NULL: this kind is not obtained */
+        char *ca_file;      /* PEM roots the directory's HTTPS is checked against; NULL: the system's */
+        int key_type;       /* ecc only: enum gw_acme_key_type (EC P-256, P-384 or RSA 2048; default P-256) */
+        char *eab_kid;      /* external account binding (RFC 8555 7.3.4): both or neither */
+        char *eab_hmac_key; /* base64url, as the CA gave it */
+};
+
+enum gw_acme_challenge_type {
+        GW_ACME_HTTP01 = 1,     /* on a redirect or http listener (port 80 in production) */
+        GW_ACME_TLS_ALPN01 = 2, /* on an https (or tcp) listener accepting TLS (port 443 in production) */
+        GW_ACME_DNS01 = 3,      /* through acme.dns_hook; the only one for wildcard names */
+};
+#define GW_ACME_CHALLENGES_MAX 3
+
+/* Key "acme": how sites with `certificates: auto` get and keep their certificates (gateway/autocert.h). */
+struct gw_acme_config {
+        struct gw_acme_issuer_config ecc; /* the ECC (or RSA) certificate for TLS: any RFC 8555 CA */
+        struct gw_acme_issuer_config sm2; /* the SM2 signing + encryption pair for TLCP: smtrust ca */
+        struct config_strings email;      /* account contacts, "ops@example.com" (mailto: added) */
+        char *state_dir;                  /* accounts, keys and certificates (default "acme", beside the file) */
+        struct config_strings challenge_names; /* key "challenges", preferred first */
+        int challenges[GW_ACME_CHALLENGES_MAX]; /* enum gw_acme_challenge_type, from challenge_names or, when
+                                                 * absent, every type a listener or the hook can answer */
+        size_t num_challenges;
+        char *dns_hook;                   /* dns-01: run as `HOOK present|cleanup FQDN VALUE` */
+        int64_t renewal_window_percent;   /* renew when this much of the lifetime is left (default 33) */
+        int64_t retry_min_ms;             /* first wait after a failed order, doubled up to retry_max */
+        int64_t retry_max_ms;
+        int64_t order_timeout_ms;         /* one whole order, validation included (default 5m) */
+        int64_t concurrency;              /* orders at once (default 4) */
+};
+
 struct gw_config {
         int64_t workers;  /* worker threads; 0 (key value "auto", the default) = number of online CPUs */
         char *user;       /* drop to this user after binding (when started as root); absent: stay */
         char *group;      /* default: the user's primary group */
         struct gw_log_config log;
         struct gw_admin_config admin;
+        struct gw_acme_config acme;
         struct gw_timeouts_config timeouts;
         struct gw_limits_config limits;
         struct config_list listeners; /* struct gw_listener_config */

@@ -49,6 +49,17 @@ struct gw_config_file {
 extern const struct config_section_schema gw_config_file_schema;
 extern const struct config_section_schema gw_config_site_file_schema;
 
+/* The key "acme" (config_acme.c). */
+extern const struct config_section_schema gw_config_acme_schema;
+
+/* gw_config_acme_challenge_type maps "http-01", "tls-alpn-01", "dns-01" to enum gw_acme_challenge_type (0:
+ * none of them); gw_config_acme_challenge_name maps back. */
+int gw_config_acme_challenge_type(const char *name);
+const char *gw_config_acme_challenge_name(int type);
+
+/* gw_config_acme_normalise fills config->acme.challenges from its names or from the listeners and hook. */
+void gw_config_acme_normalise(struct gw_config *config);
+
 /* gw_config_check_dns_name refuses (SMT_ECONFIG, saying why) a name that is not a DNS host name of
  * letters, digits and '-' in dot-separated labels (RFC 1123 §2.1), any case. */
 int gw_config_check_dns_name(const char *name, size_t len, struct err *err) SMT_MUST_USE;

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "base/config_lines.h"
+#include "gateway/acme_client.h"
 #include "gateway/balancer.h"
 #include "gateway/config.h"
 #include "gateway/config_internal.h"
@@ -237,6 +238,62 @@ static struct gw_rules_https gw_rules_https_find(const struct gw_rules *r)
         return https;
 }
 
+/* A site with `certificates: auto` can be validated: a wildcard only by dns-01 (RFC 8555 7.1.3). */
+static void gw_rules_acme_site(struct gw_rules *r, size_t i)
+{
+        const struct gw_acme_config *acme = &r->config->acme;
+        const struct gw_site_config *site = gw_rules_site(r, i);
+        bool has_dns = false;
+        for (size_t k = 0; k < acme->num_challenges; k++)
+                has_dns = has_dns || acme->challenges[k] == GW_ACME_DNS01;
+        if (site->names.num > GW_ACME_NAMES_MAX)
+                gw_rules_error(r, gw_rules_line(r, "sites", i, "names", SIZE_MAX),
+                               "sites[%zu].names: certificates: auto takes at most %d names per site", i,
+                               GW_ACME_NAMES_MAX);
+        for (size_t n = 0; n < site->names.num; n++)
+                if (site->names.items[n][0] == '*' && !has_dns)
+                        gw_rules_error(r, gw_rules_line(r, "sites", i, "names", n),
+                                       "sites[%zu].names[%zu]: a wildcard is validated by dns-01 only: set "
+                                       "acme.dns_hook (and list dns-01 in acme.challenges)",
+                                       i, n);
+        if (acme->num_challenges == 0)
+                gw_rules_error(r, gw_rules_line(r, "sites", i, "certificates", SIZE_MAX),
+                               "sites[%zu].certificates: auto, yet no challenge can be answered: add a redirect "
+                               "or http listener (http-01), an https listener with tls (tls-alpn-01) or "
+                               "acme.dns_hook (dns-01)",
+                               i);
+}
+
+/* The challenge types listed in acme.challenges have something to answer them. */
+static void gw_rules_acme(struct gw_rules *r)
+{
+        const struct gw_acme_config *acme = &r->config->acme;
+        for (size_t k = 0; k < acme->challenge_names.num; k++) {
+                int type = gw_config_acme_challenge_type(acme->challenge_names.items[k]);
+                bool ok = type == GW_ACME_DNS01 ? acme->dns_hook != NULL : false;
+                const struct gw_listener_config *listeners = r->config->listeners.items;
+                for (size_t l = 0; l < r->config->listeners.num && !ok; l++) {
+                        int kind = listeners[l].kind;
+                        ok = type == GW_ACME_HTTP01 ? kind == GW_LISTENER_REDIRECT || kind == GW_LISTENER_HTTP
+                             : type == GW_ACME_TLS_ALPN01
+                                 ? (kind == GW_LISTENER_HTTPS || kind == GW_LISTENER_TCP) && listeners[l].tls
+                                 : false;
+                }
+                if (!ok)
+                        gw_rules_error(r, config_lines_line(config_lines_item(&r->lines, config_lines_value(&r->lines,
+                                           config_lines_value(&r->lines, config_lines_root(&r->lines), "acme"),
+                                           "challenges"), k), 0),
+                                       "acme.challenges[%zu]: %s has nothing to answer it (%s)", k,
+                                       acme->challenge_names.items[k],
+                                       type == GW_ACME_DNS01    ? "set acme.dns_hook"
+                                       : type == GW_ACME_HTTP01 ? "add a redirect or http listener"
+                                                                : "add an https listener with tls");
+        }
+        for (size_t i = 0; i < r->config->sites.num; i++)
+                if (gw_rules_site(r, i)->certificates == GW_CERTIFICATES_AUTO)
+                        gw_rules_acme_site(r, i);
+}
+
 static void gw_rules_credentials(struct gw_rules *r)
 {
         struct gw_rules_https https = gw_rules_https_find(r);
@@ -244,8 +301,17 @@ static void gw_rules_credentials(struct gw_rules *r)
         any = any < https.tls_only ? any : https.tls_only;
         for (size_t i = 0; i < r->config->sites.num && any != SIZE_MAX; i++) {
                 const struct gw_site_config *site = gw_rules_site(r, i);
-                bool has_sm2 = site->sm2.sign_cert != NULL;
-                bool has_tls = site->ecc.cert != NULL || site->rsa.cert != NULL;
+                bool is_auto = site->certificates == GW_CERTIFICATES_AUTO;
+                bool has_sm2 = is_auto ? r->config->acme.sm2.directory != NULL : site->sm2.sign_cert != NULL;
+                bool has_tls = is_auto ? r->config->acme.ecc.directory != NULL
+                                       : site->ecc.cert != NULL || site->rsa.cert != NULL;
+                if (is_auto && !has_sm2 && !has_tls) {
+                        gw_rules_error(r, gw_rules_line(r, "sites", i, "certificates", SIZE_MAX),
+                                       "sites[%zu].certificates: auto needs acme.ecc.directory or "
+                                       "acme.sm2.directory (where certificates are ordered)",
+                                       i);
+                        continue;
+                }
                 if (!has_sm2 && !has_tls)
                         gw_rules_error(
                             r, gw_rules_line(r, "sites", i, NULL, 0),
@@ -387,6 +453,7 @@ int gw_config_rules_check(const struct gw_config *config, const char *name, cons
         int status = gw_rules_names(&r);
         gw_rules_default(&r);
         gw_rules_credentials(&r);
+        gw_rules_acme(&r);
         if (status == SMT_OK)
                 status = gw_rules_upstreams(&r);
         config_lines_free(&r.lines);

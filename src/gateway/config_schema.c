@@ -238,6 +238,11 @@ static int gw_check_site(const void *value, struct err *err)
         /* Both at once is reported by config_rules.c, at the line of origin. */
         if (site->origin == NULL && file->upstream.upstream.servers.num == 0)
                 return SMT_ERR(err, SMT_ECONFIG, "needs origin or upstream.servers (where requests are forwarded to)");
+        if (site->certificates == GW_CERTIFICATES_AUTO &&
+            (site->sm2.sign_cert != NULL || site->ecc.cert != NULL || site->rsa.cert != NULL))
+                return SMT_ERR(err, SMT_ECONFIG, "certificates: auto obtains them: leave out sm2, ecc and rsa");
+        if (site->certificates == GW_CERTIFICATES_AUTO && site->names.num == 0)
+                return SMT_ERR(err, SMT_ECONFIG, "certificates: auto needs names (the names certified)");
         return SMT_OK;
 }
 
@@ -255,6 +260,10 @@ static const struct config_enum_name gw_protocol_names[] = {
 
 static const struct config_enum_name gw_verify_names[] = {
         { "off", GW_ORIGIN_VERIFY_OFF }, { "on", GW_ORIGIN_VERIFY_ON }, { "pin", GW_ORIGIN_VERIFY_PIN }, { NULL, 0 },
+};
+
+static const struct config_enum_name gw_certificates_names[] = {
+        { "files", GW_CERTIFICATES_FILES }, { "auto", GW_CERTIFICATES_AUTO }, { NULL, 0 },
 };
 
 static const struct config_enum_name gw_level_names[] = {
@@ -375,6 +384,7 @@ static const struct config_key gw_site_keys[] = {
     { "origin_tls",     CONFIG_SECTION, GW_SITE(origin_tls),            .section = &gw_origin_tls_schema },
     { "hsts",           CONFIG_SECTION, GW_SITE(hsts),                  .section = &gw_hsts_schema },
     { "forwarded_headers", CONFIG_BOOL, GW_SITE(forwarded_headers),     .default_text = "true" },
+    { "certificates",   CONFIG_ENUM,   GW_SITE(certificates),           .default_text = "files", .names = gw_certificates_names },
 };
 const struct config_section_schema gw_config_site_file_schema =
         GW_SECTION(gw_site_keys, struct gw_config_site_file, gw_check_site);
@@ -429,6 +439,7 @@ static const struct config_key gw_root_keys[] = {
     { "group",          CONFIG_STRING, GW_ROOT(group),                  .check = gw_check_not_empty },
     { "log",            CONFIG_SECTION, GW_ROOT(log),                   .section = &gw_log_schema },
     { "admin",          CONFIG_SECTION, GW_ROOT(admin),                 .section = &gw_admin_schema },
+    { "acme",           CONFIG_SECTION, GW_ROOT(acme),                  .section = &gw_config_acme_schema },
     { "timeouts",       CONFIG_SECTION, GW_ROOT(timeouts),              .section = &gw_timeouts_schema },
     { "limits",         CONFIG_SECTION, GW_ROOT(limits),                .section = &gw_limits_schema },
     { "listeners",      CONFIG_SECTION_LIST, GW_ROOT(listeners),        .is_required = true, .section = &gw_listener_schema },

@@ -19,6 +19,7 @@
 
 #include "base/err.h"
 #include "gateway/balancer.h"
+#include "gateway/challenges.h"
 #include "gateway/config.h"
 #include "gateway/sites.h"
 #include "http/parser.h"
@@ -69,6 +70,9 @@ struct gw_runtime {
         struct http_limits limits;
         struct gw_listener **listeners;
         size_t num_listeners;
+        struct gw_challenges *challenges; /* borrowed from the server: ACME challenges answered; NULL: none */
+        char *config_text;                /* the configuration as loaded, for a rebuild with new certificates */
+        size_t config_text_len;
 };
 
 /* gw_runtime_build loads config_path and builds a runtime (refs 1). Listeners whose address is in old
