@@ -129,6 +129,7 @@ int gw_acme_client_open(struct gw_acme_client **out, const struct gw_acme_client
         }
         client->timeout_ms = config->timeout_ms > 0 ? config->timeout_ms : 30000;
         client->retry_after_max_s = config->retry_after_max_s > 0 ? config->retry_after_max_s : 10;
+        client->cancel = config->cancel;
         snprintf(client->directory_url, sizeof(client->directory_url), "%s", config->directory_url);
         int status = gw_acme_directory_fetch(client, err);
         if (status < 0) {

@@ -11,6 +11,7 @@
 #ifndef SMT_GATEWAY_ACME_CLIENT_H
 #define SMT_GATEWAY_ACME_CLIENT_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -51,6 +52,7 @@ struct gw_acme_client_config {
         const char *ca_file;       /* PEM roots to trust; NULL = the system's */
         int timeout_ms;            /* each request, connection included; 0 = 30 s */
         int retry_after_max_s;     /* the longest Retry-After honoured while polling; 0 = 10 s */
+        const atomic_bool *cancel; /* may be NULL; once true, transfers and waits stop soon (SMT_EIO) */
 };
 
 struct gw_acme_client;

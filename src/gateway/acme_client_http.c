@@ -87,6 +87,18 @@ static size_t gw_acme_on_header(char *data, size_t size, size_t count, void *con
         return len;
 }
 
+static bool gw_acme_cancelled(const struct gw_acme_client *client)
+{
+        return client->cancel != NULL && atomic_load(client->cancel);
+}
+
+/* curl calls this often during a transfer; non-zero aborts it (CURLE_ABORTED_BY_CALLBACK). */
+static int gw_acme_on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
+{
+        (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+        return gw_acme_cancelled(arg) ? 1 : 0;
+}
+
 static void gw_acme_http_setup(struct gw_acme_client *client, struct gw_acme_response *response,
                                struct curl_slist *fields)
 {
@@ -111,6 +123,11 @@ static void gw_acme_http_setup(struct gw_acme_client *client, struct gw_acme_res
         curl_easy_setopt(curl, CURLOPT_WRITEDATA, response);
         curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, gw_acme_on_header);
         curl_easy_setopt(curl, CURLOPT_HEADERDATA, response);
+        if (client->cancel != NULL) {
+                curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+                curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, gw_acme_on_progress);
+                curl_easy_setopt(curl, CURLOPT_XFERINFODATA, client);
+        }
 }
 
 static int gw_acme_transport_error(struct gw_acme_client *client, CURLcode code, const char *method, const char *url,
@@ -200,11 +217,16 @@ static int gw_acme_sign(struct gw_acme_client *client, const char *url, const ch
                              (const uint8_t *)payload, payload ? strlen(payload) : 0, jws, err);
 }
 
-static void gw_acme_sleep_ms(long ms)
+/* Sleeps ms in slices short enough that a cancel is noticed soon. */
+static void gw_acme_sleep_ms(const struct gw_acme_client *client, long ms)
 {
-        struct timespec pause = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
-        while (nanosleep(&pause, &pause) != 0 && errno == EINTR)
-                ;
+        while (ms > 0 && !gw_acme_cancelled(client)) {
+                long slice = ms < 100 ? ms : 100;
+                struct timespec pause = {.tv_sec = 0, .tv_nsec = slice * 1000000L};
+                while (nanosleep(&pause, &pause) != 0 && errno == EINTR)
+                        ;
+                ms -= slice;
+        }
 }
 
 /* Whether a failed POST is worth one more try, after how long. */
@@ -245,7 +267,7 @@ int gw_acme_post(struct gw_acme_client *client, const char *url, const json_t *p
                 long pause_ms;
                 if (attempt == 1 || !gw_acme_should_retry(client, response, status, &pause_ms))
                         break;
-                gw_acme_sleep_ms(pause_ms);
+                gw_acme_sleep_ms(client, pause_ms);
         }
         buf_writer_cleanup(&jws);
         free(text);
@@ -285,8 +307,8 @@ int gw_acme_wait(const struct gw_acme_client *client, const struct gw_acme_respo
                 ms = 100;
         if (time(NULL) + (ms + 999) / 1000 > deadline)
                 return SMT_ERR(err, SMT_EIO, "%s: still not done at the deadline", what);
-        gw_acme_sleep_ms(ms);
-        return 0;
+        gw_acme_sleep_ms(client, ms);
+        return gw_acme_cancelled(client) ? SMT_ERR(err, SMT_EIO, "%s: stopped", what) : 0;
 }
 
 int gw_acme_time_parse(const char *text, time_t *out, struct err *err)

@@ -29,6 +29,7 @@ struct gw_acme_client {
         char ca_file_store[4096];
         int timeout_ms;
         int retry_after_max_s;
+        const atomic_bool *cancel;
         char directory_url[GW_ACME_URL_MAX];
         char new_nonce_url[GW_ACME_URL_MAX];
         char new_account_url[GW_ACME_URL_MAX];
