@@ -41,6 +41,9 @@ enum gw_autocert_kind {
 };
 #define GW_AUTOCERT_KINDS 2
 
+/* The longest state path the manager makes. */
+#define GW_AUTOCERT_PATH_MAX 4096
+
 /* gw_autocert_kind_name: "ecc" or "sm2" (also the names of the state folders). */
 const char *gw_autocert_kind_name(enum gw_autocert_kind kind);
 

@@ -17,8 +17,6 @@
 #include "gateway/challenges.h"
 #include "gateway/config.h"
 
-#define GW_AUTOCERT_PATH_MAX 4096
-
 /* The acme settings of one configuration generation; immutable once made, shared by the orders started
  * under it (a reload makes a new one; the last order to finish frees the old). */
 struct gw_autocert_issuer {

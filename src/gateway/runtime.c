@@ -1,12 +1,14 @@
 /* src/gateway/runtime.c: builds one generation of the gateway from its configuration file. */
 #include "gateway/runtime.h"
 
+#include <libgen.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "base/file.h"
 #include "net/socket.h"
 
 #include <openssl/evp.h>
@@ -36,6 +38,7 @@ static void gw_runtime_free(struct gw_runtime *rt)
         net_tls_config_release(&rt->tls);
         gw_sites_free(rt->sites);
         gw_config_free(&rt->config);
+        free(rt->config_text);
         free(rt);
 }
 
@@ -222,6 +225,10 @@ static int gw_runtime_build_parts(struct gw_runtime *rt, const struct gw_runtime
         rt->tlcp.client_auth = TLCP_CLIENT_AUTH_NONE;
         rt->tls.select = gw_sites_tls_select;
         rt->tls.select_arg = rt->sites;
+        if (rt->challenges != NULL) {
+                rt->tls.acme_select = gw_challenges_tls_alpn01_select;
+                rt->tls.acme_select_arg = rt->challenges;
+        }
         TRY(net_tls_config_prepare(&rt->tls, err)); /* rt->tls stays where it is: the hook points at it */
         if (old != NULL) /* returning TLS clients keep resuming across a reload */
                 TRY(net_tls_config_share_ticket_key(&rt->tls, &old->tls, err));
@@ -236,15 +243,24 @@ static int gw_runtime_build_parts(struct gw_runtime *rt, const struct gw_runtime
         return SMT_OK;
 }
 
-int gw_runtime_build(struct gw_runtime **out, const char *config_path, const struct gw_runtime *old,
-                     struct tlcp_session_cache *session_cache, struct config_errors *errors, struct err *err)
+/* gw_runtime_build_text builds a runtime from config text (taken over: freed with the runtime). */
+static int gw_runtime_build_text(struct gw_runtime **out, const char *config_path, char *text, size_t len,
+                                 const char *dir, const struct gw_runtime *old, struct tlcp_session_cache *session_cache,
+                                 struct gw_challenges *challenges, struct config_errors *errors, struct err *err)
 {
         struct gw_runtime *rt = calloc(1, sizeof *rt);
-        if (rt == NULL)
+        if (rt == NULL) {
+                free(text);
                 return SMT_ERR(err, SMT_ENOMEM, "out of memory");
+        }
         atomic_init(&rt->refs, 1);
-        int status = gw_config_load(&rt->config, config_path, errors);
+        rt->config_text = text;
+        rt->config_text_len = len;
+        rt->session_cache = session_cache;
+        rt->challenges = challenges;
+        int status = gw_config_load_string(&rt->config, config_path, text, len, dir, errors);
         if (status < 0) {
+                free(text);
                 free(rt);
                 return SMT_ERR(err, status, "%s: %zu problem(s)", config_path, errors->num + errors->num_more);
         }
@@ -256,4 +272,40 @@ int gw_runtime_build(struct gw_runtime **out, const char *config_path, const str
         rt->generation = atomic_fetch_add(&gw_runtime_generations, 1) + 1;
         *out = rt;
         return SMT_OK;
+}
+
+int gw_runtime_build(struct gw_runtime **out, const char *config_path, const struct gw_runtime *old,
+                     struct tlcp_session_cache *session_cache, struct gw_challenges *challenges,
+                     struct config_errors *errors, struct err *err)
+{
+        uint8_t *text = NULL;
+        size_t len = 0;
+        errors->num = errors->num_more = 0;
+        int status = file_read_all(&text, &len, config_path, CONFIG_FILE_MAX, err);
+        if (status < 0) {
+                config_errors_add(errors, 0, "%s", err->msg);
+                return status;
+        }
+        char *dir = strdup(config_path);
+        if (dir == NULL) {
+                free(text);
+                return SMT_ERR(err, SMT_ENOMEM, "out of memory");
+        }
+        status = gw_runtime_build_text(out, config_path, (char *)text, len, dirname(dir), old, session_cache,
+                                       challenges, errors, err);
+        free(dir);
+        return status;
+}
+
+int gw_runtime_rebuild(struct gw_runtime **out, const char *config_path, const struct gw_runtime *old,
+                       struct config_errors *errors, struct err *err)
+{
+        char *text = malloc(old->config_text_len + 1);
+        if (text == NULL)
+                return SMT_ERR(err, SMT_ENOMEM, "out of memory");
+        memcpy(text, old->config_text, old->config_text_len);
+        text[old->config_text_len] = '\0';
+        errors->num = errors->num_more = 0;
+        return gw_runtime_build_text(out, config_path, text, old->config_text_len, old->config.dir, old,
+                                     old->session_cache, old->challenges, errors, err);
 }

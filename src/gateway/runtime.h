@@ -73,14 +73,22 @@ struct gw_runtime {
         struct gw_challenges *challenges; /* borrowed from the server: ACME challenges answered; NULL: none */
         char *config_text;                /* the configuration as loaded, for a rebuild with new certificates */
         size_t config_text_len;
+        struct tlcp_session_cache *session_cache; /* borrowed from the server */
 };
 
 /* gw_runtime_build loads config_path and builds a runtime (refs 1). Listeners whose address is in old
- * (may be NULL) are shared with it; others are bound now. session_cache is shared by every generation
- * (borrowed). Errors: SMT_ECONFIG with each problem in errors, or another status with err. */
+ * (may be NULL) are shared with it; others are bound now. session_cache is shared by every generation and
+ * challenges (may be NULL) answered by each (both borrowed). Errors: SMT_ECONFIG with each problem in
+ * errors, or another status with err. */
 int gw_runtime_build(struct gw_runtime **out, const char *config_path, const struct gw_runtime *old,
-                     struct tlcp_session_cache *session_cache, struct config_errors *errors,
-                     struct err *err) SMT_MUST_USE;
+                     struct tlcp_session_cache *session_cache, struct gw_challenges *challenges,
+                     struct config_errors *errors, struct err *err) SMT_MUST_USE;
+
+/* gw_runtime_rebuild builds a new runtime from the configuration text old was built from (not the file,
+ * which may have been edited since: only SIGHUP takes that up), reading every certificate again: how new
+ * certificates from the ACME manager go live. */
+int gw_runtime_rebuild(struct gw_runtime **out, const char *config_path, const struct gw_runtime *old,
+                       struct config_errors *errors, struct err *err) SMT_MUST_USE;
 
 void gw_runtime_ref(struct gw_runtime *rt);
 void gw_runtime_unref(struct gw_runtime *rt);

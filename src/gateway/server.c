@@ -12,6 +12,7 @@
 
 #include "base/log.h"
 #include "gateway/admin.h"
+#include "gateway/autocert.h"
 #include "gateway/health.h"
 #include "gateway/status.h"
 #include "gateway/worker.h"
@@ -33,6 +34,9 @@ struct gw_server {
         struct gw_admin *admin;
         int error_log_fd; /* -1: standard error as inherited */
         struct gw_server_checks *checks; /* active health checks of rt's sites (main loop) */
+        struct gw_challenges *challenges; /* ACME challenges answered by every generation */
+        struct gw_autocert *autocert;     /* NULL until a site has certificates: auto */
+        atomic_bool is_rebuild_posted;    /* a rebuild for new certificates waits on the main loop */
 };
 
 /* The active health checks of one site, telling its balancer (owned by the runtime they were started
@@ -218,23 +222,17 @@ static void gw_server_publish_sites(struct gw_server *server)
         free(names);
 }
 
-static void gw_server_reload(struct gw_server *server)
+/* gw_server_publish makes rt (built beside the running one) the one new connections get: its health checks
+ * start first, and if they cannot, rt is dropped and the running one stays. */
+static bool gw_server_publish(struct gw_server *server, struct gw_runtime *rt, const char *refused)
 {
-        static struct config_errors errors; /* main thread only; large */
-        struct err err = { 0 };
-        struct gw_runtime *rt = NULL;
-        int status = gw_runtime_build(&rt, server->config_path, server->rt, server->sessions, &errors, &err);
-        if (status < 0) {
-                gw_server_log_problems("smtrust gateway: reload refused (the running configuration stays)", &errors, &err);
-                gw_metrics_reload(server->shared.metrics, false);
-                return;
-        }
+        static struct config_errors none; /* main thread only */
+        struct err err = {0};
         struct gw_server_checks *checks = NULL;
         if (gw_server_checks_start(&checks, server->loop, rt, &err) < 0) {
-                gw_server_log_problems("smtrust gateway: reload refused (the running configuration stays)", &errors, &err);
+                gw_server_log_problems(refused, &none, &err);
                 gw_runtime_unref(rt);
-                gw_metrics_reload(server->shared.metrics, false);
-                return;
+                return false;
         }
         gw_server_checks_stop(server->checks); /* before the old runtime's balancers can go */
         server->checks = checks;
@@ -245,8 +243,92 @@ static void gw_server_reload(struct gw_server *server)
                 if (gw_worker_switch(&server->workers[i], rt, &err) < 0)
                         log_error("worker %d: %s", i, err.msg);
         gw_runtime_unref(old);
+        return true;
+}
+
+static bool gw_server_has_auto_sites(const struct gw_config *config)
+{
+        const struct gw_site_config *sites = config->sites.items;
+        for (size_t i = 0; i < config->sites.num; i++)
+                if (sites[i].certificates == GW_CERTIFICATES_AUTO)
+                        return true;
+        return false;
+}
+
+static void gw_server_certificates_changed(void *arg);
+
+/* gw_server_autocert starts the ACME manager once a site has certificates: auto, or gives it the
+ * configuration just published. */
+static void gw_server_autocert(struct gw_server *server)
+{
+        struct err err = {0};
+        if (server->autocert != NULL) {
+                if (gw_autocert_update(server->autocert, &server->rt->config, &err) < 0)
+                        log_error("acme: %s", err.msg);
+                return;
+        }
+        if (!gw_server_has_auto_sites(&server->rt->config))
+                return;
+        if (gw_autocert_start(&server->autocert, &server->rt->config, server->challenges,
+                              gw_server_certificates_changed, server, &err) < 0) {
+                log_error("acme: %s", err.msg);
+                gw_autocert_stop(server->autocert);
+                server->autocert = NULL;
+        }
+}
+
+static void gw_server_reload(struct gw_server *server)
+{
+        static struct config_errors errors; /* main thread only; large */
+        static const char refused[] = "smtrust gateway: reload refused (the running configuration stays)";
+        struct err err = { 0 };
+        struct gw_runtime *rt = NULL;
+        int status = gw_runtime_build(&rt, server->config_path, server->rt, server->sessions, server->challenges,
+                                      &errors, &err);
+        if (status < 0) {
+                gw_server_log_problems(refused, &errors, &err);
+                gw_metrics_reload(server->shared.metrics, false);
+                return;
+        }
+        if (!gw_server_publish(server, rt, refused)) {
+                gw_metrics_reload(server->shared.metrics, false);
+                return;
+        }
         gw_metrics_reload(server->shared.metrics, true);
-        log_info("smtrust gateway: reloaded %s (%zu sites)", server->config_path, gw_sites_count(rt->sites));
+        gw_server_autocert(server);
+        log_info("smtrust gateway: reloaded %s (%zu sites)", server->config_path, gw_sites_count(server->rt->sites));
+}
+
+/* gw_server_rebuild runs on the main loop after the ACME manager put new certificates in place: the running
+ * configuration is built again with them; connections in flight finish on the old runtime. */
+static void gw_server_rebuild(struct net_loop *loop, void *arg)
+{
+        static struct config_errors errors; /* main thread only; large */
+        static const char refused[] = "acme: new certificates not served yet (the running ones stay)";
+        struct gw_server *server = arg;
+        struct err err = {0};
+        struct gw_runtime *rt = NULL;
+        (void)loop;
+        atomic_store(&server->is_rebuild_posted, false);
+        if (gw_runtime_rebuild(&rt, server->config_path, server->rt, &errors, &err) < 0) {
+                gw_server_log_problems(refused, &errors, &err);
+                return;
+        }
+        if (gw_server_publish(server, rt, refused))
+                log_info("acme: serving the new certificates (generation %llu)", (unsigned long long)rt->generation);
+}
+
+/* Called by an ACME thread: one rebuild is posted for any number of certificates that arrive meanwhile. */
+static void gw_server_certificates_changed(void *arg)
+{
+        struct gw_server *server = arg;
+        struct err err;
+        if (atomic_exchange(&server->is_rebuild_posted, true))
+                return;
+        if (net_loop_post(server->loop, gw_server_rebuild, server, &err) < 0) {
+                atomic_store(&server->is_rebuild_posted, false);
+                log_error("acme: %s", err.msg);
+        }
 }
 
 static void gw_server_signal(struct net_loop *loop, int signal_number, void *arg)
@@ -289,7 +371,9 @@ static int gw_server_start(struct gw_server *server, struct config_errors *error
                              gw_server_signal, server, err));
         signal(SIGPIPE, SIG_IGN);
         TRY(tlcp_session_cache_new(&server->sessions, GW_SERVER_SESSIONS, GW_SERVER_SESSION_LIFETIME, err));
-        TRY(gw_runtime_build(&server->rt, server->config_path, NULL, server->sessions, errors, err));
+        TRY(gw_challenges_new(&server->challenges, err));
+        TRY(gw_runtime_build(&server->rt, server->config_path, NULL, server->sessions, server->challenges, errors,
+                             err));
         enum log_level level = (enum log_level)server->rt->config.log.level;
         log_set_level(level);
         TRY(gw_server_open_error_log(server, err));
@@ -301,10 +385,11 @@ static int gw_server_start(struct gw_server *server, struct config_errors *error
         TRY(gw_server_checks_start(&server->checks, server->loop, server->rt, err));
         if (server->rt->config.admin.listen != NULL) {
                 TRY(gw_admin_start(&server->admin, server->loop, server->rt->config.admin.listen, server->shared.metrics,
-                                   gw_server_upstreams, server, err));
+                                   gw_server_upstreams, server, NULL, NULL, err));
                 log_info("smtrust gateway: admin on %s (/metrics, /healthz, /upstreams)", server->rt->config.admin.listen);
         }
         TRY(gw_server_drop_privileges(&server->rt->config, err));
+        gw_server_autocert(server); /* after the drop: state files belong to the user the gateway runs as */
         log_info("smtrust gateway: ready (%d workers, %zu sites)", server->num_workers,
                  gw_sites_count(server->rt->sites));
         return SMT_OK;
@@ -318,12 +403,14 @@ static void gw_server_cleanup(struct gw_server *server)
         for (int i = 0; server->workers != NULL && i < server->num_workers; i++)
                 gw_worker_join(&server->workers[i]);
         free(server->workers);
+        gw_autocert_stop(server->autocert);
         gw_server_checks_stop(server->checks);
         gw_admin_stop(server->admin);
         gw_runtime_unref(server->rt);
         gw_metrics_free(server->shared.metrics);
         gw_log_file_close(server->shared.access_log);
         tlcp_session_cache_free(server->sessions);
+        gw_challenges_free(server->challenges);
         net_signals_cleanup(&server->signals);
         if (server->loop != NULL)
                 net_loop_free(server->loop);

@@ -4,8 +4,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "base/log.h"
 #include "crypto/random.h"
+#include "gateway/acme_client.h"
+#include "gateway/autocert.h"
 #include "gateway/sites.h"
 #include "gateway/sites_internal.h"
 
@@ -131,6 +135,40 @@ static int gw_sites_names_insert(struct gw_sites *sites, struct gw_sites_entry *
         return SMT_OK;
 }
 
+/* A site with `certificates: auto` serves the sets the ACME manager keeps in the state folder
+ * (gateway/autocert.h). A set not there yet, or unreadable, leaves that kind unserved (its handshakes are
+ * refused) instead of failing the whole build: the manager orders a new one. */
+static void gw_sites_build_auto(struct gw_sites *sites, struct gw_site *site)
+{
+        const struct gw_acme_config *acme = &sites->config->acme;
+        char dir[GW_AUTOCERT_PATH_MAX], p[4][GW_AUTOCERT_PATH_MAX + 16];
+        struct err err = {0};
+        if (acme->sm2.directory != NULL &&
+            gw_autocert_site_dir(dir, sizeof dir, acme->state_dir, site->name, GW_AUTOCERT_SM2, &err) == SMT_OK &&
+            access(dir, F_OK) == 0) {
+                snprintf(p[0], sizeof p[0], "%s/sign.crt", dir);
+                snprintf(p[1], sizeof p[1], "%s/sign.key", dir);
+                snprintf(p[2], sizeof p[2], "%s/enc.crt", dir);
+                snprintf(p[3], sizeof p[3], "%s/enc.key", dir);
+                struct gw_sm2_config sm2 = {.sign_cert = p[0], .sign_key = p[1], .enc_cert = p[2], .enc_key = p[3]};
+                site->has_tlcp = gw_sites_files_tlcp(&sites->files, &site->tlcp, &sm2, &err) == SMT_OK;
+                if (!site->has_tlcp)
+                        log_warning("site %s: the SM2 pair in %s is not usable: %s", site->name, dir, err.msg);
+        }
+        if (acme->ecc.directory != NULL &&
+            gw_autocert_site_dir(dir, sizeof dir, acme->state_dir, site->name, GW_AUTOCERT_ECC, &err) == SMT_OK &&
+            access(dir, F_OK) == 0) {
+                snprintf(p[0], sizeof p[0], "%s/cert.pem", dir);
+                snprintf(p[1], sizeof p[1], "%s/key.pem", dir);
+                struct gw_cert_config pair = {.cert = p[0], .key = p[1]}, none = {0};
+                bool is_rsa = acme->ecc.key_type == GW_ACME_KEY_RSA_2048;
+                site->has_tls = gw_sites_files_tls(&sites->files, &site->tls, is_rsa ? &none : &pair,
+                                                   is_rsa ? &pair : &none, &err) == SMT_OK;
+                if (!site->has_tls)
+                        log_warning("site %s: the certificate in %s is not usable: %s", site->name, dir, err.msg);
+        }
+}
+
 static int gw_sites_build_site(struct gw_sites *sites, size_t index, struct err *err)
 {
         struct gw_sites_entry *entry = &sites->entries[index];
@@ -140,6 +178,12 @@ static int gw_sites_build_site(struct gw_sites *sites, size_t index, struct err 
         site->index = index;
         site->name = config->name != NULL ? config->name : config->names.num > 0 ? config->names.items[0] : "default";
         const struct gw_sm2_config *sm2 = &config->sm2;
+        if (config->certificates == GW_CERTIFICATES_AUTO) {
+                gw_sites_build_auto(sites, site);
+                TRY(gw_sites_origin(sites, entry, err));
+                gw_sites_hsts(entry);
+                return gw_sites_names_insert(sites, entry, err);
+        }
         site->has_tlcp =
             sm2->sign_cert != NULL || sm2->sign_key != NULL || sm2->enc_cert != NULL || sm2->enc_key != NULL;
         site->has_tls =
