@@ -34,6 +34,8 @@ struct gw_admin {
         struct gw_metrics *metrics;
         gw_admin_upstreams_fn upstreams;
         void *upstreams_arg;
+        gw_admin_certificates_fn certificates;
+        void *certificates_arg;
         int fd;
         struct net_watcher watcher;
         struct gw_admin_conn *conns;
@@ -51,32 +53,61 @@ static void gw_admin_conn_close(struct gw_admin_conn *c)
         free(c);
 }
 
+static bool gw_admin_is_path(struct buf_reader target, const char *path)
+{
+        size_t len = strlen(path);
+        return target.len >= len && memcmp(target.data, path, len) == 0 && (target.len == len || target.data[len] == '?');
+}
+
+/* The body of a GET to target: its status (0: no such route), content type and bytes. */
+static int gw_admin_route(struct gw_admin *admin, struct buf_reader target, const char **type, struct buf_writer *body,
+                          struct err *err)
+{
+        if (gw_admin_is_path(target, "/metrics")) {
+                *type = "text/plain; version=0.0.4; charset=utf-8";
+                if (gw_metrics_render(admin->metrics, body, err) < 0 ||
+                    (admin->upstreams != NULL && admin->upstreams(admin->upstreams_arg, false, body, err) < 0) ||
+                    (admin->certificates != NULL && admin->certificates(admin->certificates_arg, false, body, err) < 0))
+                        return 500;
+                return 200;
+        }
+        if (gw_admin_is_path(target, "/healthz")) {
+                *type = "text/plain; charset=utf-8";
+                return buf_write_bytes(body, (const uint8_t *)"ok\n", 3) < 0 ? 500 : 200;
+        }
+        *type = "application/json";
+        if (admin->upstreams != NULL && gw_admin_is_path(target, "/upstreams"))
+                return admin->upstreams(admin->upstreams_arg, true, body, err) < 0 ? 500 : 200;
+        if (!gw_admin_is_path(target, "/certificates"))
+                return 0;
+        if (admin->certificates == NULL) {
+                static const char none[] = "{\"error\": \"" GW_ADMIN_NO_AUTO_SITES "\"}\n";
+                return buf_write_bytes(body, (const uint8_t *)none, sizeof none - 1) < 0 ? 500 : 404;
+        }
+        return admin->certificates(admin->certificates_arg, true, body, err) < 0 ? 500 : 200;
+}
+
 static void gw_admin_answer(struct gw_admin_conn *c, const struct http_head *head)
 {
-        struct err err;
-        struct buf_reader target = head->target;
+        struct err err = { 0 };
         bool is_get = http_parser_token_equals(head->method, "GET") || http_parser_token_equals(head->method, "HEAD");
         struct buf_writer body;
-        const char *type = "text/plain; charset=utf-8";
-        int status = 200;
+        const char *type = NULL;
         buf_writer_init_heap(&body, GW_ADMIN_OUT_MAX / 2);
-        if (is_get && target.len >= 8 && memcmp(target.data, "/metrics", 8) == 0 &&
-            (target.len == 8 || target.data[8] == '?')) {
-                type = "text/plain; version=0.0.4; charset=utf-8";
-                if (gw_metrics_render(c->admin->metrics, &body, &err) < 0 ||
-                    (c->admin->upstreams != NULL && c->admin->upstreams(c->admin->upstreams_arg, false, &body, &err) < 0))
-                        status = 500;
-        } else if (is_get && c->admin->upstreams != NULL && target.len == 10 && memcmp(target.data, "/upstreams", 10) == 0) {
-                type = "application/json";
-                if (c->admin->upstreams(c->admin->upstreams_arg, true, &body, &err) < 0)
-                        status = 500;
-        } else if (is_get && target.len == 8 && memcmp(target.data, "/healthz", 8) == 0) {
-                SMT_IGNORE(buf_write_bytes(&body, (const uint8_t *)"ok\n", 3));
-        } else {
+        int status = is_get ? gw_admin_route(c->admin, head->target, &type, &body, &err) : 0;
+        if (status == 0) {
                 buf_writer_cleanup(&body);
-                SMT_IGNORE(http_writer_error_page(&c->out, is_get ? 404 : 405, "Try /metrics, /healthz or /upstreams.", true, false,
-                                             &err));
+                SMT_IGNORE(http_writer_error_page(&c->out, is_get ? 404 : 405,
+                                                  "Try /metrics, /healthz, /upstreams or /certificates.", true, false,
+                                                  &err));
                 return;
+        }
+        if (status == 500) { /* what was written may be cut anywhere: say why instead */
+                log_warning("admin: %s", err.msg);
+                buf_writer_truncate(&body, 0);
+                type = "text/plain; charset=utf-8";
+                SMT_IGNORE(buf_write_bytes(&body, (const uint8_t *)err.msg, strlen(err.msg)));
+                SMT_IGNORE(buf_write_u8(&body, '\n'));
         }
         char fields[256];
         int n = snprintf(fields, sizeof fields,
@@ -164,7 +195,8 @@ static void gw_admin_accept_cb(struct net_loop *loop, struct net_watcher *watche
 }
 
 int gw_admin_start(struct gw_admin **out, struct net_loop *loop, const char *listen, struct gw_metrics *metrics,
-                   gw_admin_upstreams_fn upstreams, void *upstreams_arg, struct err *err)
+                   gw_admin_upstreams_fn upstreams, void *upstreams_arg, gw_admin_certificates_fn certificates,
+                   void *certificates_arg, struct err *err)
 {
         struct net_address address;
         TRY(net_address_parse(&address, listen, 0, err));
@@ -175,6 +207,8 @@ int gw_admin_start(struct gw_admin **out, struct net_loop *loop, const char *lis
         admin->metrics = metrics;
         admin->upstreams = upstreams;
         admin->upstreams_arg = upstreams_arg;
+        admin->certificates = certificates;
+        admin->certificates_arg = certificates_arg;
         int status = net_socket_listen(&admin->fd, &address, 64, err);
         if (status < 0) {
                 free(admin);
@@ -189,6 +223,12 @@ int gw_admin_start(struct gw_admin **out, struct net_loop *loop, const char *lis
         }
         *out = admin;
         return SMT_OK;
+}
+
+void gw_admin_set_certificates(struct gw_admin *admin, gw_admin_certificates_fn certificates, void *certificates_arg)
+{
+        admin->certificates = certificates;
+        admin->certificates_arg = certificates_arg;
 }
 
 void gw_admin_stop(struct gw_admin *admin)
