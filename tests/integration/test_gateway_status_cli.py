@@ -1,0 +1,77 @@
+"""`smtrust gateway status -c FILE [--json]` and the admin listener's GET /certificates, for what needs no ACME
+manager: a file without admin.listen is refused with the reason, a listener nobody answers on is "no gateway
+answers at ADDR", and a running gateway without sites with `certificates: auto` answers GET /certificates with
+a 404 whose JSON says so, which the command shows as an empty list (exit 0) in both forms."""
+import json
+import urllib.error
+import urllib.request
+
+from conftest import SMTRUST, run
+from gateway_util import demo_pki, free_port, gateway_config, origin, site_config, start_gateway, write_config  # noqa: F401
+
+NO_AUTO_SITES = "no sites with certificates: auto"
+
+
+def status(config_path, *extra, ok=True):
+    return run([SMTRUST, "gateway", "status", "-c", str(config_path), *extra], ok=ok)
+
+
+def test_without_admin_listen_is_refused(tmp_path, demo_pki, origin):
+    config = gateway_config(free_port(), [site_config(demo_pki, origin.url)], tmp_path / "access.log")
+    path = write_config(tmp_path / "gateway.yaml", config)
+    proc = status(path, ok=False)
+    assert proc.returncode == 1
+    assert (f"{path} has no admin.listen: the status comes from the running gateway's admin listener"
+            in proc.stderr.decode())
+    assert proc.stdout == b""
+
+
+def test_no_gateway_answers(tmp_path, demo_pki, origin):
+    admin_port = free_port()
+    config = gateway_config(free_port(), [site_config(demo_pki, origin.url)], tmp_path / "access.log",
+                            admin_port=admin_port)
+    path = write_config(tmp_path / "gateway.yaml", config)
+    for extra in ((), ("--json",)):
+        proc = status(path, *extra, ok=False)
+        assert proc.returncode == 1
+        assert f"no gateway answers at 127.0.0.1:{admin_port} (is it running?)" in proc.stderr.decode()
+        assert proc.stdout == b""
+
+
+def test_wildcard_admin_listen_is_asked_on_loopback(tmp_path, demo_pki, origin):
+    admin_port = free_port()
+    config = gateway_config(free_port(), [site_config(demo_pki, origin.url)], tmp_path / "access.log")
+    config["admin"] = {"listen": f":{admin_port}"}
+    proc = status(write_config(tmp_path / "gateway.yaml", config), ok=False)
+    assert f"no gateway answers at 127.0.0.1:{admin_port}" in proc.stderr.decode()
+
+
+def test_usage_errors(tmp_path):
+    assert run([SMTRUST, "gateway", "status"], ok=False).returncode == 2
+    assert run([SMTRUST, "gateway", "status", "-c", "x.yaml", "--bogus"], ok=False).returncode == 2
+    assert run([SMTRUST, "gateway", "status", "-c", "x.yaml", "extra"], ok=False).returncode == 2
+
+
+def test_running_gateway_without_auto_sites(start_gateway, demo_pki, origin):
+    gateway = start_gateway([site_config(demo_pki, origin.url)], admin=True)
+    admin = f"http://127.0.0.1:{gateway.admin_port}"
+    # The admin API: 404 with a JSON reason, never an empty 200 that would look like "nothing ordered yet".
+    try:
+        urllib.request.urlopen(f"{admin}/certificates")
+        raise AssertionError("GET /certificates answered 2xx without an ACME manager")
+    except urllib.error.HTTPError as answer:
+        assert answer.code == 404
+        assert answer.headers["Content-Type"] == "application/json"
+        assert json.loads(answer.read()) == {"error": NO_AUTO_SITES}
+    metrics = urllib.request.urlopen(f"{admin}/metrics").read().decode()
+    assert "smtrust_gateway_upstream_up" in metrics
+    assert "smtrust_gateway_certificate_" not in metrics
+
+    proc = status(gateway.config_path)
+    assert proc.stdout.decode() == NO_AUTO_SITES + "\n"
+    proc = status(gateway.config_path, "--json")
+    assert json.loads(proc.stdout) == {"certificates": []}
+    # The gateway itself still runs and `smtrust gateway -c FILE --check` is unchanged.
+    assert gateway.alive()
+    check = run([SMTRUST, "gateway", "-c", str(gateway.config_path), "--check"])
+    assert b": ok (" in check.stdout
