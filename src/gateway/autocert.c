@@ -91,13 +91,18 @@ static int gw_autocert_item_new(struct gw_autocert_item **out, const struct gw_s
         return SMT_OK;
 }
 
-/* Whether item is what site wants of kind: same site, same names in the same order. */
+/* Whether item is what site wants of kind: same site, same names in the same order, same folder. */
 static bool gw_autocert_item_matches(const struct gw_autocert_item *item, const struct gw_site_config *site,
-                                     enum gw_autocert_kind kind)
+                                     enum gw_autocert_kind kind, const struct gw_autocert_settings *settings)
 {
+        char link[GW_AUTOCERT_PATH_MAX];
+        struct err err;
         if (item->is_removed || item->kind != kind || strcmp(item->site, site->name) != 0 ||
             item->num_names != site->names.num)
                 return false;
+        if (gw_autocert_site_dir(link, sizeof link, settings->state_dir, site->name, kind, &err) < 0 ||
+            strcmp(link, item->link) != 0)
+                return false; /* state_dir moved */
         for (size_t i = 0; i < item->num_names; i++)
                 if (strcmp(item->names[i], site->names.items[i]) != 0)
                         return false;
@@ -123,7 +128,7 @@ static int gw_autocert_items_build(struct gw_autocert *ac, const struct gw_confi
                                 continue;
                         from_old[num] = SIZE_MAX;
                         for (size_t i = 0; i < ac->num_items && from_old[num] == SIZE_MAX; i++)
-                                if (ac->items[i] != NULL && gw_autocert_item_matches(ac->items[i], &sites[s], kind))
+                                if (ac->items[i] != NULL && gw_autocert_item_matches(ac->items[i], &sites[s], kind, settings))
                                         from_old[num] = i;
                         if (from_old[num] != SIZE_MAX) {
                                 items[num] = ac->items[from_old[num]];

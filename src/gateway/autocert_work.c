@@ -71,8 +71,8 @@ static void gw_autocert_ari(const struct gw_autocert *ac, const struct gw_autoce
                 return;
         int64_t pick = (int64_t)start * 1000 + (int64_t)(gw_autocert_work_random() % (uint64_t)((end - start) * 1000));
         if (pick < *renew_ms) {
-                log_info("acme: site %s %s: the server suggests renewing by %lld", item->site,
-                         gw_autocert_kind_name(item->kind), (long long)end);
+                log_info("acme: site %s %s: the server's renewal information moves the renewal %lld s earlier",
+                         item->site, gw_autocert_kind_name(item->kind), (long long)((*renew_ms - pick) / 1000));
                 *renew_ms = pick;
         }
 }
@@ -181,8 +181,12 @@ static void gw_autocert_work_renew(struct gw_autocert *ac, struct gw_autocert_it
         if (status == SMT_OK) {
                 gw_autocert_reread(item, out);
                 out->is_renewed = *changed = true;
-                log_info("acme: site %s: new %s certificate %s, valid until %lld", item->site,
-                         gw_autocert_kind_name(item->kind), out->set.serial, (long long)out->set.not_after);
+                char until[32];
+                struct tm tm;
+                gmtime_r(&out->set.not_after, &tm);
+                strftime(until, sizeof until, "%Y-%m-%dT%H:%M:%SZ", &tm);
+                log_info("acme: site %s: new %s certificate %s, valid until %s", item->site,
+                         gw_autocert_kind_name(item->kind), out->set.serial, until);
         } else {
                 out->is_failure = true;
                 snprintf(out->error, sizeof out->error, "%s", err.msg);
