@@ -165,3 +165,10 @@ def test_demo_serves_tls_and_tlcp_with_issued_certificates(tmp_path):
     finally:
         _, left = demo.stop()
     assert left == []
+
+    # The ASan+UBSan build reports leaks and undefined behaviour on exit: the gateway's and the CA's
+    # output must hold none from either run.
+    for log in ("gateway.out", "error.log", os.path.join("ca", "ca.log")):
+        with open(os.path.join(demo_dir, log), errors="replace") as f:
+            text = f.read()
+        assert "Sanitizer" not in text and "runtime error" not in text, f"{log}:\n{text[-3000:]}"
