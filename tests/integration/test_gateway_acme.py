@@ -19,7 +19,7 @@ import pytest
 from cryptography.x509 import DNSName, SubjectAlternativeName
 
 from conftest import SMTRUST, run
-from gateway_util import Gateway, Origin, curl, echo_json, gateway_config, to_yaml, write_config
+from gateway_util import Gateway, Origin, curl, echo_json, gateway_config, write_config
 from pebble_util import (DNSServer, Pebble, ca_certificates, count_by_kind, free_port, private_key_files,
                          serial_hex, start_smtrust_ca, stop_all, tlcp_fetch, tls_certificate,
                          wait_tls_certificate)

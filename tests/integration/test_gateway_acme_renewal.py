@@ -171,6 +171,7 @@ def test_renewal_under_load_drops_nothing(tmp_path, dns, origin):
             load.thread.join(timeout=30)
         report = "\n".join(f"{load.name}: {load.requests} requests, serials {load.serials}, "
                            f"{len(load.failures)} failures {load.failures[:5]}" for load in loads)
+        print(report)
         for load in loads:
             assert load.requests > 10, report
             assert not load.failures, f"{report}\n{log()}"
