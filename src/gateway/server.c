@@ -13,6 +13,7 @@
 #include "base/log.h"
 #include "gateway/admin.h"
 #include "gateway/autocert.h"
+#include "gateway/autocert_status.h"
 #include "gateway/health.h"
 #include "gateway/status.h"
 #include "gateway/worker.h"
@@ -257,6 +258,12 @@ static bool gw_server_has_auto_sites(const struct gw_config *config)
 
 static void gw_server_certificates_changed(void *arg);
 
+static int gw_server_certificates(void *arg, bool is_json, struct buf_writer *out, struct err *err)
+{
+        struct gw_server *server = arg;
+        return gw_autocert_status_write(server->autocert, is_json, out, err);
+}
+
 /* gw_server_autocert starts the ACME manager once a site has certificates: auto, or gives it the
  * configuration just published. */
 static void gw_server_autocert(struct gw_server *server)
@@ -274,7 +281,10 @@ static void gw_server_autocert(struct gw_server *server)
                 log_error("acme: %s", err.msg);
                 gw_autocert_stop(server->autocert);
                 server->autocert = NULL;
+                return;
         }
+        if (server->admin != NULL)
+                gw_admin_set_certificates(server->admin, gw_server_certificates, server);
 }
 
 static void gw_server_reload(struct gw_server *server)
