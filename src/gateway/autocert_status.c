@@ -7,12 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The same names as gw_autocert_kind_name (the state folders'); kept here so the formatter links alone. */
-static const char *gw_autocert_status_kind(enum gw_autocert_kind kind)
-{
-        return kind == GW_AUTOCERT_SM2 ? "sm2" : "ecc";
-}
-
 /* RFC 3339 section 5.6 date-time in UTC, or JSON null for 0 (unknown). */
 static json_t *gw_autocert_status_time(time_t t)
 {
@@ -44,7 +38,7 @@ static json_t *gw_autocert_status_entry(const struct gw_autocert_status *st)
 {
         bool has = st->has_certificate, has_error = st->last_error_at != 0 || st->last_error[0] != '\0';
         return json_pack("{s:o, s:s, s:b, s:o, s:o, s:o, s:o, s:o, s:o, s:b, s:I, s:o, s:o}",
-                         "site", GW_AUTOCERT_STATUS_STRING(st, site), "kind", gw_autocert_status_kind(st->kind),
+                         "site", GW_AUTOCERT_STATUS_STRING(st, site), "kind", gw_autocert_kind_name(st->kind),
                          "has_certificate", has,
                          "algorithm", has ? GW_AUTOCERT_STATUS_STRING(st, algorithm) : json_null(),
                          "issuer", has ? GW_AUTOCERT_STATUS_STRING(st, issuer) : json_null(),
@@ -129,7 +123,7 @@ static int gw_autocert_status_family(const struct gw_autocert_status *list, size
                 TRY(gw_autocert_status_text(out, family[0]));
                 TRY(gw_autocert_status_text(out, "{site=\""));
                 TRY(gw_autocert_status_label(out, list[i].site, sizeof list[i].site));
-                snprintf(line, sizeof line, "\",kind=\"%s\"} %lld\n", gw_autocert_status_kind(list[i].kind), value);
+                snprintf(line, sizeof line, "\",kind=\"%s\"} %lld\n", gw_autocert_kind_name(list[i].kind), value);
                 TRY(gw_autocert_status_text(out, line));
         }
         return SMT_OK;
@@ -146,4 +140,14 @@ int gw_autocert_status_format(const struct gw_autocert_status *list, size_t num,
                         return SMT_ERR(err, status, "certificates: the Prometheus samples do not fit the output");
         }
         return SMT_OK;
+}
+
+int gw_autocert_status_write(struct gw_autocert *autocert, bool is_json, struct buf_writer *out, struct err *err)
+{
+        struct gw_autocert_status *list = NULL;
+        size_t num = 0;
+        TRY(gw_autocert_status_list(autocert, &list, &num, err));
+        int status = gw_autocert_status_format(list, num, is_json, time(NULL), out, err);
+        free(list);
+        return status;
 }

@@ -29,8 +29,8 @@ int gw_autocert_status_format(const struct gw_autocert_status *list, size_t num,
                               struct buf_writer *out, struct err *err) SMT_MUST_USE;
 
 /* gw_autocert_status_write appends autocert's current state (gw_autocert_status_list) to out in the form
- * of gw_autocert_status_format; it has the shape of gw_admin_certificates_fn but for arg's type
- * (gateway/autocert_status_write.c, so that the formatter links without the manager). */
+ * of gw_autocert_status_format, the time being now; it has the shape of gw_admin_certificates_fn but for
+ * arg's type. */
 int gw_autocert_status_write(struct gw_autocert *autocert, bool is_json, struct buf_writer *out,
                              struct err *err) SMT_MUST_USE;
 
