@@ -22,6 +22,9 @@
 /* TLCP sessions kept for resumption, shared by all workers and every generation. */
 #define GW_SERVER_SESSIONS         20000
 #define GW_SERVER_SESSION_LIFETIME 3600
+/* Rebuilds for new certificates are at least this far apart: while many sites get theirs (the first start
+ * of a large configuration), the running configuration is rebuilt once a second, not once per certificate. */
+#define GW_SERVER_REBUILD_GAP_MS 1000
 
 struct gw_server {
         const char *config_path;
@@ -38,6 +41,8 @@ struct gw_server {
         struct gw_challenges *challenges; /* ACME challenges answered by every generation */
         struct gw_autocert *autocert;     /* NULL until a site has certificates: auto */
         atomic_bool is_rebuild_posted;    /* a rebuild for new certificates waits on the main loop */
+        struct net_timer rebuild_timer;   /* holds a rebuild back until GW_SERVER_REBUILD_GAP_MS passed */
+        int64_t last_rebuild_ms;          /* main loop time of the last rebuild; 0: none yet */
 };
 
 /* The active health checks of one site, telling its balancer (owned by the runtime they were started
@@ -309,23 +314,40 @@ static void gw_server_reload(struct gw_server *server)
         log_info("smtrust gateway: reloaded %s (%zu sites)", server->config_path, gw_sites_count(server->rt->sites));
 }
 
-/* gw_server_rebuild runs on the main loop after the ACME manager put new certificates in place: the running
- * configuration is built again with them; connections in flight finish on the old runtime. */
-static void gw_server_rebuild(struct net_loop *loop, void *arg)
+/* gw_server_rebuild_now builds the running configuration again with the certificates now on disk;
+ * connections in flight finish on the old runtime. */
+static void gw_server_rebuild_now(struct gw_server *server)
 {
         static struct config_errors errors; /* main thread only; large */
         static const char refused[] = "acme: new certificates not served yet (the running ones stay)";
-        struct gw_server *server = arg;
         struct err err = {0};
         struct gw_runtime *rt = NULL;
-        (void)loop;
         atomic_store(&server->is_rebuild_posted, false);
+        server->last_rebuild_ms = net_loop_now_ms(server->loop);
         if (gw_runtime_rebuild(&rt, server->config_path, server->rt, &errors, &err) < 0) {
                 gw_server_log_problems(refused, &errors, &err);
                 return;
         }
         if (gw_server_publish(server, rt, refused))
                 log_info("acme: serving the new certificates (generation %llu)", (unsigned long long)rt->generation);
+}
+
+static void gw_server_rebuild_timer(struct net_loop *loop, struct net_timer *timer, void *arg)
+{
+        (void)loop, (void)timer;
+        gw_server_rebuild_now(arg);
+}
+
+/* gw_server_rebuild runs on the main loop after the ACME manager put new certificates in place. */
+static void gw_server_rebuild(struct net_loop *loop, void *arg)
+{
+        struct gw_server *server = arg;
+        struct err err;
+        int64_t wait_ms = server->last_rebuild_ms + GW_SERVER_REBUILD_GAP_MS - net_loop_now_ms(loop);
+        if (server->last_rebuild_ms != 0 && wait_ms > 0 &&
+            net_loop_timer_start(loop, &server->rebuild_timer, wait_ms, gw_server_rebuild_timer, server, &err) == 0)
+                return;
+        gw_server_rebuild_now(server);
 }
 
 /* Called by an ACME thread: one rebuild is posted for any number of certificates that arrive meanwhile. */
@@ -422,6 +444,8 @@ static void gw_server_cleanup(struct gw_server *server)
         tlcp_session_cache_free(server->sessions);
         gw_challenges_free(server->challenges);
         net_signals_cleanup(&server->signals);
+        if (server->loop != NULL)
+                net_loop_timer_stop(server->loop, &server->rebuild_timer);
         if (server->loop != NULL)
                 net_loop_free(server->loop);
 }
