@@ -56,7 +56,8 @@ static void gw_admin_conn_close(struct gw_admin_conn *c)
 static bool gw_admin_is_path(struct buf_reader target, const char *path)
 {
         size_t len = strlen(path);
-        return target.len >= len && memcmp(target.data, path, len) == 0 && (target.len == len || target.data[len] == '?');
+        return target.len >= len && memcmp(target.data, path, len) == 0 &&
+               (target.len == len || target.data[len] == '?');
 }
 
 /* The body of a GET to target: its status (0: no such route), content type and bytes. */

@@ -32,23 +32,28 @@ static json_t *gw_autocert_status_string(const char *field, size_t cap)
         return json_stringn(copy, len);
 }
 
-#define GW_AUTOCERT_STATUS_STRING(st, field) gw_autocert_status_string((st)->field, sizeof (st)->field)
+#define GW_AUTOCERT_STATUS_STRING(st, field) gw_autocert_status_string((st)->field, sizeof(st)->field)
 
 static json_t *gw_autocert_status_entry(const struct gw_autocert_status *st)
 {
         bool has = st->has_certificate, has_error = st->last_error_at != 0 || st->last_error[0] != '\0';
+        /* one key and its value per line */
+        /* clang-format off */
         return json_pack("{s:o, s:s, s:b, s:o, s:o, s:o, s:o, s:o, s:o, s:b, s:I, s:o, s:o}",
-                         "site", GW_AUTOCERT_STATUS_STRING(st, site), "kind", gw_autocert_kind_name(st->kind),
+                         "site", GW_AUTOCERT_STATUS_STRING(st, site),
+                         "kind", gw_autocert_kind_name(st->kind),
                          "has_certificate", has,
                          "algorithm", has ? GW_AUTOCERT_STATUS_STRING(st, algorithm) : json_null(),
                          "issuer", has ? GW_AUTOCERT_STATUS_STRING(st, issuer) : json_null(),
                          "serial", has ? GW_AUTOCERT_STATUS_STRING(st, serial) : json_null(),
                          "not_before", gw_autocert_status_time(has ? st->not_before : 0),
                          "not_after", gw_autocert_status_time(has ? st->not_after : 0),
-                         "next_renewal", gw_autocert_status_time(st->next_renewal), "ordering", st->is_ordering,
+                         "next_renewal", gw_autocert_status_time(st->next_renewal),
+                         "ordering", st->is_ordering,
                          "failures", (json_int_t)st->failures,
                          "last_error", has_error ? GW_AUTOCERT_STATUS_STRING(st, last_error) : json_null(),
                          "last_error_at", gw_autocert_status_time(has_error ? st->last_error_at : 0));
+        /* clang-format on */
 }
 
 static int gw_autocert_status_json(const struct gw_autocert_status *list, size_t num, time_t now,
@@ -62,9 +67,9 @@ static int gw_autocert_status_json(const struct gw_autocert_status *list, size_t
                         entries = NULL;
                 }
         }
-        json_t *doc = entries == NULL ? NULL
-                                      : json_pack("{s:o, s:o}", "time", gw_autocert_status_time(now), "certificates",
-                                                  entries);
+        json_t *doc = entries == NULL
+                          ? NULL
+                          : json_pack("{s:o, s:o}", "time", gw_autocert_status_time(now), "certificates", entries);
         char *text = doc == NULL ? NULL : json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
         json_decref(doc);
         if (text == NULL)
@@ -95,11 +100,10 @@ static int gw_autocert_status_text(struct buf_writer *out, const char *text)
 }
 
 static const char *const gw_autocert_status_families[][3] = {
-        { "smtrust_gateway_certificate_not_after_seconds", "gauge",
-          "When the served certificate expires (unix time)." },
-        { "smtrust_gateway_certificate_next_renewal_seconds", "gauge",
-          "When the next order or renewal information check is due (unix time)." },
-        { "smtrust_gateway_certificate_renewal_failures", "gauge", "Failed orders in a row (0 after a success)." },
+    {"smtrust_gateway_certificate_not_after_seconds", "gauge", "When the served certificate expires (unix time)."},
+    {"smtrust_gateway_certificate_next_renewal_seconds", "gauge",
+     "When the next order or renewal information check is due (unix time)."},
+    {"smtrust_gateway_certificate_renewal_failures", "gauge", "Failed orders in a row (0 after a success)."},
 };
 
 /* The sample of family f for st, false when st has none (no certificate, nothing scheduled). */

@@ -106,8 +106,7 @@ int gw_status_client_fetch(struct buf_writer *doc, const char *listen, struct er
         return status;
 }
 
-int gw_status_client_get(struct buf_writer *doc, const char *config_path, struct config_errors *errors,
-                         struct err *err)
+int gw_status_client_get(struct buf_writer *doc, const char *config_path, struct config_errors *errors, struct err *err)
 {
         struct gw_config config;
         int status = gw_config_load(&config, config_path, errors);

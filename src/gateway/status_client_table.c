@@ -12,15 +12,15 @@
 
 enum { COL_SITE, COL_KIND, COL_ALGORITHM, COL_ISSUER, COL_NOT_AFTER, COL_NEXT_RENEWAL, COL_STATUS, COLS };
 
-#define CELL_MAX 600
+#define CELL_MAX   600
 #define CELL_SHOWN 60 /* wider cells (an issuer, an error) are cut with "..." except the last column */
 
 struct row {
         char cells[COLS][CELL_MAX];
 };
 
-static const char *const table_heads[COLS] = { "SITE", "KIND", "ALGORITHM", "ISSUER", "NOT-AFTER", "NEXT-RENEWAL",
-                                               "STATUS" };
+static const char *const table_heads[COLS] = {"SITE",      "KIND",         "ALGORITHM", "ISSUER",
+                                              "NOT-AFTER", "NEXT-RENEWAL", "STATUS"};
 
 /* Copies text into cell; control characters (a newline in a name or an error) become '?' so that one entry
  * stays on one line and cannot drive the terminal. */
@@ -54,11 +54,11 @@ static int table_time(char cell[CELL_MAX], json_t *entry, const char *key, size_
 {
         const char *text;
         TRY(table_text(&text, entry, key, index, err));
-        struct tm tm = { 0 };
+        struct tm tm = {0};
         const char *end = strcmp(text, "-") == 0 ? NULL : strptime(text, "%Y-%m-%dT%H:%M:%SZ", &tm);
         if (end == NULL && strcmp(text, "-") != 0)
-                return SMT_ERR(err, SMT_EDECODE, "certificates[%zu].%s \"%.40s\": expected an RFC 3339 UTC time",
-                               index, key, text);
+                return SMT_ERR(err, SMT_EDECODE, "certificates[%zu].%s \"%.40s\": expected an RFC 3339 UTC time", index,
+                               key, text);
         if (end == NULL || *end != '\0' || strftime(cell, CELL_MAX, "%Y-%m-%d %H:%MZ", &tm) == 0)
                 snprintf(cell, CELL_MAX, "%s", end == NULL ? "-" : "?");
         return SMT_OK;
@@ -69,9 +69,9 @@ static int table_status(char cell[CELL_MAX], json_t *entry, size_t index, struct
         json_t *failures = json_object_get(entry, "failures");
         json_t *ordering = json_object_get(entry, "ordering"), *has = json_object_get(entry, "has_certificate");
         if (!json_is_integer(failures) || !json_is_boolean(ordering) || !json_is_boolean(has))
-                return SMT_ERR(err, SMT_EDECODE,
-                               "certificates[%zu]: expected failures (integer), ordering and has_certificate (booleans)",
-                               index);
+                return SMT_ERR(
+                    err, SMT_EDECODE,
+                    "certificates[%zu]: expected failures (integer), ordering and has_certificate (booleans)", index);
         const char *error;
         TRY(table_text(&error, entry, "last_error", index, err));
         char text[CELL_MAX];
@@ -79,15 +79,17 @@ static int table_status(char cell[CELL_MAX], json_t *entry, size_t index, struct
                 snprintf(text, sizeof text, "failing (%lld): %s", (long long)json_integer_value(failures), error);
         else
                 snprintf(text, sizeof text, "%s",
-                         json_is_true(ordering) ? "ordering" : json_is_true(has) ? "ok" : "no certificate");
+                         json_is_true(ordering) ? "ordering"
+                         : json_is_true(has)    ? "ok"
+                                                : "no certificate");
         table_cell(cell, text, CELL_MAX - 1);
         return SMT_OK;
 }
 
 static int table_row(struct row *row, json_t *entry, size_t index, struct err *err)
 {
-        static const char *const keys[] = { [COL_SITE] = "site", [COL_KIND] = "kind", [COL_ALGORITHM] = "algorithm",
-                                            [COL_ISSUER] = "issuer" };
+        static const char *const keys[] = {
+            [COL_SITE] = "site", [COL_KIND] = "kind", [COL_ALGORITHM] = "algorithm", [COL_ISSUER] = "issuer"};
         if (!json_is_object(entry))
                 return SMT_ERR(err, SMT_EDECODE, "certificates[%zu]: expected an object", index);
         for (size_t col = COL_SITE; col <= COL_ISSUER; col++) {
@@ -117,7 +119,8 @@ static int table_write(struct buf_writer *out, const struct row *rows, size_t nu
         for (size_t col = 0; col < COLS; col++) {
                 widths[col] = strlen(table_heads[col]);
                 for (size_t i = 0; i < num; i++)
-                        widths[col] = strlen(rows[i].cells[col]) > widths[col] ? strlen(rows[i].cells[col]) : widths[col];
+                        widths[col] =
+                            strlen(rows[i].cells[col]) > widths[col] ? strlen(rows[i].cells[col]) : widths[col];
         }
         TRY(table_line(out, table_heads, widths));
         for (size_t i = 0; i < num; i++) {

@@ -41,8 +41,8 @@ static void *exchange_run(void *arg)
 {
         struct exchange *x = arg;
         int fd = socket(AF_INET, SOCK_STREAM, 0);
-        struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(x->port),
-                                  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+        struct sockaddr_in sa = {
+            .sin_family = AF_INET, .sin_port = htons(x->port), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
         size_t len = 0;
         if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0 &&
             send(fd, x->request, strlen(x->request), MSG_NOSIGNAL) == (ssize_t)strlen(x->request)) {
@@ -80,7 +80,7 @@ static const char *body_of(const char *response)
 static uint16_t unused_port(void)
 {
         int fd = socket(AF_INET, SOCK_STREAM, 0);
-        struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+        struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
         socklen_t sa_len = sizeof sa;
         CHECK(fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0);
         CHECK(getsockname(fd, (struct sockaddr *)&sa, &sa_len) == 0);
@@ -109,7 +109,7 @@ static void test_routes(void)
         struct gw_metrics *metrics;
         struct gw_admin *admin;
         struct exchange *x = calloc(1, sizeof *x);
-        struct certificates_source source = { 0 };
+        struct certificates_source source = {0};
         snprintf(source.list[0].site, sizeof source.list[0].site, "shop");
         source.list[0].kind = GW_AUTOCERT_SM2;
         source.list[0].failures = 4;
@@ -131,8 +131,8 @@ static void test_routes(void)
         CHECK_STR(json_string_value(json_object_get(first, "kind")), "sm2");
         json_decref(doc);
         exchange(x, loop, port, "GET /metrics HTTP/1.1\r\nHost: a\r\n\r\n");
-        CHECK(strstr(body_of(x->response), "\nsmtrust_gateway_certificate_renewal_failures{site=\"shop\",kind=\"sm2\"} 4\n") !=
-              NULL);
+        CHECK(strstr(body_of(x->response),
+                     "\nsmtrust_gateway_certificate_renewal_failures{site=\"shop\",kind=\"sm2\"} 4\n") != NULL);
 
         source.is_failing = true;
         exchange(x, loop, port, "GET /certificates HTTP/1.1\r\nHost: a\r\n\r\n");

@@ -14,8 +14,12 @@
 /* time_t of a UTC date, by timegm: independent of the gmtime + strftime the formatter uses. */
 static time_t utc(int year, int month, int day, int hour, int minute, int second)
 {
-        struct tm tm = { .tm_year = year - 1900, .tm_mon = month - 1, .tm_mday = day, .tm_hour = hour,
-                         .tm_min = minute, .tm_sec = second };
+        struct tm tm = {.tm_year = year - 1900,
+                        .tm_mon = month - 1,
+                        .tm_mday = day,
+                        .tm_hour = hour,
+                        .tm_min = minute,
+                        .tm_sec = second};
         return timegm(&tm);
 }
 
@@ -92,8 +96,8 @@ static void test_json_values(void)
         CHECK_STR(text_of(failing, "site"), "we\"ird\\site\nx");
         CHECK_STR(text_of(failing, "kind"), "sm2");
         CHECK(json_is_false(json_object_get(failing, "has_certificate")));
-        static const char *const unknown[] = { "algorithm", "issuer", "serial", "not_before", "not_after",
-                                                "next_renewal" };
+        static const char *const unknown[] = {"algorithm",  "issuer",    "serial",
+                                              "not_before", "not_after", "next_renewal"};
         for (size_t i = 0; i < sizeof unknown / sizeof unknown[0]; i++)
                 CHECK(json_is_null(json_object_get(failing, unknown[i])));
         CHECK(json_is_true(json_object_get(failing, "ordering")));
@@ -165,9 +169,9 @@ static void test_prometheus(void)
         CHECK_OK(gw_autocert_status_format(list, 3, false, 0, &out, &err), &err);
         CHECK_OK(buf_write_u8(&out, '\0'), &err);
         const char *text = (const char *)out.data;
-        static const char *const names[] = { "smtrust_gateway_certificate_not_after_seconds",
-                                             "smtrust_gateway_certificate_next_renewal_seconds",
-                                             "smtrust_gateway_certificate_renewal_failures" };
+        static const char *const names[] = {"smtrust_gateway_certificate_not_after_seconds",
+                                            "smtrust_gateway_certificate_next_renewal_seconds",
+                                            "smtrust_gateway_certificate_renewal_failures"};
         for (size_t i = 0; i < 3; i++) {
                 char help[128], type[128];
                 snprintf(help, sizeof help, "# HELP %s ", names[i]);

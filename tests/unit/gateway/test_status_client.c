@@ -21,8 +21,12 @@
 
 static time_t utc(int year, int month, int day, int hour, int minute, int second)
 {
-        struct tm tm = { .tm_year = year - 1900, .tm_mon = month - 1, .tm_mday = day, .tm_hour = hour,
-                         .tm_min = minute, .tm_sec = second };
+        struct tm tm = {.tm_year = year - 1900,
+                        .tm_mon = month - 1,
+                        .tm_mday = day,
+                        .tm_hour = hour,
+                        .tm_min = minute,
+                        .tm_sec = second};
         return timegm(&tm);
 }
 
@@ -74,8 +78,8 @@ static void cell(char *out, size_t cap, const char *header, const char *line, co
 
 static void check_row(const char *text, int row, const char *const expected[7])
 {
-        static const char *const heads[7] = { "SITE", "KIND", "ALGORITHM", "ISSUER", "NOT-AFTER", "NEXT-RENEWAL",
-                                              "STATUS" };
+        static const char *const heads[7] = {"SITE",      "KIND",         "ALGORITHM", "ISSUER",
+                                             "NOT-AFTER", "NEXT-RENEWAL", "STATUS"};
         const char *line = text;
         for (int i = 0; i < row; i++) {
                 line = strchr(line, '\n');
@@ -105,13 +109,14 @@ static void test_table(void)
         table_of(&out, list, 4);
         const char *text = (const char *)out.data;
         CHECK(strncmp(text, "SITE  ", 6) == 0);
-        check_row(text, 1, (const char *const[]){ "shop", "ecc", "ECDSA P-256", "C=CN, O=Example, CN=Example CA",
-                                                  "2027-01-30 23:59Z", "2026-12-31 08:05Z", "ok" });
-        check_row(text, 2, (const char *const[]){ "shop", "sm2", "SM2", "C=CN, O=Example, CN=Example CA",
-                                                  "2027-01-30 23:59Z", "2026-12-31 08:05Z",
-                                                  "failing (2): acme.sm2: connection refused" });
-        check_row(text, 3, (const char *const[]){ "new?site", "ecc", "-", "-", "-", "2026-12-31 08:05Z", "ordering" });
-        check_row(text, 4, (const char *const[]){ "new?site", "sm2", "-", "-", "-", "-", "no certificate" });
+        check_row(text, 1,
+                  (const char *const[]){"shop", "ecc", "ECDSA P-256", "C=CN, O=Example, CN=Example CA",
+                                        "2027-01-30 23:59Z", "2026-12-31 08:05Z", "ok"});
+        check_row(text, 2,
+                  (const char *const[]){"shop", "sm2", "SM2", "C=CN, O=Example, CN=Example CA", "2027-01-30 23:59Z",
+                                        "2026-12-31 08:05Z", "failing (2): acme.sm2: connection refused"});
+        check_row(text, 3, (const char *const[]){"new?site", "ecc", "-", "-", "-", "2026-12-31 08:05Z", "ordering"});
+        check_row(text, 4, (const char *const[]){"new?site", "sm2", "-", "-", "-", "-", "no certificate"});
         size_t lines = 0;
         for (const char *p = text; *p != '\0'; p++)
                 lines += *p == '\n';
@@ -127,8 +132,9 @@ static void test_table_empty(void)
         buf_writer_cleanup(&out);
         struct err err;
         buf_writer_init_heap(&out, 1 << 10);
-        CHECK_OK(gw_status_client_table(&out, (const uint8_t *)GW_STATUS_CLIENT_EMPTY, strlen(GW_STATUS_CLIENT_EMPTY),
-                                        &err), &err);
+        CHECK_OK(
+            gw_status_client_table(&out, (const uint8_t *)GW_STATUS_CLIENT_EMPTY, strlen(GW_STATUS_CLIENT_EMPTY), &err),
+            &err);
         CHECK_EQ(out.len, strlen(GW_ADMIN_NO_AUTO_SITES "\n"));
         buf_writer_cleanup(&out);
 }
@@ -136,23 +142,24 @@ static void test_table_empty(void)
 static void test_table_malformed(void)
 {
         static const char *const docs[] = {
-                "not json",
-                "[]",
-                "{\"certificates\": {}}",
-                "{\"certificates\": [1]}",
-                "{\"certificates\": [{\"site\": 5}]}",
-                "{\"certificates\": [{\"site\": \"a\", \"kind\": \"ecc\", \"algorithm\": null, \"issuer\": null, "
-                "\"not_after\": \"tomorrow\", \"next_renewal\": null, \"ordering\": false, \"failures\": 0, "
-                "\"has_certificate\": false, \"last_error\": null}]}",
-                "{\"certificates\": [{\"site\": \"a\", \"kind\": \"ecc\", \"algorithm\": null, \"issuer\": null, "
-                "\"not_after\": null, \"next_renewal\": null, \"ordering\": \"no\", \"failures\": 0, "
-                "\"has_certificate\": false, \"last_error\": null}]}",
+            "not json",
+            "[]",
+            "{\"certificates\": {}}",
+            "{\"certificates\": [1]}",
+            "{\"certificates\": [{\"site\": 5}]}",
+            "{\"certificates\": [{\"site\": \"a\", \"kind\": \"ecc\", \"algorithm\": null, \"issuer\": null, "
+            "\"not_after\": \"tomorrow\", \"next_renewal\": null, \"ordering\": false, \"failures\": 0, "
+            "\"has_certificate\": false, \"last_error\": null}]}",
+            "{\"certificates\": [{\"site\": \"a\", \"kind\": \"ecc\", \"algorithm\": null, \"issuer\": null, "
+            "\"not_after\": null, \"next_renewal\": null, \"ordering\": \"no\", \"failures\": 0, "
+            "\"has_certificate\": false, \"last_error\": null}]}",
         };
         for (size_t i = 0; i < sizeof docs / sizeof docs[0]; i++) {
                 struct err err;
                 struct buf_writer out;
                 buf_writer_init_heap(&out, 1 << 16);
-                CHECK_STATUS(gw_status_client_table(&out, (const uint8_t *)docs[i], strlen(docs[i]), &err), SMT_EDECODE);
+                CHECK_STATUS(gw_status_client_table(&out, (const uint8_t *)docs[i], strlen(docs[i]), &err),
+                             SMT_EDECODE);
                 buf_writer_cleanup(&out);
         }
 }
@@ -160,13 +167,10 @@ static void test_table_malformed(void)
 static void test_url(void)
 {
         static const char *const cases[][2] = {
-                { ":9145", "http://127.0.0.1:9145/certificates" },
-                { "*:9145", "http://127.0.0.1:9145/certificates" },
-                { "0.0.0.0:9145", "http://127.0.0.1:9145/certificates" },
-                { "[::]:9145", "http://[::1]:9145/certificates" },
-                { "127.0.0.2:80", "http://127.0.0.2:80/certificates" },
-                { "[::1]:8080", "http://[::1]:8080/certificates" },
-                { "localhost:9145", "http://localhost:9145/certificates" },
+            {":9145", "http://127.0.0.1:9145/certificates"},          {"*:9145", "http://127.0.0.1:9145/certificates"},
+            {"0.0.0.0:9145", "http://127.0.0.1:9145/certificates"},   {"[::]:9145", "http://[::1]:9145/certificates"},
+            {"127.0.0.2:80", "http://127.0.0.2:80/certificates"},     {"[::1]:8080", "http://[::1]:8080/certificates"},
+            {"localhost:9145", "http://localhost:9145/certificates"},
         };
         struct err err;
         char url[128];
@@ -212,7 +216,7 @@ static void one_shot_start(struct one_shot *s, const char *response, char addres
         memset(s, 0, sizeof *s);
         s->response = response;
         s->fd = socket(AF_INET, SOCK_STREAM, 0);
-        struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+        struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
         socklen_t sa_len = sizeof sa;
         CHECK(s->fd >= 0 && bind(s->fd, (struct sockaddr *)&sa, sizeof sa) == 0 && listen(s->fd, 1) == 0);
         CHECK(getsockname(s->fd, (struct sockaddr *)&sa, &sa_len) == 0);
@@ -243,26 +247,32 @@ static void test_fetch(void)
         struct err err;
         struct buf_writer doc;
         CHECK_OK(fetch("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 20\r\n"
-                       "Connection: close\r\n\r\n{\"certificates\": []}", &doc, &err), &err);
+                       "Connection: close\r\n\r\n{\"certificates\": []}",
+                       &doc, &err),
+                 &err);
         CHECK_EQ(doc.len, 20);
         CHECK_MEM(doc.data, "{\"certificates\": []}", 20);
         buf_writer_cleanup(&doc);
 
         static const char no_sites[] = "{\"error\": \"" GW_ADMIN_NO_AUTO_SITES "\"}\n";
         char response[256];
-        snprintf(response, sizeof response, "HTTP/1.1 404 Not Found\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n%s",
-                 strlen(no_sites), no_sites);
+        snprintf(response, sizeof response,
+                 "HTTP/1.1 404 Not Found\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n%s", strlen(no_sites),
+                 no_sites);
         CHECK_OK(fetch(response, &doc, &err), &err);
         CHECK_EQ(doc.len, strlen(GW_STATUS_CLIENT_EMPTY));
         CHECK_MEM(doc.data, GW_STATUS_CLIENT_EMPTY, doc.len);
         buf_writer_cleanup(&doc);
 
-        CHECK_STATUS(fetch("HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\nConnection: close\r\n\r\nnot here\n", &doc,
-                           &err), SMT_EIO);
+        CHECK_STATUS(
+            fetch("HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\nConnection: close\r\n\r\nnot here\n", &doc, &err),
+            SMT_EIO);
         CHECK(strstr(err.msg, "HTTP 404") != NULL);
         buf_writer_cleanup(&doc);
         CHECK_STATUS(fetch("HTTP/1.1 500 Internal Server Error\r\nContent-Length: 22\r\nConnection: close\r\n\r\n"
-                           "certificates: no room\n", &doc, &err), SMT_EIO);
+                           "certificates: no room\n",
+                           &doc, &err),
+                     SMT_EIO);
         CHECK(strstr(err.msg, "HTTP 500: certificates: no room") != NULL);
         buf_writer_cleanup(&doc);
 }
@@ -271,7 +281,7 @@ static void test_fetch_refused(void)
 {
         /* A port that was just bound and closed: nothing listens there. */
         int fd = socket(AF_INET, SOCK_STREAM, 0);
-        struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+        struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
         socklen_t sa_len = sizeof sa;
         CHECK(fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0);
         CHECK(getsockname(fd, (struct sockaddr *)&sa, &sa_len) == 0);
@@ -288,5 +298,5 @@ static void test_fetch_refused(void)
         buf_writer_cleanup(&doc);
 }
 
-CHECK_MAIN(CHECK_TEST(test_table), CHECK_TEST(test_table_empty), CHECK_TEST(test_table_malformed),
-           CHECK_TEST(test_url), CHECK_TEST(test_fetch), CHECK_TEST(test_fetch_refused))
+CHECK_MAIN(CHECK_TEST(test_table), CHECK_TEST(test_table_empty), CHECK_TEST(test_table_malformed), CHECK_TEST(test_url),
+           CHECK_TEST(test_fetch), CHECK_TEST(test_fetch_refused))
