@@ -280,6 +280,14 @@ struct cert_issue_params {
  * key without issuer cert, issuer key not matching issuer cert, bad validity or serial). */
 int cert_issue(struct cert **out, const struct cert_issue_params *params, struct err *err) SMT_MUST_USE;
 
+/* cert_acme_tls_alpn01_new makes the tls-alpn-01 validation certificate (RFC 8737 3) and its key: a fresh
+ * P-256 key, self-signed, valid from an hour ago for a week, one subjectAltName (a dNSName, or an iPAddress
+ * when name is an IPv4/IPv6 literal, RFC 8738 6) and the critical id-pe-acmeIdentifier extension
+ * (1.3.6.1.5.5.7.1.31) whose value is the DER OCTET STRING of digest, SHA-256 of the key authorization.
+ * SMT_EINVAL for an empty or over-long name. Free both with cert_free and key_free. */
+int cert_acme_tls_alpn01_new(struct cert **cert, struct key **key, const char *name, const uint8_t digest[32],
+                             struct err *err) SMT_MUST_USE;
+
 /* --- OpenSSL access, for src/crypto/ and the OpenSSL TLS back end only --- */
 
 /* cert_wrap takes ownership of x509 (freed on failure too) and makes it a struct cert; an SM2-signed x509

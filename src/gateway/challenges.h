@@ -27,13 +27,15 @@
 struct gw_challenges;
 struct ssl_ctx_st;
 
+/* gw_challenges_new makes an empty table (it grows as entries are added); SMT_ENOMEM. */
 int gw_challenges_new(struct gw_challenges **out, struct err *err) SMT_MUST_USE;
 
 /* gw_challenges_free releases everything (NULL is fine); no thread may use the table any more. */
 void gw_challenges_free(struct gw_challenges *challenges);
 
-/* gw_challenges_add_http01 answers token (base64url, else SMT_EINVAL) with key_authorization (both copied);
- * adding a token again replaces its answer. */
+/* gw_challenges_add_http01 answers token (base64url, else SMT_EINVAL) with key_authorization (both copied;
+ * SMT_EINVAL when empty or GW_CHALLENGES_KEY_AUTH_MAX bytes or more); adding a token again replaces its
+ * answer. The remove functions ignore what is not there. */
 int gw_challenges_add_http01(struct gw_challenges *challenges, const char *token, const char *key_authorization,
                              struct err *err) SMT_MUST_USE;
 void gw_challenges_remove_http01(struct gw_challenges *challenges, const char *token);
@@ -46,7 +48,8 @@ bool gw_challenges_http01(struct gw_challenges *challenges, const char *token, s
 
 /* gw_challenges_add_tls_alpn01 makes the validation certificate for name (a DNS name, lowercase, or an IP
  * literal: RFC 8738 6 puts the reverse-DNS name in SNI and the address in the SAN) with a fresh P-256 key,
- * and serves it until removed; adding a name again replaces it. */
+ * and serves it until removed; adding a name again replaces it (handshakes under way keep the old one).
+ * SMT_EINVAL for an empty name or key authorization (or one of GW_CHALLENGES_KEY_AUTH_MAX bytes or more). */
 int gw_challenges_add_tls_alpn01(struct gw_challenges *challenges, const char *name, const char *key_authorization,
                                  struct err *err) SMT_MUST_USE;
 void gw_challenges_remove_tls_alpn01(struct gw_challenges *challenges, const char *name);

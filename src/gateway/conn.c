@@ -236,6 +236,15 @@ static void gw_conn_handshake(struct gw_conn *conn)
                                  : strcmp(conn->protocol, "TLSv1.3") == 0               ? GW_METRICS_TLS13
                                                                                         : GW_METRICS_TLS12;
         gw_metrics_handshake_done(conn->worker->metrics, conn->metrics_protocol, net_secure_stream_is_resumed(s));
+        if (net_secure_stream_is_acme(s)) {
+                /* tls-alpn-01 (RFC 8737 3): the handshake was the whole validation; no request follows. */
+                log_debug("%s: tls-alpn-01 validation handshake for %s", conn->client_ip,
+                          net_secure_stream_get_server_name(s));
+                conn->state = GW_CONN_DRAIN;
+                conn->is_closing = true;
+                gw_conn_arm(conn, GW_CONN_LINGER_MS);
+                return;
+        }
         if (conn->listener->kind == GW_LISTENER_TCP) {
                 if (conn->tls_site == NULL)
                         gw_conn_close(conn);

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "base/log.h"
+#include "gateway/challenges.h"
 
 static void gw_copy_slice(char *dst, size_t cap, struct buf_reader s)
 {
@@ -180,6 +181,58 @@ static void gw_conn_redirect(struct gw_conn *conn)
         conn->state = GW_CONN_DRAIN;
 }
 
+static bool gw_conn_method_is(const struct http_head *req, const char *method)
+{
+        return req->method.len == strlen(method) && memcmp(req->method.data, method, req->method.len) == 0;
+}
+
+/* gw_conn_challenge_token finds the token of an http-01 validation request (RFC 8555 8.3): GET or HEAD of
+ * GW_CHALLENGES_HTTP01_PREFIX + token, the token being the rest of the path (a query is not part of it). */
+static bool gw_conn_challenge_token(const struct http_head *req, struct buf_reader *token)
+{
+        size_t prefix_len = strlen(GW_CHALLENGES_HTTP01_PREFIX);
+        struct buf_reader target = req->target;
+        bool is_get = gw_conn_method_is(req, "GET") || gw_conn_method_is(req, "HEAD");
+        if (!is_get || req->target_form != HTTP_TARGET_ORIGIN || target.len <= prefix_len ||
+            memcmp(target.data, GW_CHALLENGES_HTTP01_PREFIX, prefix_len) != 0)
+                return false;
+        const uint8_t *query = memchr(target.data + prefix_len, '?', target.len - prefix_len);
+        size_t end = query != NULL ? (size_t)(query - target.data) : target.len;
+        *token = buf_reader_make(target.data + prefix_len, end - prefix_len);
+        return token->len > 0;
+}
+
+/* gw_conn_answer_challenge answers the CA validating one of the gateway's own ACME orders on a plain
+ * listener, before any redirect or site is chosen: 200 with the key authorization as the body (RFC 8555
+ * 8.3), then the connection closes as after a redirect. False (nothing done) for any other request,
+ * including an unknown token, which goes on as any request would. */
+static bool gw_conn_answer_challenge(struct gw_conn *conn)
+{
+        struct buf_reader token;
+        char key_authorization[GW_CHALLENGES_KEY_AUTH_MAX];
+        if (conn->rt->challenges == NULL || !gw_conn_challenge_token(conn->req, &token) ||
+            !gw_challenges_http01(conn->rt->challenges, (const char *)token.data, token.len, key_authorization,
+                                  sizeof key_authorization))
+                return false;
+        bool is_head = gw_conn_method_is(conn->req, "HEAD");
+        size_t len = strlen(key_authorization);
+        char head[160];
+        int head_len = snprintf(head, sizeof head,
+                                "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %zu\r\n"
+                                "Cache-Control: no-store\r\nConnection: close\r\n\r\n",
+                                len);
+        struct err err;
+        if (gw_io_send(&conn->client, (const uint8_t *)head, (size_t)head_len, &err) == 0 && !is_head)
+                SMT_IGNORE(gw_io_send(&conn->client, (const uint8_t *)key_authorization, len, &err));
+        explicit_bzero(key_authorization, sizeof key_authorization);
+        conn->status = 200;
+        conn->log.body_bytes_sent = is_head ? 0 : len;
+        gw_conn_request_done(conn);
+        conn->is_closing = true;
+        conn->state = GW_CONN_DRAIN;
+        return true;
+}
+
 /* gw_conn_write_request_head rewrites the request head for the origin into oout (and keeps a copy in
  * replay for a body-less request, in case a reused origin connection turns out closed). */
 static int gw_conn_write_request_head(struct gw_conn *conn, struct err *err)
@@ -274,6 +327,9 @@ void gw_conn_start_request(struct gw_conn *conn)
         conn->is_keep_alive = req->is_keep_alive &&
                               conn->num_requests + 1 < (unsigned)conn->rt->config.limits.max_keepalive_requests &&
                               !conn->worker->is_stopping;
+        bool is_plain = conn->listener->kind == GW_LISTENER_REDIRECT || conn->listener->kind == GW_LISTENER_HTTP;
+        if (is_plain && gw_conn_answer_challenge(conn))
+                return;
         if (conn->listener->kind == GW_LISTENER_REDIRECT) {
                 gw_conn_redirect(conn);
                 return;

@@ -163,3 +163,8 @@ bool net_secure_stream_is_resumed(const struct net_secure_stream *stream)
                 return tlcp_conn_is_resumed(stream->u.tlcp);
         return net_tls_conn_is_resumed(stream->u.tls);
 }
+
+bool net_secure_stream_is_acme(const struct net_secure_stream *stream)
+{
+        return stream->kind == NET_SECURE_STREAM_TLS && net_tls_conn_is_acme(stream->u.tls);
+}

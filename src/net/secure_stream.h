@@ -62,4 +62,8 @@ const char *net_secure_stream_get_server_name(const struct net_secure_stream *st
 const char *net_secure_stream_get_certificate_alg(const struct net_secure_stream *stream);
 bool net_secure_stream_is_resumed(const struct net_secure_stream *stream);
 
+/* net_secure_stream_is_acme: the finished handshake was a tls-alpn-01 validation (net_tls_conn_is_acme;
+ * never for TLCP): close without reading a request. */
+bool net_secure_stream_is_acme(const struct net_secure_stream *stream);
+
 #endif

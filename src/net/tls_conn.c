@@ -3,12 +3,14 @@
 
 #include "net/ssl_pipe.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include "base/buf.h"
 #include "crypto/crypto_error.h"
 
 /* RFC 9325 §4.2: TLS 1.2 only with ECDHE and AEAD suites. TLS 1.3 keeps OpenSSL's default AEAD list. */
@@ -18,6 +20,22 @@
  * certificate algorithm that first authenticated it, so a resumed connection still reports it. */
 #define NET_TLS_TICKET_ECDSA "ECDSA"
 #define NET_TLS_TICKET_RSA   "RSA"
+
+/* RFC 7301 3.1 protocol IDs: http/1.1, and acme-tls/1 (RFC 8737 6.2), in the wire form of a list. */
+static const unsigned char net_tls_alpn_http[] = "\x08http/1.1";
+static const unsigned char net_tls_alpn_acme[] = "\x0a"
+                                                 "acme-tls/1";
+
+/* The SSL ex_data slot marking a ClientHello that asked for tls-alpn-01 (set in the client hello callback,
+ * read by the SNI callback that runs after OpenSSL has parsed the server_name extension). */
+static int net_tls_acme_index = -1;
+static pthread_once_t net_tls_acme_once = PTHREAD_ONCE_INIT;
+static char net_tls_acme_mark; /* its address is the mark */
+
+static void net_tls_acme_index_init(void)
+{
+        net_tls_acme_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+}
 
 struct net_tls_conn {
         struct net_ssl_pipe pipe; /* the SSL and its memory BIOs */
@@ -61,12 +79,33 @@ static int net_tls_switch(SSL *ssl, const struct net_tls_credentials *c)
                net_tls_use_pair(ssl, c->rsa_cert, c->rsa_key, c->chain);
 }
 
+/* net_tls_acme_switch gives a tls-alpn-01 handshake the validation context of its SNI name, or refuses it
+ * (RFC 8737 3 needs SNI; a name without a pending challenge must not get the site's certificate). */
+static int net_tls_acme_switch(SSL *ssl, const struct net_tls_config *config, int *alert)
+{
+        const char *name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+        SSL_CTX *ctx = name != NULL ? config->acme_select(config->acme_select_arg, name) : NULL;
+        if (ctx == NULL) {
+                *alert = SSL_AD_UNRECOGNIZED_NAME;
+                return SSL_TLSEXT_ERR_ALERT_FATAL;
+        }
+        bool switched = SSL_set_SSL_CTX(ssl, ctx) != NULL;
+        SSL_CTX_free(ctx); /* the hook's reference; the SSL took its own */
+        if (!switched) {
+                *alert = SSL_AD_INTERNAL_ERROR;
+                return SSL_TLSEXT_ERR_ALERT_FATAL;
+        }
+        return SSL_TLSEXT_ERR_OK;
+}
+
 /* net_tls_servername_cb runs early in every ClientHello (OpenSSL calls it with or without SNI), before
  * OpenSSL picks a certificate, so the pair chosen for the name is the one offered. arg is the config. */
 static int net_tls_servername_cb(SSL *ssl, int *alert, void *arg)
 {
         const struct net_tls_config *config = arg;
         const struct net_tls_credentials *chosen = config->credentials;
+        if (config->acme_select != NULL && SSL_get_ex_data(ssl, net_tls_acme_index) == &net_tls_acme_mark)
+                return net_tls_acme_switch(ssl, config, alert);
         if (config->select != NULL &&
             config->select(config->select_arg, SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name), &chosen) != 0) {
                 *alert = SSL_AD_UNRECOGNIZED_NAME; /* RFC 6066 §3 */
@@ -79,18 +118,57 @@ static int net_tls_servername_cb(SSL *ssl, int *alert, void *arg)
         return SSL_TLSEXT_ERR_OK;
 }
 
-/* net_tls_alpn_cb picks http/1.1 (RFC 7301 §3.2); no common protocol means no ALPN answer, not a failure. */
+/* net_tls_alpn_cb picks the protocol of the context (arg: http/1.1, or acme-tls/1 on a validation context)
+ * when the client offers it (RFC 7301 §3.2); no common protocol means no ALPN answer, not a failure. */
 static int net_tls_alpn_cb(SSL *ssl, const unsigned char **out, unsigned char *out_len, const unsigned char *in,
                            unsigned int in_len, void *arg)
 {
-        static const unsigned char ours[] = "\x08http/1.1";
+        const unsigned char *ours = arg;
         unsigned char *selected = NULL;
         (void)ssl;
-        (void)arg;
-        if (SSL_select_next_proto(&selected, out_len, ours, sizeof(ours) - 1, in, in_len) != OPENSSL_NPN_NEGOTIATED)
+        if (SSL_select_next_proto(&selected, out_len, ours, (unsigned)ours[0] + 1, in, in_len) !=
+            OPENSSL_NPN_NEGOTIATED)
                 return SSL_TLSEXT_ERR_NOACK;
         *out = selected;
         return SSL_TLSEXT_ERR_OK;
+}
+
+/* net_tls_alpn_offers says whether the ClientHello's ProtocolNameList (RFC 7301 3.1) holds protocol (in
+ * wire form); a malformed list holds nothing (OpenSSL refuses it afterwards). */
+static bool net_tls_alpn_offers(struct buf_reader list, const unsigned char *protocol)
+{
+        struct buf_reader names, name;
+        if (buf_read_u16_vector(&list, &names) != 0)
+                return false;
+        while (names.len > 0) {
+                if (buf_read_u8_vector(&names, &name) != 0)
+                        return false;
+                if (name.len == protocol[0] && memcmp(name.data, protocol + 1, name.len) == 0)
+                        return true;
+        }
+        return false;
+}
+
+/* net_tls_client_hello_cb runs first on every ClientHello of a config with an acme_select hook. Only a
+ * client offering acme-tls/1 without http/1.1 is validating (RFC 8737 3: the CA offers acme-tls/1 alone);
+ * it is marked for the SNI callback, and kept from resuming a site's session or getting a ticket: that
+ * has to be decided here, before OpenSSL looks at the session it offers. */
+static int net_tls_client_hello_cb(SSL *ssl, int *alert, void *arg)
+{
+        const unsigned char *data = NULL;
+        size_t len = 0;
+        (void)arg;
+        if (SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_application_layer_protocol_negotiation, &data, &len) != 1)
+                return SSL_CLIENT_HELLO_SUCCESS;
+        struct buf_reader list = buf_reader_make(data, len);
+        if (!net_tls_alpn_offers(list, net_tls_alpn_acme) || net_tls_alpn_offers(list, net_tls_alpn_http))
+                return SSL_CLIENT_HELLO_SUCCESS;
+        SSL_set_options(ssl, SSL_OP_NO_TICKET);
+        if (SSL_set_num_tickets(ssl, 0) != 1 || SSL_set_ex_data(ssl, net_tls_acme_index, &net_tls_acme_mark) != 1) {
+                *alert = SSL_AD_INTERNAL_ERROR;
+                return SSL_CLIENT_HELLO_ERROR;
+        }
+        return SSL_CLIENT_HELLO_SUCCESS;
 }
 
 /* net_tls_served_alg names the key of the certificate OpenSSL chose for this handshake. */
@@ -122,9 +200,9 @@ static int net_tls_ticket_cb(SSL *ssl, void *arg)
         return SSL_SESSION_set1_ticket_appdata(SSL_get_session(ssl), alg, strlen(alg));
 }
 
-/* net_tls_ctx_new makes a context with the policy every one of ours shares. ALPN is asked of the current
- * context, which SNI may have switched, so each context has the hook. */
-static int net_tls_ctx_new(SSL_CTX **out, struct err *err)
+/* net_tls_policy_ctx_new makes a context with the policy every one of ours shares. ALPN is asked of the
+ * current context, which SNI may have switched, so each context has the hook. */
+static int net_tls_policy_ctx_new(SSL_CTX **out, struct err *err)
 {
         SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
         if (ctx == NULL)
@@ -135,7 +213,7 @@ static int net_tls_ctx_new(SSL_CTX **out, struct err *err)
                 SSL_CTX_free(ctx);
                 return crypto_error_set(err, CRYPTO_EOPENSSL, "TLS server policy");
         }
-        SSL_CTX_set_alpn_select_cb(ctx, net_tls_alpn_cb, NULL);
+        SSL_CTX_set_alpn_select_cb(ctx, net_tls_alpn_cb, (void *)net_tls_alpn_http);
         *out = ctx;
         return 0;
 }
@@ -144,10 +222,15 @@ static int net_tls_ctx_new(SSL_CTX **out, struct err *err)
  * under this context's key. No server-side session cache: tickets keep the state with the client. */
 static int net_tls_base_ctx_new(SSL_CTX **out, const struct net_tls_config *config, bool tickets, struct err *err)
 {
-        TRY(net_tls_ctx_new(out, err));
+        if (config->acme_select != NULL &&
+            (pthread_once(&net_tls_acme_once, net_tls_acme_index_init) != 0 || net_tls_acme_index < 0))
+                return crypto_error_set(err, CRYPTO_EOPENSSL, "TLS ex_data index for tls-alpn-01");
+        TRY(net_tls_policy_ctx_new(out, err));
         SSL_CTX_set_session_cache_mode(*out, SSL_SESS_CACHE_OFF);
         SSL_CTX_set_tlsext_servername_callback(*out, net_tls_servername_cb);
         SSL_CTX_set_tlsext_servername_arg(*out, (void *)config);
+        if (config->acme_select != NULL)
+                SSL_CTX_set_client_hello_cb(*out, net_tls_client_hello_cb, NULL);
         if (!tickets) {
                 /* No TLS 1.2 ticket, and no TLS 1.3 NewSessionTicket at all (SSL_OP_NO_TICKET alone would send
                  * stateful ones, useless without a cache). */
@@ -195,7 +278,7 @@ int net_tls_credentials_prepare(struct net_tls_credentials *c, struct err *err)
         if (!net_tls_has_pair(c))
                 return SMT_ERR(err, SMT_EINVAL, "TLS credentials have no certificate with its key");
         SSL_CTX *ctx = NULL;
-        TRY(net_tls_ctx_new(&ctx, err));
+        TRY(net_tls_policy_ctx_new(&ctx, err));
         int status = net_tls_ctx_add_pair(ctx, c->ecc_cert, c->ecc_key, c->chain, false, err);
         if (status == 0)
                 status = net_tls_ctx_add_pair(ctx, c->rsa_cert, c->rsa_key, c->chain, true, err);
@@ -212,6 +295,28 @@ void net_tls_credentials_release(struct net_tls_credentials *c)
 {
         SSL_CTX_free(c->prepared);
         c->prepared = NULL;
+}
+
+int net_tls_acme_ctx_new(SSL_CTX **out, const struct cert *cert, const struct key *key, struct err *err)
+{
+        SSL_CTX *ctx = NULL;
+        *out = NULL;
+        TRY(net_tls_policy_ctx_new(&ctx, err));
+        SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+        SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
+        SSL_CTX_set_num_tickets(ctx, 0);
+        SSL_CTX_set_alpn_select_cb(ctx, net_tls_alpn_cb, (void *)net_tls_alpn_acme);
+        if (SSL_CTX_use_certificate(ctx, cert_x509(cert)) != 1 || SSL_CTX_use_PrivateKey(ctx, key_evp(key)) != 1) {
+                SSL_CTX_free(ctx);
+                return crypto_error_set(err, CRYPTO_EOPENSSL, "tls-alpn-01 certificate and key");
+        }
+        *out = ctx;
+        return SMT_OK;
+}
+
+void net_tls_ctx_free(SSL_CTX *ctx)
+{
+        SSL_CTX_free(ctx);
 }
 
 int net_tls_config_prepare(struct net_tls_config *config, struct err *err)
@@ -321,6 +426,17 @@ const char *net_tls_conn_get_server_name(const struct net_tls_conn *conn)
 bool net_tls_conn_is_resumed(const struct net_tls_conn *conn)
 {
         return SSL_session_reused(conn->pipe.ssl) == 1;
+}
+
+bool net_tls_conn_is_acme(const struct net_tls_conn *conn)
+{
+        /* Only a validation context selects acme-tls/1 (the others offer http/1.1 alone). */
+        const unsigned char *selected = NULL;
+        unsigned selected_len = 0;
+        if (!SSL_is_init_finished(conn->pipe.ssl))
+                return false;
+        SSL_get0_alpn_selected(conn->pipe.ssl, &selected, &selected_len);
+        return selected_len == net_tls_alpn_acme[0] && memcmp(selected, net_tls_alpn_acme + 1, selected_len) == 0;
 }
 
 const char *net_tls_conn_get_certificate_alg(const struct net_tls_conn *conn)

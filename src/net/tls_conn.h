@@ -11,6 +11,16 @@
  * Policy: TLS 1.2 and 1.3 only; TLS 1.2 suites are ECDHE with AES-GCM or ChaCha20-Poly1305 only (RFC 9325
  * §4.2); ALPN "http/1.1" when the client offers it. No renegotiation, no 0-RTT data.
  *
+ * tls-alpn-01 (RFC 8737): with an acme_select hook, a ClientHello whose ALPN offers "acme-tls/1" and not
+ * "http/1.1" is an ACME validation. The hook gets the SNI: the context it returns (net_tls_acme_ctx_new)
+ * replaces the site credentials, "acme-tls/1" is selected and net_tls_conn_is_acme says so once the
+ * handshake is over (the caller then closes: RFC 8737 3 has no application data). When the hook returns
+ * NULL (no pending challenge, no SNI) the handshake fails with unrecognized_name, so a site certificate is
+ * never served under acme-tls/1. Such handshakes neither resume nor issue tickets. "acme-tls/1" offered
+ * next to "http/1.1" is an ordinary handshake. The only cost to other handshakes is reading the ALPN
+ * extension in a client hello callback. Without the hook none of this runs: a client offering acme-tls/1
+ * gets the site's certificate and no ALPN, as before (no validation can pass on it).
+ *
  * Preparing (the fast path): OpenSSL's SSL_CTX is costly to make, so a server makes them once, before it
  * serves: net_tls_credentials_prepare gives each credentials one SSL_CTX holding its ECC and RSA pairs
  * (OpenSSL serves whichever the client's signature algorithms and suites accept), and net_tls_config_prepare
@@ -54,12 +64,29 @@ struct net_tls_credentials {
 typedef int (*net_tls_credentials_select_fn)(void *arg, const char *server_name,
                                              const struct net_tls_credentials **out);
 
+/* net_tls_acme_select_fn: the tls-alpn-01 hook (server_name as the client sent it in SNI; for an IP
+ * address the reverse-mapping name, RFC 8738 6). Returns a NEW reference to the context serving that
+ * name's validation certificate (the connection drops it once switched), or NULL to refuse. Called from
+ * any worker thread. */
+typedef struct ssl_ctx_st *(*net_tls_acme_select_fn)(void *arg, const char *server_name);
+
 struct net_tls_config {
         const struct net_tls_credentials *credentials; /* used when select is NULL */
         net_tls_credentials_select_fn select;
         void *select_arg;
         struct ssl_ctx_st *prepared; /* set by net_tls_config_prepare; NULL: built per connection, no tickets */
+        net_tls_acme_select_fn acme_select; /* NULL: tls-alpn-01 is not answered */
+        void *acme_select_arg;
 };
+
+/* net_tls_acme_ctx_new makes a context with this policy serving cert and key (copied references: the pair
+ * may be freed afterwards) and selecting ALPN "acme-tls/1": what an acme_select hook returns. No tickets,
+ * no session cache. CRYPTO_EOPENSSL when OpenSSL refuses the pair. Free with net_tls_ctx_free. */
+int net_tls_acme_ctx_new(struct ssl_ctx_st **out, const struct cert *cert, const struct key *key,
+                         struct err *err) SMT_MUST_USE;
+
+/* net_tls_ctx_free drops one reference to ctx (NULL is fine); live connections keep their own. */
+void net_tls_ctx_free(struct ssl_ctx_st *ctx);
 
 /* net_tls_credentials_prepare builds credentials->prepared from its pairs and chain (fill them first;
  * preparing again rebuilds). SMT_EINVAL without a whole pair, CRYPTO_EWRONGALG when the ECC pair is not EC
@@ -122,6 +149,10 @@ const char *net_tls_conn_get_protocol(const struct net_tls_conn *conn);
 const char *net_tls_conn_get_cipher(const struct net_tls_conn *conn);
 const char *net_tls_conn_get_server_name(const struct net_tls_conn *conn);
 bool net_tls_conn_is_resumed(const struct net_tls_conn *conn);
+
+/* net_tls_conn_is_acme says whether the handshake is over and was a tls-alpn-01 validation (acme-tls/1
+ * selected with a validation certificate); the caller closes without reading a request. */
+bool net_tls_conn_is_acme(const struct net_tls_conn *conn);
 
 /* net_tls_conn_get_certificate_alg names the key of the certificate that authenticated the session: "ECDSA"
  * or "RSA", the one served in this handshake or, when resumed, the one the ticket was first issued under;
