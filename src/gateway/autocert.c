@@ -322,7 +322,9 @@ static void gw_autocert_status_fill(struct gw_autocert_status *out, const struct
                 out->not_before = item->set.not_before;
                 out->not_after = item->set.not_after;
         }
-        out->next_renewal = (time_t)(item->due_ms / 1000);
+        /* The planned renewal; while failing, the next attempt (a renewal information check is not shown). */
+        int64_t next_ms = item->failures > 0 || !out->has_certificate ? item->due_ms : item->renew_at_ms;
+        out->next_renewal = (time_t)(next_ms / 1000);
         out->is_ordering = item->is_busy;
         out->failures = item->failures;
         out->last_error_at = item->last_error_at;

@@ -82,7 +82,8 @@ struct gw_autocert_status {
         char issuer[256];         /* the issuer's subject, one line */
         char serial[80];          /* hex */
         time_t not_before, not_after;
-        time_t next_renewal;      /* when the next order (or renewal information check) is due */
+        time_t next_renewal;      /* when the certificate is to be renewed; while failing or without one, when
+                                   * the next order is tried */
         bool is_ordering;         /* an order is in flight now */
         unsigned failures;        /* failed orders in a row */
         time_t last_error_at;     /* 0: none since the last success */

@@ -418,7 +418,7 @@ static int gw_server_start(struct gw_server *server, struct config_errors *error
         if (server->rt->config.admin.listen != NULL) {
                 TRY(gw_admin_start(&server->admin, server->loop, server->rt->config.admin.listen, server->shared.metrics,
                                    gw_server_upstreams, server, NULL, NULL, err));
-                log_info("smtrust gateway: admin on %s (/metrics, /healthz, /upstreams)", server->rt->config.admin.listen);
+                log_info("smtrust gateway: admin on %s (/metrics, /healthz, /upstreams, /certificates)", server->rt->config.admin.listen);
         }
         TRY(gw_server_drop_privileges(&server->rt->config, err));
         gw_server_autocert(server); /* after the drop: state files belong to the user the gateway runs as */
