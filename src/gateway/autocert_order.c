@@ -32,7 +32,7 @@ static const char *gw_autocert_challenge_type_name(int type)
 
 /* gw_autocert_hook_run runs `hook verb fqdn value` and waits for it (bounded); 0 when it exits 0. */
 static int gw_autocert_hook_run(const char *hook, const char *verb, const char *fqdn, const char *value,
-                                struct err *err)
+                                const atomic_bool *cancel, struct err *err)
 {
         char *argv[] = {(char *)hook, (char *)verb, (char *)fqdn, (char *)value, NULL};
         pid_t pid;
@@ -46,9 +46,13 @@ static int gw_autocert_hook_run(const char *hook, const char *verb, const char *
                         break;
                 if (done < 0 && errno != EINTR)
                         return SMT_ERR(err, SMT_EIO, "dns_hook %s: waitpid: %s", hook, strerror(errno));
-                if (waited_ms >= GW_AUTOCERT_HOOK_TIMEOUT_S * 1000) {
+                bool is_cancelled = cancel != NULL && atomic_load(cancel);
+                if (waited_ms >= GW_AUTOCERT_HOOK_TIMEOUT_S * 1000 || is_cancelled) {
                         kill(pid, SIGKILL);
                         waitpid(pid, &wstatus, 0);
+                        if (is_cancelled)
+                                return SMT_ERR(err, SMT_EIO, "dns_hook %s %s %s: killed: the gateway is stopping",
+                                               hook, verb, fqdn);
                         return SMT_ERR(err, SMT_EIO, "dns_hook %s %s %s: still running after %d s, killed", hook,
                                        verb, fqdn, GW_AUTOCERT_HOOK_TIMEOUT_S);
                 }
@@ -69,7 +73,7 @@ static int gw_autocert_dns_hook(const struct gw_autocert_order *order, const cha
         char fqdn[300];
         if ((size_t)snprintf(fqdn, sizeof fqdn, "_acme-challenge.%s.", challenge->identifier) >= sizeof fqdn)
                 return SMT_ERR(err, SMT_EINVAL, "name too long: %s", challenge->identifier);
-        return gw_autocert_hook_run(order->settings->dns_hook, verb, fqdn, challenge->dns_value, err);
+        return gw_autocert_hook_run(order->settings->dns_hook, verb, fqdn, challenge->dns_value, order->cancel, err);
 }
 
 static int gw_autocert_present(void *context, const struct gw_acme_challenge *challenge, struct err *err)
