@@ -13,6 +13,8 @@
 
 /* The longest a thread sleeps without looking again (a clock step or a lost wake-up costs no more). */
 #define GW_AUTOCERT_IDLE_MS (60 * 1000)
+/* Per new item, the spread of the first renewal information checks (20 a second). */
+#define GW_AUTOCERT_ARI_SPREAD_MS 50
 
 int64_t gw_autocert_now_ms(void)
 {
@@ -82,11 +84,8 @@ static int gw_autocert_item_new(struct gw_autocert_item **out, const struct gw_s
         if (gw_autocert_store_read(&item->set, item->link, kind, item->names, item->num_names, &read_err) < 0)
                 log_warning("acme: site %s %s: %s (ordering a new one)", item->site, gw_autocert_kind_name(kind),
                             read_err.msg);
-        int64_t now = gw_autocert_now_ms();
-        gw_autocert_schedule(item, settings, now);
-        /* Renewal information is asked soon after start, spread over a minute so many sites do not ask at once. */
-        item->ari_check_ms = now + (int64_t)(gw_autocert_random() % 60000);
-        item->due_ms = item->renew_at_ms < item->ari_check_ms ? item->renew_at_ms : item->ari_check_ms;
+        gw_autocert_schedule(item, settings, gw_autocert_now_ms());
+        item->ari_check_ms = 0; /* set by gw_autocert_apply, which knows how many items are new */
         *out = item;
         return SMT_OK;
 }
@@ -210,6 +209,22 @@ static void *gw_autocert_thread(void *arg)
         return NULL;
 }
 
+/* New items ask the renewal information (a revoked certificate is renewed at once, RFC 9773 4.2) soon
+ * after they appear, spread so that the server sees at most about 20 such requests a second: within a
+ * second for a few sites, within a minute for a thousand or more. */
+static void gw_autocert_spread_checks(struct gw_autocert_item **items, size_t num)
+{
+        int64_t now = gw_autocert_now_ms(), spread_ms = (int64_t)num * GW_AUTOCERT_ARI_SPREAD_MS;
+        spread_ms = spread_ms < 1000 ? 1000 : spread_ms > 60000 ? 60000 : spread_ms;
+        for (size_t i = 0; i < num; i++) {
+                if (items[i]->ari_check_ms != 0)
+                        continue;
+                items[i]->ari_check_ms = now + (int64_t)(gw_autocert_random() % (uint64_t)spread_ms);
+                items[i]->due_ms = items[i]->renew_at_ms < items[i]->ari_check_ms ? items[i]->renew_at_ms
+                                                                                   : items[i]->ari_check_ms;
+        }
+}
+
 /* Replaces the item list with the one config wants; items no longer wanted are freed, or left to the
  * thread working on them. Called with the lock held. */
 static int gw_autocert_apply(struct gw_autocert *ac, const struct gw_config *config,
@@ -229,6 +244,7 @@ static int gw_autocert_apply(struct gw_autocert *ac, const struct gw_config *con
         free(ac->items);
         ac->items = items;
         ac->num_items = num;
+        gw_autocert_spread_checks(items, num);
         gw_autocert_settings_unref(ac->settings);
         ac->settings = settings;
         pthread_cond_broadcast(&ac->wake);

@@ -181,6 +181,7 @@ static void gw_autocert_work_renew(struct gw_autocert *ac, struct gw_autocert_it
         if (status == SMT_OK) {
                 gw_autocert_reread(item, out);
                 out->is_renewed = *changed = true;
+                out->ari_check_ms = gw_autocert_now_ms() + GW_AUTOCERT_ARI_MAX_MS; /* nothing to ask of a new one */
                 char until[32];
                 struct tm tm;
                 gmtime_r(&out->set.not_after, &tm);
