@@ -150,9 +150,9 @@ static void gw_autocert_apply_outcome(struct gw_autocert *ac, struct gw_autocert
                 item->due_ms = out->due_ms;
         if (out->is_failure) {
                 item->due_ms = now_ms + gw_autocert_backoff_ms(settings, item->failures);
-                log_warning("acme: site %s %s: %s (attempt %u failed; next in %lld s)", item->site,
+                log_warning("acme: site %s %s: %s (attempt %u failed; next in %.1f s)", item->site,
                             gw_autocert_kind_name(item->kind), out->error, item->failures,
-                            (long long)((item->due_ms - now_ms) / 1000));
+                            (double)(item->due_ms - now_ms) / 1000.0);
         }
         pthread_mutex_unlock(&ac->lock);
 }
