@@ -12,6 +12,8 @@
 Renewal (under load, and while the CA is down) is in test_gateway_acme_renewal.py."""
 import os
 import re
+import socket
+import ssl
 import stat
 import time
 
@@ -139,6 +141,15 @@ def test_pebble_issues_the_ecc_certificate(tmp_path, dns, origin, challenge):
         code, body = fetch_tls(https_port, name, pebble.root)
         assert code == 200 and echo_json(body)["path"] == "/echo", body
         assert_keys_private(state, {"account.key", "key.pem"})
+        if challenge == "tls-alpn-01":
+            # RFC 8737 3: with no challenge pending, acme-tls/1 gets no certificate (the site's is never shown).
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+            context.set_alpn_protocols(["acme-tls/1"])
+            with pytest.raises((ssl.SSLError, ConnectionError)):
+                with socket.create_connection(("127.0.0.1", https_port), timeout=5) as raw:
+                    with context.wrap_socket(raw, server_hostname=name) as conn:
+                        conn.getpeercert(binary_form=True)
         assert gateway.alive(), gateway.log()
     finally:
         stop_all(gateway, pebble)
