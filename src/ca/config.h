@@ -92,6 +92,14 @@ struct ca_certificates_config {
         int64_t max_validity;     /* ms, default 398 days (CA/B Forum BR 6.3.2) */
 };
 
+/* Revocation status publishing: CRLs now (src/ca/crl_cache.h). */
+struct ca_revocation_config {
+        int64_t crl_interval; /* ms between regenerations of every CRL (default 1 hour); a revocation made
+                                 by this process regenerates its CA's CRL at once, one made by another
+                                 process on the same database shows by the next interval */
+        int64_t crl_validity; /* ms from thisUpdate to nextUpdate (default 24 hours), > crl_interval */
+};
+
 struct ca_config {
         char *path;              /* the file loaded (absolute) */
         char *organization;      /* subject O of every CA and of OV certificates' issuers */
@@ -110,11 +118,12 @@ struct ca_config {
         struct config_list issuing_cas; /* struct ca_issuing_config */
         struct ca_certificates_config certificates;
         struct ca_acme_config acme;
+        struct ca_revocation_config revocation;
 };
 
 /* ca_config_load loads and checks path into *out (config_free-able via ca_config_free). Cross-key rules:
  * unique issuing CA names, algorithm fitting the kind, at most one CA per kind used by ACME (ssl-*),
- * min_validity <= default_validity <= max_validity, URLs starting with http:// or https://. */
+ * min_validity <= default_validity <= max_validity, crl_interval < crl_validity, URLs starting with http:// or https://. */
 int ca_config_load(struct ca_config *out, const char *path, struct config_errors *errors) SMT_MUST_USE;
 
 void ca_config_free(struct ca_config *config);

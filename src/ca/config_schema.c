@@ -202,6 +202,20 @@ static int ca_check_certificates(const void *value, struct err *err)
         return SMT_OK;
 }
 
+/* A CRL must be replaced before its nextUpdate passes, or relying parties see no valid CRL at all
+ * (RFC 5280 5.1.2.5): the next regeneration has to come before the validity ends. */
+static int ca_check_revocation(const void *value, struct err *err)
+{
+        const struct ca_revocation_config *r = value;
+        char low[32], high[32];
+        if (r->crl_interval >= r->crl_validity) {
+                ca_duration_text(low, r->crl_interval);
+                ca_duration_text(high, r->crl_validity);
+                return SMT_ERR(err, SMT_ECONFIG, "crl_interval %s is not shorter than crl_validity %s", low, high);
+        }
+        return SMT_OK;
+}
+
 /* --- the tables: one row per key, aligned as a table --- */
 
 /* clang-format off */
@@ -295,6 +309,14 @@ static const struct config_key ca_acme_keys[] = {
 };
 static const struct config_section_schema ca_acme_schema = CA_SECTION(ca_acme_keys, struct ca_acme_config, NULL);
 
+#define CA_REVOCATION(field) offsetof(struct ca_revocation_config, field)
+static const struct config_key ca_revocation_keys[] = {
+    { "crl_interval",   CONFIG_DURATION, CA_REVOCATION(crl_interval), .default_text = "1h", .min = CA_SECOND, .max = 7 * CA_DAY },
+    { "crl_validity",   CONFIG_DURATION, CA_REVOCATION(crl_validity), .default_text = "24h", .min = 2 * CA_SECOND, .max = 30 * CA_DAY },
+};
+static const struct config_section_schema ca_revocation_schema =
+        CA_SECTION(ca_revocation_keys, struct ca_revocation_config, ca_check_revocation);
+
 #define CA_FIELD(field) offsetof(struct ca_config, field)
 static const struct config_key ca_root_keys[] = {
     { "organization",   CONFIG_STRING,   CA_FIELD(organization),  .is_required = true, .check = ca_check_not_empty },
@@ -313,6 +335,7 @@ static const struct config_key ca_root_keys[] = {
     { "issuing_cas",    CONFIG_SECTION_LIST, CA_FIELD(issuing_cas), .section = &ca_issuing_schema },
     { "certificates",   CONFIG_SECTION,  CA_FIELD(certificates),  .section = &ca_certificates_schema },
     { "acme",           CONFIG_SECTION,  CA_FIELD(acme),          .section = &ca_acme_schema },
+    { "revocation",     CONFIG_SECTION,  CA_FIELD(revocation),    .section = &ca_revocation_schema },
 };
 const struct config_section_schema ca_config_schema = CA_SECTION(ca_root_keys, struct ca_config, NULL);
 /* clang-format on */
