@@ -270,6 +270,19 @@ def stop_all(*things):
         raise first
 
 
+def start_gateway(config_path, tmp_path, timeout=20):
+    """gateway_util.Gateway on config_path, ready; one that never gets ready is killed before the failure is
+    raised, so it cannot outlive the test."""
+    from gateway_util import Gateway
+    gateway = Gateway(config_path, tmp_path, expect_ready=False)
+    try:
+        gateway.wait_ready(timeout)
+    except BaseException:
+        kill_gateway(gateway)
+        raise
+    return gateway
+
+
 def kill_gateway(gateway):
     """A gateway that must not outlive a failed test: SIGKILL after a grace period."""
     if gateway is not None and gateway.proc.poll() is None:
@@ -283,4 +296,5 @@ def kill_gateway(gateway):
 
 __all__ = ["Pebble", "free_port", "DNSServer", "start_smtrust_ca", "ca_certificates", "count_by_kind", "serial_hex",
            "tls_certificate", "try_tls_certificate", "wait_tls_certificate", "tlcp_fetch", "tlcp_sign_serial",
-           "certificate_status", "status_cli", "state_files", "private_key_files", "stop_all", "kill_gateway"]
+           "certificate_status", "status_cli", "state_files", "private_key_files", "stop_all", "start_gateway",
+           "kill_gateway"]

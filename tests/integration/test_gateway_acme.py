@@ -23,7 +23,7 @@ from cryptography.x509 import DNSName, SubjectAlternativeName
 from conftest import SMTRUST, run
 from gateway_util import Gateway, Origin, curl, echo_json, gateway_config, write_config
 from pebble_util import (DNSServer, Pebble, ca_certificates, count_by_kind, free_port, private_key_files,
-                         serial_hex, start_smtrust_ca, stop_all, tlcp_fetch, tls_certificate,
+                         serial_hex, start_gateway, start_smtrust_ca, stop_all, tlcp_fetch, tls_certificate,
                          wait_tls_certificate)
 
 ISSUE_TIMEOUT = 40  # seconds from the gateway's start to a served certificate (ASan build included)
@@ -132,7 +132,7 @@ def test_pebble_issues_the_ecc_certificate(tmp_path, dns, origin, challenge):
         config = write_gateway(tmp_path, "gateway", https_port, [auto_site(origin.url, [name])], acme,
                                redirect_port=redirect)
         run([SMTRUST, "gateway", "-c", config, "--check"])
-        gateway = Gateway(config, tmp_path)
+        gateway = start_gateway(config, tmp_path)
         cert = wait_tls_certificate(https_port, name, pebble.root, ISSUE_TIMEOUT, f"from pebble by {challenge}",
                                     log=lambda: gateway.log() + "\n--- pebble ---\n" + pebble.log()[-3000:])
         # Python's ssl verified the chain up to Pebble's root and the name; the leaf names exactly the site.
@@ -168,7 +168,7 @@ def start_ca_and_gateway(tmp_path, dns, origin, name, validity=None, admin=False
         acme = acme_section(tmp_path / "acme-state", ecc=issuer, sm2=issuer, **acme_extra)
         config = write_gateway(tmp_path, "gateway", https_port, [auto_site(origin.url, [name])], acme,
                                redirect_port=redirect_port, admin_port=admin_port)
-        gateway = Gateway(config, tmp_path)
+        gateway = start_gateway(config, tmp_path)
     except BaseException:
         stop_all(ca)
         raise
@@ -210,7 +210,7 @@ def test_restart_serves_the_same_certificates_and_orders_nothing(tmp_path, dns, 
         issued = ca_certificates(ca, name)
         assert count_by_kind(issued) == {"ecc": 1, "sm2": 2}, issued
         assert gateway.stop() == 0, gateway.log()
-        gateway = Gateway(config, tmp_path)
+        gateway = start_gateway(config, tmp_path)
         # The files on disk are served at once: no order, no wait for a CA.
         cert = wait_tls_certificate(port, name, ca.roots, 10, "after the restart", log=log)
         assert serial_hex(cert) == first_tls
@@ -251,7 +251,7 @@ def test_dns01_wildcard_through_the_hook(tmp_path, dns, origin):
                             dns_hook=str(hook))
         config = write_gateway(tmp_path, "gateway", https_port, [auto_site(origin.url, ["*.w.test"])], acme)
         run([SMTRUST, "gateway", "-c", config, "--check"])
-        gateway = Gateway(config, tmp_path)
+        gateway = start_gateway(config, tmp_path)
         log = lambda: gateway.log() + "\n--- ca ---\n" + ca.stderr_text()[-3000:]  # noqa: E731
         for host in ("a.w.test", "other.w.test"):
             cert = wait_tls_certificate(https_port, host, ca.roots, ISSUE_TIMEOUT, "by dns-01", log=log)
@@ -291,7 +291,7 @@ def test_two_gateways_sharing_a_state_dir_order_once(tmp_path, dns, origin):
             ports.append(port)
             gateways.append(Gateway(config, tmp_path, expect_ready=False))
         for gateway in gateways:
-            gateway.wait_ready(20)
+            gateway.wait_ready(20)  # the finally below stops both, ready or not
 
         def log():
             return "\n".join(f"--- gateway {i} ---\n{g.log()}" for i, g in enumerate(gateways))
