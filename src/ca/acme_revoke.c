@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "ca/acme_names.h"
+#include "ca/crl_cache.h"
 
 #define ACME_RENEWAL_RETRY_AFTER 21600 /* seconds: RFC 9773 4.3 suggests hours */
 
@@ -94,6 +95,7 @@ void acme_revoke(struct acme_request *req)
                         acme_problem(req, 500, "serverInternal", "revocation: %s", err.msg);
                 goto out;
         }
+        ca_crl_cache_revoked(req->acme->store);
         req->response->status = 200;
 out:
         cert_free(cert);

@@ -9,6 +9,7 @@
 #include "ca/acme.h"
 #include "ca/api.h"
 #include "ca/authority.h"
+#include "ca/crl_cache.h"
 #include "ca/store.h"
 #include "base/file.h"
 #include "http/server.h"
@@ -20,6 +21,7 @@ struct ca_server {
         struct store *store;
         struct ca_authorities *authorities;
         struct acme *acme;
+        struct ca_crl_cache *crl_cache;
         struct ca_api api;
         struct http_server *https;
         struct http_server *http;
@@ -68,7 +70,7 @@ static const struct cert *ca_server_root(const struct ca_server *server, const c
         return NULL;
 }
 
-/* GET /ca/<name>.crt: an issuing CA's certificate in DER (RFC 5280 4.2.2.1 caIssuers); GET /roots.pem. */
+/* GET /crl/<name>.crl: a CRL (crl_cache.h). GET /ca/<name>.crt: an issuing CA's certificate in DER (RFC 5280 4.2.2.1 caIssuers); GET /roots.pem. */
 static void ca_server_http_handler(void *context, const struct http_server_request *request,
                                    struct http_server_response *response)
 {
@@ -83,6 +85,10 @@ static void ca_server_http_handler(void *context, const struct http_server_reque
                 SMT_IGNORE(http_server_response_add_field(response, "Content-Type", "application/x-pem-file"));
                 if (cert_chain_write_pem(ca_authorities_roots(server->authorities), &response->body, &err) < 0)
                         response->status = 500;
+                return;
+        }
+        if (strncmp(request->path, "/crl/", 5) == 0) {
+                ca_crl_cache_handle(server->crl_cache, request, response);
                 return;
         }
         char name[STORE_PROFILE_MAX];
@@ -164,6 +170,8 @@ int ca_server_start(struct ca_server **out, const struct ca_config *config, stru
         if (status == 0)
                 status = ca_authorities_load_runtime(server->authorities, server->store, err);
         server->api = (struct ca_api){.config = config, .store = server->store, .authorities = server->authorities};
+        if (status == 0)
+                status = ca_crl_cache_start(&server->crl_cache, config, server->store, server->authorities, err);
         if (status == 0 && config->acme.enabled)
                 status = acme_new(&server->acme, config, server->store, server->authorities, err);
         if (status == 0)
@@ -188,6 +196,7 @@ void ca_server_stop(struct ca_server *server)
         http_server_stop(server->https);
         http_server_stop(server->http);
         acme_free(server->acme);
+        ca_crl_cache_stop(server->crl_cache);
         store_close(server->store);
         ca_authorities_free(server->authorities);
         free(server);
