@@ -91,6 +91,7 @@ struct cms_signed_data {
         size_t num_certificates;
         struct buf_reader issuer;         /* signer's issuerAndSerialNumber: the Name SEQUENCE, whole */
         struct buf_reader serial;         /* and the serial's INTEGER value bytes */
+        bool has_signed_attrs;            /* false: the signature covers the content itself (RFC 5652 §5.4) */
         struct buf_reader signed_attrs;   /* content of signedAttrs [0]: what the SET re-encoding wraps */
         struct cms_parsed_attribute attributes[CMS_ATTRIBUTES_MAX];
         size_t num_attributes;
@@ -104,7 +105,8 @@ struct cms_signed_data {
 
 /* cms_parse reads a DER ContentInfo holding a SignedData, which must use all in_len bytes. Every length is
  * checked against its enclosing element; SMT_EDECODE or SMT_ETRUNCATED, naming the field, otherwise. Signed
- * attributes must include contentType and messageDigest (RFC 5652 §5.3), each once with one value. */
+ * attributes, when present, must include contentType and messageDigest (RFC 5652 §5.3), each once with one
+ * value; they may be absent only for data content (GB/T 35275 or PKCS#7 data: GmSSL's `cmssign` omits them). */
 int cms_parse(struct cms_signed_data *out, const uint8_t *in, size_t in_len, struct err *err) SMT_MUST_USE;
 
 /* cms_attribute_lookup returns the signed attribute of dotted type, or NULL when absent. */
@@ -131,7 +133,7 @@ struct cms_verify_params {
 
 /* cms_verify checks sd (from cms_parse): contentType attribute equals eContentType, messageDigest equals SM3
  * of the content, the signer certificate matches issuerAndSerialNumber, its SM2 key verifies the signature
- * over the signed attributes as a SET, and (with params->trust) the signer chains to a trusted root at
+ * over the signed attributes as a SET (over the content itself when there are no signed attributes), and (with params->trust) the signer chains to a trusted root at
  * params->now. failure (may be NULL) says which check failed; signer_out (may be NULL) receives the signer's
  * certificate on success (free with cert_free). */
 int cms_verify(const struct cms_signed_data *sd, const struct cms_verify_params *params,

@@ -100,6 +100,7 @@ static int cms_parse_known_attribute(struct cms_signed_data *out, const struct c
 static int cms_parse_signed_attrs(struct cms_signed_data *out, struct buf_reader *r, struct err *err)
 {
         bool seen[3] = {false, false, false};
+        out->has_signed_attrs = true;
         TRY(der_read_element(r, CMS_TAG_CONTEXT_0, &out->signed_attrs, "cms: signedAttrs", err));
         struct buf_reader attrs = out->signed_attrs, seq;
         out->num_attributes = 0;
@@ -150,10 +151,14 @@ static int cms_parse_signer_info(struct cms_signed_data *out, struct buf_reader 
         TRY(cms_der_read_algorithm(&info, &oid, "cms: SignerInfo digestAlgorithm", err));
         if (!cms_oid_is(&oid, CMS_OID_SM3))
                 return SMT_ERR(err, SMT_EDECODE, "cms: SignerInfo digestAlgorithm is not SM3 (%s)", CMS_OID_SM3);
-        TRY(cms_parse_signed_attrs(out, &info, err));
+        uint8_t tag = 0;
+        if (buf_peek_u8(&info, &tag) == SMT_OK && tag == CMS_TAG_CONTEXT_0)
+                TRY(cms_parse_signed_attrs(out, &info, err));
+        else if (!cms_oid_is(&out->content_type, CMS_OID_GBT_DATA) &&
+                 !cms_oid_is(&out->content_type, CMS_OID_PKCS7_DATA))
+                return SMT_ERR(err, SMT_EDECODE, "cms: signedAttrs absent for content that is not data (RFC 5652 5.3)");
         TRY(cms_parse_signature_algorithm(out, &info, err));
         TRY(der_read_element(&info, DER_TAG_OCTET_STRING, &out->signature, "cms: signature", err));
-        uint8_t tag = 0;
         if (buf_peek_u8(&info, &tag) == SMT_OK && tag == CMS_TAG_CONTEXT_1)
                 TRY(der_read_element(&info, CMS_TAG_CONTEXT_1, &content, "cms: unsignedAttrs", err));
         return buf_reader_expect_end(&info, "cms: SignerInfo", err);

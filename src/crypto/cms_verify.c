@@ -63,23 +63,33 @@ static int cms_verify_find_signer(struct cert **out, const struct cms_signed_dat
                        sd->num_certificates);
 }
 
-/* cms_verify_content checks contentType against eContentType and messageDigest against SM3 of the content. */
-static int cms_verify_content(const struct cms_signed_data *sd, const struct cms_verify_params *p,
+/* cms_verify_get_content gives the signed content: eContent, or the caller's when detached. */
+static int cms_verify_get_content(struct buf_reader *out, const struct cms_signed_data *sd,
+                                  const struct cms_verify_params *p, enum cms_verify_failure *failure, struct err *err)
+{
+        *out = sd->content;
+        if (!sd->is_detached)
+                return SMT_OK;
+        if (p->detached_content == NULL && p->detached_content_len != 0)
+                return cms_verify_fail(failure, CMS_VERIFY_USAGE,
+                                       SMT_ERR(err, SMT_EINVAL, "cms: detached content NULL with length %zu",
+                                               p->detached_content_len));
+        *out = buf_reader_make(p->detached_content, p->detached_content_len);
+        return SMT_OK;
+}
+
+/* cms_verify_content checks contentType against eContentType and messageDigest against SM3 of the content;
+ * without signed attributes there is nothing to check here, the signature covers the content. */
+static int cms_verify_content(const struct cms_signed_data *sd, struct buf_reader content,
                               enum cms_verify_failure *failure, struct err *err)
 {
+        if (!sd->has_signed_attrs)
+                return SMT_OK;
         if (sd->attr_content_type.len != sd->content_type.len ||
             memcmp(sd->attr_content_type.data, sd->content_type.data, sd->content_type.len) != 0)
                 return cms_verify_fail(failure, CMS_VERIFY_CONTENT_TYPE,
                                        SMT_ERR(err, CRYPTO_EVERIFY, "cms: contentType attribute differs from "
                                                                     "eContentType (RFC 5652 5.3)"));
-        struct buf_reader content = sd->content;
-        if (sd->is_detached) {
-                if (p->detached_content == NULL && p->detached_content_len != 0)
-                        return cms_verify_fail(failure, CMS_VERIFY_USAGE,
-                                               SMT_ERR(err, SMT_EINVAL, "cms: detached content NULL with length %zu",
-                                                       p->detached_content_len));
-                content = buf_reader_make(p->detached_content, p->detached_content_len);
-        }
         uint8_t digest[SM3_DIGEST_LEN];
         TRY(sm3_hash(digest, content.data != NULL ? content.data : (const uint8_t *)"", content.len, err));
         if (sd->attr_message_digest.len != SM3_DIGEST_LEN ||
@@ -91,9 +101,10 @@ static int cms_verify_content(const struct cms_signed_data *sd, const struct cms
         return SMT_OK;
 }
 
-/* cms_verify_signature checks the SM2 signature over SET-tagged signedAttrs (RFC 5652 §5.4). */
-static int cms_verify_signature(const struct cms_signed_data *sd, const struct cert *signer,
-                                enum cms_verify_failure *failure, struct err *err)
+/* cms_verify_signature checks the SM2 signature over SET-tagged signedAttrs, or over the content when there
+ * are none (RFC 5652 §5.4). */
+static int cms_verify_signature(const struct cms_signed_data *sd, struct buf_reader content,
+                                const struct cert *signer, enum cms_verify_failure *failure, struct err *err)
 {
         struct key *key = NULL;
         int status = cert_public_key(signer, &key, err);
@@ -106,7 +117,9 @@ static int cms_verify_signature(const struct cms_signed_data *sd, const struct c
         }
         struct buf_writer set;
         buf_writer_init_heap(&set, CMS_MAX + 8);
-        if (cms_der_write_element(&set, CMS_TAG_SET, sd->signed_attrs.data, sd->signed_attrs.len) < 0)
+        if (!sd->has_signed_attrs ? content.len != 0 && buf_write_bytes(&set, content.data, content.len) < 0
+                                  : cms_der_write_element(&set, CMS_TAG_SET, sd->signed_attrs.data,
+                                                          sd->signed_attrs.len) < 0)
                 status = SMT_ERR(err, SMT_ENOMEM, "cms: re-encoding signedAttrs");
         if (status == SMT_OK)
                 status = sm2_verify(key, SM2_DEFAULT_ID, set.data, set.len, sd->signature.data, sd->signature.len, err);
@@ -140,12 +153,14 @@ int cms_verify(const struct cms_signed_data *sd, const struct cms_verify_params 
                enum cms_verify_failure *failure, struct cert **signer_out, struct err *err)
 {
         cms_verify_fail(failure, CMS_VERIFY_OK, SMT_OK);
-        TRY(cms_verify_content(sd, params, failure, err));
+        struct buf_reader content;
+        TRY(cms_verify_get_content(&content, sd, params, failure, err));
+        TRY(cms_verify_content(sd, content, failure, err));
         struct cert *signer = NULL;
         int status = cms_verify_find_signer(&signer, sd, params, err);
         if (status < 0)
                 return cms_verify_fail(failure, CMS_VERIFY_SIGNER_NOT_FOUND, status);
-        status = cms_verify_signature(sd, signer, failure, err);
+        status = cms_verify_signature(sd, content, signer, failure, err);
         if (status == SMT_OK && params->trust != NULL) {
                 status = cms_verify_chain(sd, signer, params, err);
                 if (status < 0)
