@@ -7,9 +7,11 @@
 #include <string.h>
 
 #include <openssl/cms.h>
+#include <openssl/evp.h>
 #include <openssl/x509.h>
 
 #include "base/der.h"
+#include "base/file.h"
 #include "check.h"
 #include "crypto/cms.h"
 #include "crypto/sm3.h"
@@ -393,8 +395,61 @@ static void test_openssl_reads_our_structure(void)
         free_pki(&pki);
 }
 
+/* gmssl_encap_digest computes SM3 over the whole encapContentInfo of der, what GmSSL signs without Z. */
+static void gmssl_encap_digest(const uint8_t *der, size_t len, uint8_t digest[SM3_DIGEST_LEN])
+{
+        struct buf_reader r = buf_reader_make(der, len), info, oid, explicit, sd, skip, encap;
+        struct err err = {0};
+        CHECK_OK(der_read_element(&r, DER_TAG_SEQUENCE, &info, "ContentInfo", &err), &err);
+        CHECK_OK(der_read_element(&info, DER_TAG_OID, &oid, "contentType", &err), &err);
+        CHECK_OK(der_read_element(&info, 0xA0, &explicit, "content", &err), &err);
+        CHECK_OK(der_read_element(&explicit, DER_TAG_SEQUENCE, &sd, "SignedData", &err), &err);
+        CHECK_OK(der_read_element(&sd, DER_TAG_INTEGER, &skip, "version", &err), &err);
+        CHECK_OK(der_read_element(&sd, 0x31, &skip, "digestAlgorithms", &err), &err);
+        struct buf_reader before = sd;
+        CHECK_OK(der_read_element(&sd, DER_TAG_SEQUENCE, &skip, "encapContentInfo", &err), &err);
+        CHECK_OK(buf_read_slice(&before, &encap, before.len - sd.len), &err);
+        CHECK_OK(sm3_hash(digest, encap.data, encap.len, &err), &err);
+}
+
+/* GmSSL's `gmssl cmssign` output (tests/unit/crypto/vectors/cms/README.md): we read all of its structure, and
+ * refuse its signature because GmSSL signs SM3(encapContentInfo) raw, without Z; OpenSSL confirms that is what
+ * the signature covers, so the refusal is about the scheme, not a misread field. */
+static void test_gmssl_signed_data(void)
+{
+        uint8_t *der = NULL;
+        size_t len = 0;
+        struct err err = {0};
+        CHECK_OK(file_read_all(&der, &len, check_source_path("tests/unit/crypto/vectors/cms/gmssl_cmssign.der"),
+                               CMS_MAX, &err),
+                 &err);
+        struct cms_signed_data sd;
+        CHECK_OK(cms_parse(&sd, der, len, &err), &err);
+        static const char content[] = "hello interop SignedData\n";
+        CHECK(sd.is_gbt_content_info && !sd.is_detached && !sd.has_signed_attrs && sd.is_sm2_sign_with_sm3);
+        CHECK(cms_oid_is(&sd.content_type, CMS_OID_GBT_DATA));
+        CHECK_EQ(sd.content.len, sizeof content - 1);
+        CHECK_MEM(sd.content.data, content, sizeof content - 1);
+        CHECK_EQ(sd.num_certificates, 1);
+        struct cert *embedded = NULL, *signer = NULL;
+        CHECK_OK(cert_parse_der(&embedded, sd.certificates[0].data, sd.certificates[0].len, &err), &err);
+        struct cms_verify_params vp = {.signer = embedded}; /* issuerAndSerialNumber must name it */
+        enum cms_verify_failure failure = CMS_VERIFY_OK;
+        CHECK_STATUS(cms_verify(&sd, &vp, &failure, &signer, &err), CRYPTO_EVERIFY);
+        CHECK_EQ(failure, CMS_VERIFY_SIGNATURE);
+        uint8_t digest[SM3_DIGEST_LEN];
+        gmssl_encap_digest(der, len, digest);
+        EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new(X509_get0_pubkey(cert_x509(embedded)), NULL);
+        CHECK(ctx != NULL && EVP_PKEY_verify_init(ctx) == 1);
+        CHECK_EQ(EVP_PKEY_verify(ctx, sd.signature.data, sd.signature.len, digest, sizeof digest), 1);
+        EVP_PKEY_CTX_free(ctx);
+        cert_free(embedded);
+        file_free_contents(der, len);
+}
+
 CHECK_MAIN(CHECK_TEST(test_attached_round_trip_verifies_against_the_root), CHECK_TEST(test_detached_needs_the_content),
            CHECK_TEST(test_timestamp_content_type_and_extra_attribute),
            CHECK_TEST(test_each_tampering_fails_with_its_reason),
            CHECK_TEST(test_untrusted_signer_fails_the_chain_check),
-           CHECK_TEST(test_truncations_and_trailing_bytes_are_refused), CHECK_TEST(test_openssl_reads_our_structure))
+           CHECK_TEST(test_truncations_and_trailing_bytes_are_refused), CHECK_TEST(test_openssl_reads_our_structure),
+           CHECK_TEST(test_gmssl_signed_data))
