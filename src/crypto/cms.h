@@ -3,7 +3,7 @@
  * sets the distinguishing ID nor knows the GB/T OIDs), so smtrust encodes and checks the structure itself:
  *
  *   ContentInfo { contentType signedData (1.2.156.10197.6.1.4.2.2; 1.2.840.113549.1.7.2 also accepted),
- *     content [0] SignedData { version 1, digestAlgorithms { SM3 1.2.156.10197.1.401 },
+ *     content [0] SignedData { version 1 (3 for content other than data, RFC 5652 §5.1), digestAlgorithms { SM3 1.2.156.10197.1.401 },
  *       encapContentInfo { eContentType, eContent [0] OCTET STRING OPTIONAL (absent = detached) },
  *       certificates [0] (signer first, then the optional chain),
  *       signerInfos { SignerInfo { version 1, issuerAndSerialNumber, digestAlgorithm SM3,
@@ -84,6 +84,7 @@ struct cms_parsed_attribute {
  * lives); nothing here is verified until cms_verify says so. */
 struct cms_signed_data {
         bool is_gbt_content_info;         /* outer contentType was GB/T's (else PKCS#7's) */
+        uint8_t version;                  /* SignedData version: 1 or 3 */
         struct buf_reader content_type;   /* eContentType, OID value bytes */
         bool is_detached;                 /* no eContent */
         struct buf_reader content;        /* eContent's octets (empty when detached) */

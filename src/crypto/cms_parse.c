@@ -174,6 +174,7 @@ static int cms_parse_signed_data(struct cms_signed_data *out, struct buf_reader 
         TRY(der_read_element(&sd, DER_TAG_INTEGER, &version, "cms: SignedData version", err));
         if (version.len != 1 || (version.data[0] != 1 && version.data[0] != 3))
                 return SMT_ERR(err, SMT_EDECODE, "cms: SignedData version is not 1 or 3");
+        out->version = version.data[0];
         TRY(cms_parse_digest_algorithms(&sd, err));
         TRY(cms_parse_encap(out, &sd, err));
         TRY(cms_parse_certificates(out, &sd, err));

@@ -241,15 +241,17 @@ static int cms_write_encap(struct buf_writer *out, const struct cms_sign_params 
         return status;
 }
 
-/* cms_write_signed_data writes SignedData (RFC 5652 §5.1) version 1: issuerAndSerialNumber, id-data-like
- * content and no attribute certificates. */
+/* cms_write_signed_data writes SignedData: version 1 as GB/T 35275 §8.1 has it, but 3 when eContentType is not
+ * data (RFC 5652 §5.1), which RFC 3161 tokens (id-ct-TSTInfo) need. */
 static int cms_write_signed_data(struct buf_writer *out, const struct cms_sign_params *p,
                                  const uint8_t digest[SM3_DIGEST_LEN], struct err *err)
 {
         struct buf_writer sd, set;
         buf_writer_init_heap(&sd, CMS_MAX);
         buf_writer_init_heap(&set, CMS_MAX);
-        int status = der_write_unsigned_integer(&sd, (const uint8_t[]){1}, 1) < 0
+        bool is_data = p->content_type == NULL || strcmp(p->content_type, CMS_OID_GBT_DATA) == 0 ||
+                       strcmp(p->content_type, CMS_OID_PKCS7_DATA) == 0;
+        int status = der_write_unsigned_integer(&sd, (const uint8_t[]){is_data ? 1 : 3}, 1) < 0
                          ? SMT_ERR(err, SMT_ENOMEM, "cms_sign: SignedData")
                          : cms_write_algorithm(&set, CMS_OID_SM3, err);
         if (status == SMT_OK && cms_write_wrap(&sd, CMS_TAG_SET, &set) < 0)

@@ -115,6 +115,7 @@ static void test_attached_round_trip_verifies_against_the_root(void)
         struct err err = {0};
         CHECK_OK(cms_parse(&sd, der, len, &err), &err);
         CHECK(sd.is_gbt_content_info);
+        CHECK_EQ(sd.version, 1);
         CHECK(!sd.is_detached);
         CHECK(cms_oid_is(&sd.content_type, CMS_OID_GBT_DATA));
         CHECK_EQ(sd.content.len, sizeof message - 1);
@@ -187,6 +188,7 @@ static void test_timestamp_content_type_and_extra_attribute(void)
         CHECK_OK(cms_parse(&sd, der, len, &err), &err);
         CHECK(cms_oid_is(&sd.content_type, CMS_OID_TST_INFO));
         CHECK(cms_oid_is(&sd.attr_content_type, CMS_OID_TST_INFO));
+        CHECK_EQ(sd.version, 3); /* RFC 5652 5.1: eContentType other than id-data */
         CHECK_EQ(sd.num_attributes, 4);
         const struct cms_parsed_attribute *a = cms_attribute_lookup(&sd, CMS_OID_SIGNING_CERTIFICATE_V2);
         CHECK(a != NULL);
