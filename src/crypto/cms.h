@@ -3,7 +3,8 @@
  * sets the distinguishing ID nor knows the GB/T OIDs), so smtrust encodes and checks the structure itself:
  *
  *   ContentInfo { contentType signedData (1.2.156.10197.6.1.4.2.2; 1.2.840.113549.1.7.2 also accepted),
- *     content [0] SignedData { version 1 (3 for content other than data, RFC 5652 §5.1), digestAlgorithms { SM3 1.2.156.10197.1.401 },
+ *     content [0] SignedData { version 1 (3 for content other than data, RFC 5652 §5.1),
+ *       digestAlgorithms { SM3 1.2.156.10197.1.401 },
  *       encapContentInfo { eContentType, eContent [0] OCTET STRING OPTIONAL (absent = detached) },
  *       certificates [0] (signer first, then the optional chain),
  *       signerInfos { SignerInfo { version 1, issuerAndSerialNumber, digestAlgorithm SM3,
@@ -29,17 +30,17 @@
 #include "crypto/key.h"
 
 /* eContentType values (dotted) callers commonly pass. */
-#define CMS_OID_GBT_DATA "1.2.156.10197.6.1.4.2.1"          /* GB/T 35275 §7 data: the default */
-#define CMS_OID_PKCS7_DATA "1.2.840.113549.1.7.1"           /* RFC 5652 §4 id-data */
-#define CMS_OID_TST_INFO "1.2.840.113549.1.9.16.1.4"        /* RFC 3161 §2.4.2 id-ct-TSTInfo */
+#define CMS_OID_GBT_DATA               "1.2.156.10197.6.1.4.2.1"    /* GB/T 35275 §7 data: the default */
+#define CMS_OID_PKCS7_DATA             "1.2.840.113549.1.7.1"       /* RFC 5652 §4 id-data */
+#define CMS_OID_TST_INFO               "1.2.840.113549.1.9.16.1.4"  /* RFC 3161 §2.4.2 id-ct-TSTInfo */
 #define CMS_OID_SIGNING_CERTIFICATE_V2 "1.2.840.113549.1.9.16.2.47" /* RFC 5035 §3, for RFC 5816 tokens */
 
 /* Limits: a SignedData larger than CMS_MAX is refused; at most CMS_CERTIFICATES_MAX embedded certificates
  * and CMS_ATTRIBUTES_MAX signed attributes; an OID has at most CMS_OID_MAX value bytes. */
-#define CMS_MAX (16 * 1024 * 1024)
+#define CMS_MAX              (16 * 1024 * 1024)
 #define CMS_CERTIFICATES_MAX 16
-#define CMS_ATTRIBUTES_MAX 32
-#define CMS_OID_MAX 64
+#define CMS_ATTRIBUTES_MAX   32
+#define CMS_OID_MAX          64
 
 /* One caller-supplied signed attribute: the whole Attribute SEQUENCE { attrType, attrValues SET } in DER. */
 struct cms_attribute {
@@ -48,14 +49,14 @@ struct cms_attribute {
 };
 
 struct cms_sign_params {
-        const struct key *key;           /* private SM2 key */
-        const struct cert *signer;       /* its certificate: issuerAndSerialNumber and certificates[0] */
-        const struct cert_chain *chain;  /* more certificates to embed after the signer, NULL = none */
-        const char *content_type;        /* dotted eContentType, NULL = CMS_OID_GBT_DATA */
-        const uint8_t *content;          /* hashed into messageDigest; may be NULL when content_len is 0 */
+        const struct key *key;          /* private SM2 key */
+        const struct cert *signer;      /* its certificate: issuerAndSerialNumber and certificates[0] */
+        const struct cert_chain *chain; /* more certificates to embed after the signer, NULL = none */
+        const char *content_type;       /* dotted eContentType, NULL = CMS_OID_GBT_DATA */
+        const uint8_t *content;         /* hashed into messageDigest; may be NULL when content_len is 0 */
         size_t content_len;
-        bool is_detached;                /* leave eContent out (the verifier is given the content) */
-        time_t signing_time;             /* 0 = now */
+        bool is_detached;                             /* leave eContent out (the verifier is given the content) */
+        time_t signing_time;                          /* 0 = now */
         const struct cms_attribute *extra_attributes; /* added to signedAttrs, e.g. signingCertificateV2 */
         size_t num_extra_attributes;
 };
@@ -83,25 +84,25 @@ struct cms_parsed_attribute {
 /* struct cms_signed_data: a parsed SignedData. Every buf_reader borrows the parsed input (valid while it
  * lives); nothing here is verified until cms_verify says so. */
 struct cms_signed_data {
-        bool is_gbt_content_info;         /* outer contentType was GB/T's (else PKCS#7's) */
-        uint8_t version;                  /* SignedData version: 1 or 3 */
-        struct buf_reader content_type;   /* eContentType, OID value bytes */
-        bool is_detached;                 /* no eContent */
-        struct buf_reader content;        /* eContent's octets (empty when detached) */
+        bool is_gbt_content_info;                             /* outer contentType was GB/T's (else PKCS#7's) */
+        uint8_t version;                                      /* SignedData version: 1 or 3 */
+        struct buf_reader content_type;                       /* eContentType, OID value bytes */
+        bool is_detached;                                     /* no eContent */
+        struct buf_reader content;                            /* eContent's octets (empty when detached) */
         struct buf_reader certificates[CMS_CERTIFICATES_MAX]; /* each a whole DER Certificate, in order */
         size_t num_certificates;
-        struct buf_reader issuer;         /* signer's issuerAndSerialNumber: the Name SEQUENCE, whole */
-        struct buf_reader serial;         /* and the serial's INTEGER value bytes */
-        bool has_signed_attrs;            /* false: the signature covers the content itself (RFC 5652 §5.4) */
-        struct buf_reader signed_attrs;   /* content of signedAttrs [0]: what the SET re-encoding wraps */
+        struct buf_reader issuer;       /* signer's issuerAndSerialNumber: the Name SEQUENCE, whole */
+        struct buf_reader serial;       /* and the serial's INTEGER value bytes */
+        bool has_signed_attrs;          /* false: the signature covers the content itself (RFC 5652 §5.4) */
+        struct buf_reader signed_attrs; /* content of signedAttrs [0]: what the SET re-encoding wraps */
         struct cms_parsed_attribute attributes[CMS_ATTRIBUTES_MAX];
         size_t num_attributes;
         struct buf_reader attr_content_type;   /* contentType attribute's OID value bytes */
         struct buf_reader attr_message_digest; /* messageDigest attribute's octets */
         bool has_signing_time;
-        time_t signing_time;                   /* UTC seconds, when has_signing_time */
-        bool is_sm2_sign_with_sm3;             /* signatureAlgorithm was 1.501 (else 301.1) */
-        struct buf_reader signature;           /* the SM2 signature's DER */
+        time_t signing_time;         /* UTC seconds, when has_signing_time */
+        bool is_sm2_sign_with_sm3;   /* signatureAlgorithm was 1.501 (else 301.1) */
+        struct buf_reader signature; /* the SM2 signature's DER */
 };
 
 /* cms_parse reads a DER ContentInfo holding a SignedData, which must use all in_len bytes. Every length is
@@ -127,16 +128,16 @@ enum cms_verify_failure {
 struct cms_verify_params {
         const uint8_t *detached_content; /* the content when sd->is_detached (required then; else ignored) */
         size_t detached_content_len;
-        const struct cert *signer;       /* the signer's certificate; NULL = find it among sd's certificates */
-        const struct cert_store *trust;  /* NULL = do not check the chain; else embedded certs are intermediates */
-        time_t now;                      /* for the chain check, 0 = the current time */
+        const struct cert *signer;      /* the signer's certificate; NULL = find it among sd's certificates */
+        const struct cert_store *trust; /* NULL = do not check the chain; else embedded certs are intermediates */
+        time_t now;                     /* for the chain check, 0 = the current time */
 };
 
 /* cms_verify checks sd (from cms_parse): contentType attribute equals eContentType, messageDigest equals SM3
  * of the content, the signer certificate matches issuerAndSerialNumber, its SM2 key verifies the signature
- * over the signed attributes as a SET (over the content itself when there are no signed attributes), and (with params->trust) the signer chains to a trusted root at
- * params->now. failure (may be NULL) says which check failed; signer_out (may be NULL) receives the signer's
- * certificate on success (free with cert_free). */
+ * over the signed attributes as a SET (over the content itself when there are no signed attributes), and (with
+ * params->trust) the signer chains to a trusted root at params->now. failure (may be NULL) says which check failed;
+ * signer_out (may be NULL) receives the signer's certificate on success (free with cert_free). */
 int cms_verify(const struct cms_signed_data *sd, const struct cms_verify_params *params,
                enum cms_verify_failure *failure, struct cert **signer_out, struct err *err) SMT_MUST_USE;
 

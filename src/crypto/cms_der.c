@@ -140,8 +140,12 @@ static int cms_der_time_fields(struct buf_reader *r, bool is_utc, struct tm *tm)
         if (fields[0] < 1 || fields[0] > 12 || fields[1] < 1 || fields[1] > 31 || fields[2] > 23 || fields[3] > 59 ||
             fields[4] > 60)
                 return SMT_EDECODE;
-        *tm = (struct tm){.tm_year = year - 1900, .tm_mon = fields[0] - 1, .tm_mday = fields[1],
-                          .tm_hour = fields[2], .tm_min = fields[3], .tm_sec = fields[4]};
+        *tm = (struct tm){.tm_year = year - 1900,
+                          .tm_mon = fields[0] - 1,
+                          .tm_mday = fields[1],
+                          .tm_hour = fields[2],
+                          .tm_min = fields[3],
+                          .tm_sec = fields[4]};
         return SMT_OK;
 }
 

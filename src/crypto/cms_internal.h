@@ -12,21 +12,21 @@
 #include "base/err.h"
 
 /* Tags the CMS structures use beyond base/der.h's (X.690 §8.1.2). */
-#define CMS_TAG_SET 0x31
-#define CMS_TAG_UTC_TIME 0x17
+#define CMS_TAG_SET              0x31
+#define CMS_TAG_UTC_TIME         0x17
 #define CMS_TAG_GENERALIZED_TIME 0x18
-#define CMS_TAG_CONTEXT_0 0xA0 /* [0] constructed */
-#define CMS_TAG_CONTEXT_1 0xA1 /* [1] constructed */
+#define CMS_TAG_CONTEXT_0        0xA0 /* [0] constructed */
+#define CMS_TAG_CONTEXT_1        0xA1 /* [1] constructed */
 
 /* The OIDs the structure itself names (cms.h has the content types). */
-#define CMS_OID_GBT_SIGNED_DATA "1.2.156.10197.6.1.4.2.2"   /* GB/T 35275 §7 signedData */
-#define CMS_OID_PKCS7_SIGNED_DATA "1.2.840.113549.1.7.2"    /* RFC 5652 §5.1 id-signedData */
-#define CMS_OID_SM3 "1.2.156.10197.1.401"                   /* GM/T 0006 */
-#define CMS_OID_SM2_SIGN "1.2.156.10197.1.301.1"            /* GB/T 35275 §8.1 signatureAlgorithm */
-#define CMS_OID_SM2_SIGN_WITH_SM3 "1.2.156.10197.1.501"     /* GM/T 0006 sm2sign-with-sm3 */
-#define CMS_OID_ATTR_CONTENT_TYPE "1.2.840.113549.1.9.3"    /* RFC 5652 §11.1 */
-#define CMS_OID_ATTR_MESSAGE_DIGEST "1.2.840.113549.1.9.4"  /* RFC 5652 §11.2 */
-#define CMS_OID_ATTR_SIGNING_TIME "1.2.840.113549.1.9.5"    /* RFC 5652 §11.3 */
+#define CMS_OID_GBT_SIGNED_DATA     "1.2.156.10197.6.1.4.2.2" /* GB/T 35275 §7 signedData */
+#define CMS_OID_PKCS7_SIGNED_DATA   "1.2.840.113549.1.7.2"    /* RFC 5652 §5.1 id-signedData */
+#define CMS_OID_SM3                 "1.2.156.10197.1.401"     /* GM/T 0006 */
+#define CMS_OID_SM2_SIGN            "1.2.156.10197.1.301.1"   /* GB/T 35275 §8.1 signatureAlgorithm */
+#define CMS_OID_SM2_SIGN_WITH_SM3   "1.2.156.10197.1.501"     /* GM/T 0006 sm2sign-with-sm3 */
+#define CMS_OID_ATTR_CONTENT_TYPE   "1.2.840.113549.1.9.3"    /* RFC 5652 §11.1 */
+#define CMS_OID_ATTR_MESSAGE_DIGEST "1.2.840.113549.1.9.4"    /* RFC 5652 §11.2 */
+#define CMS_OID_ATTR_SIGNING_TIME   "1.2.840.113549.1.9.5"    /* RFC 5652 §11.3 */
 
 /* cms_der_write_element appends tag, length and content_len bytes of content. */
 int cms_der_write_element(struct buf_writer *w, uint8_t tag, const uint8_t *content, size_t content_len) SMT_MUST_USE;

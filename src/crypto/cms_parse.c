@@ -55,8 +55,8 @@ static int cms_parse_certificates(struct cms_signed_data *out, struct buf_reader
         while (!buf_reader_is_empty(&set)) {
                 if (out->num_certificates == CMS_CERTIFICATES_MAX)
                         return SMT_ERR(err, SMT_EDECODE, "cms: more than %d certificates", CMS_CERTIFICATES_MAX);
-                TRY(cms_der_read_whole(&set, DER_TAG_SEQUENCE, &content,
-                                       &out->certificates[out->num_certificates++], "cms: certificate", err));
+                TRY(cms_der_read_whole(&set, DER_TAG_SEQUENCE, &content, &out->certificates[out->num_certificates++],
+                                       "cms: certificate", err));
         }
         /* crls [1] (RFC 5652 §5.1) are skipped: the caller checks revocation its own way. */
         if (buf_peek_u8(r, &tag) == SMT_OK && tag == CMS_TAG_CONTEXT_1)
@@ -73,11 +73,11 @@ static int cms_parse_single_value(const struct cms_parsed_attribute *a, uint8_t 
 }
 
 /* cms_parse_known_attribute fills the fields of contentType, messageDigest and signingTime, each at most once. */
-static int cms_parse_known_attribute(struct cms_signed_data *out, const struct cms_parsed_attribute *a,
-                                     bool seen[3], struct err *err)
+static int cms_parse_known_attribute(struct cms_signed_data *out, const struct cms_parsed_attribute *a, bool seen[3],
+                                     struct err *err)
 {
         static const char *const types[3] = {CMS_OID_ATTR_CONTENT_TYPE, CMS_OID_ATTR_MESSAGE_DIGEST,
-                                              CMS_OID_ATTR_SIGNING_TIME};
+                                             CMS_OID_ATTR_SIGNING_TIME};
         for (size_t i = 0; i < 3; i++) {
                 if (!cms_oid_is(&a->type, types[i]))
                         continue;

@@ -44,8 +44,9 @@ static int cms_verify_find_signer(struct cert **out, const struct cms_signed_dat
 {
         if (p->signer != NULL) {
                 if (!cms_verify_matches(sd, p->signer))
-                        return SMT_ERR(err, CRYPTO_ECERT, "cms: the given certificate is not the signer named by "
-                                                          "issuerAndSerialNumber");
+                        return SMT_ERR(err, CRYPTO_ECERT,
+                                       "cms: the given certificate is not the signer named by "
+                                       "issuerAndSerialNumber");
                 return cert_dup(out, p->signer, err);
         }
         for (size_t i = 0; i < sd->num_certificates && i < CMS_CERTIFICATES_MAX; i++) {
@@ -71,9 +72,9 @@ static int cms_verify_get_content(struct buf_reader *out, const struct cms_signe
         if (!sd->is_detached)
                 return SMT_OK;
         if (p->detached_content == NULL && p->detached_content_len != 0)
-                return cms_verify_fail(failure, CMS_VERIFY_USAGE,
-                                       SMT_ERR(err, SMT_EINVAL, "cms: detached content NULL with length %zu",
-                                               p->detached_content_len));
+                return cms_verify_fail(
+                    failure, CMS_VERIFY_USAGE,
+                    SMT_ERR(err, SMT_EINVAL, "cms: detached content NULL with length %zu", p->detached_content_len));
         *out = buf_reader_make(p->detached_content, p->detached_content_len);
         return SMT_OK;
 }
@@ -88,23 +89,25 @@ static int cms_verify_content(const struct cms_signed_data *sd, struct buf_reade
         if (sd->attr_content_type.len != sd->content_type.len ||
             memcmp(sd->attr_content_type.data, sd->content_type.data, sd->content_type.len) != 0)
                 return cms_verify_fail(failure, CMS_VERIFY_CONTENT_TYPE,
-                                       SMT_ERR(err, CRYPTO_EVERIFY, "cms: contentType attribute differs from "
-                                                                    "eContentType (RFC 5652 5.3)"));
+                                       SMT_ERR(err, CRYPTO_EVERIFY,
+                                               "cms: contentType attribute differs from "
+                                               "eContentType (RFC 5652 5.3)"));
         uint8_t digest[SM3_DIGEST_LEN];
         TRY(sm3_hash(digest, content.data != NULL ? content.data : (const uint8_t *)"", content.len, err));
         if (sd->attr_message_digest.len != SM3_DIGEST_LEN ||
             CRYPTO_memcmp(digest, sd->attr_message_digest.data, SM3_DIGEST_LEN) != 0)
                 return cms_verify_fail(failure, CMS_VERIFY_CONTENT_DIGEST,
-                                       SMT_ERR(err, CRYPTO_EVERIFY, "cms: messageDigest (%zu bytes) is not SM3 of "
-                                                                    "the %zu content bytes", sd->attr_message_digest.len,
-                                               content.len));
+                                       SMT_ERR(err, CRYPTO_EVERIFY,
+                                               "cms: messageDigest (%zu bytes) is not SM3 of "
+                                               "the %zu content bytes",
+                                               sd->attr_message_digest.len, content.len));
         return SMT_OK;
 }
 
 /* cms_verify_signature checks the SM2 signature over SET-tagged signedAttrs, or over the content when there
  * are none (RFC 5652 §5.4). */
-static int cms_verify_signature(const struct cms_signed_data *sd, struct buf_reader content,
-                                const struct cert *signer, enum cms_verify_failure *failure, struct err *err)
+static int cms_verify_signature(const struct cms_signed_data *sd, struct buf_reader content, const struct cert *signer,
+                                enum cms_verify_failure *failure, struct err *err)
 {
         struct key *key = NULL;
         int status = cert_public_key(signer, &key, err);
@@ -117,9 +120,9 @@ static int cms_verify_signature(const struct cms_signed_data *sd, struct buf_rea
         }
         struct buf_writer set;
         buf_writer_init_heap(&set, CMS_MAX + 8);
-        if (!sd->has_signed_attrs ? content.len != 0 && buf_write_bytes(&set, content.data, content.len) < 0
-                                  : cms_der_write_element(&set, CMS_TAG_SET, sd->signed_attrs.data,
-                                                          sd->signed_attrs.len) < 0)
+        if (!sd->has_signed_attrs
+                ? content.len != 0 && buf_write_bytes(&set, content.data, content.len) < 0
+                : cms_der_write_element(&set, CMS_TAG_SET, sd->signed_attrs.data, sd->signed_attrs.len) < 0)
                 status = SMT_ERR(err, SMT_ENOMEM, "cms: re-encoding signedAttrs");
         if (status == SMT_OK)
                 status = sm2_verify(key, SM2_DEFAULT_ID, set.data, set.len, sd->signature.data, sd->signature.len, err);

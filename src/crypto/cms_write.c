@@ -119,8 +119,8 @@ static int cms_write_signed_attrs(struct buf_writer *out, const struct cms_sign_
         int status = cms_write_standard_attributes(&all, p, digest, err);
         for (size_t i = 0; status == SMT_OK && i < p->num_extra_attributes; i++) {
                 status = cms_write_check_attribute(&p->extra_attributes[i], i, err);
-                if (status == SMT_OK && buf_write_bytes(&all, p->extra_attributes[i].der,
-                                                        p->extra_attributes[i].der_len) < 0)
+                if (status == SMT_OK &&
+                    buf_write_bytes(&all, p->extra_attributes[i].der, p->extra_attributes[i].der_len) < 0)
                         status = SMT_ERR(err, SMT_ENOMEM, "cms_sign: attributes exceed %d bytes", CMS_MAX);
         }
         if (status == SMT_OK)
@@ -163,8 +163,8 @@ static int cms_write_signature(struct buf_writer *out, const struct key *key, co
         uint8_t sig[SM2_SIGNATURE_MAX];
         size_t sig_len = 0;
         buf_writer_init_heap(&set, CMS_MAX);
-        int status = cms_write_wrap(&set, CMS_TAG_SET, attrs) < 0 ? SMT_ERR(err, SMT_ENOMEM, "cms_sign: attributes")
-                                                                   : SMT_OK;
+        int status =
+            cms_write_wrap(&set, CMS_TAG_SET, attrs) < 0 ? SMT_ERR(err, SMT_ENOMEM, "cms_sign: attributes") : SMT_OK;
         if (status == SMT_OK)
                 status = sm2_sign(key, sig, &sig_len, SM2_DEFAULT_ID, set.data, set.len, err);
         if (status == SMT_OK && cms_der_write_element(out, DER_TAG_OCTET_STRING, sig, sig_len) < 0)
@@ -207,10 +207,9 @@ static int cms_write_certificates(struct buf_writer *out, const struct cms_sign_
         buf_writer_init_heap(&certs, CMS_MAX);
         const uint8_t *der = NULL;
         size_t der_len = 0, count = p->chain != NULL ? cert_chain_count(p->chain) : 0;
-        int status = count + 1 > CMS_CERTIFICATES_MAX
-                         ? SMT_ERR(err, SMT_EINVAL, "cms_sign: %zu certificates exceed %d", count + 1,
-                                   CMS_CERTIFICATES_MAX)
-                         : SMT_OK;
+        int status = count + 1 > CMS_CERTIFICATES_MAX ? SMT_ERR(err, SMT_EINVAL, "cms_sign: %zu certificates exceed %d",
+                                                                count + 1, CMS_CERTIFICATES_MAX)
+                                                      : SMT_OK;
         for (size_t i = 0; status == SMT_OK && i <= count; i++) {
                 cert_der(i == 0 ? p->signer : cert_chain_get(p->chain, i - 1), &der, &der_len);
                 if (buf_write_bytes(&certs, der, der_len) < 0)
@@ -263,8 +262,8 @@ static int cms_write_signed_data(struct buf_writer *out, const struct cms_sign_p
         buf_writer_truncate(&set, 0);
         if (status == SMT_OK)
                 status = cms_write_signer_info(&set, p, digest, err);
-        if (status == SMT_OK && (cms_write_wrap(&sd, CMS_TAG_SET, &set) < 0 ||
-                                 cms_write_wrap(out, DER_TAG_SEQUENCE, &sd) < 0))
+        if (status == SMT_OK &&
+            (cms_write_wrap(&sd, CMS_TAG_SET, &set) < 0 || cms_write_wrap(out, DER_TAG_SEQUENCE, &sd) < 0))
                 status = SMT_ERR(err, SMT_ENOMEM, "cms_sign: SignedData");
         buf_writer_cleanup(&set);
         buf_writer_cleanup(&sd);
@@ -279,7 +278,8 @@ static int cms_write_check(const struct cms_sign_params *p, struct err *err)
                 return crypto_error_set(err, SMT_EINVAL, "cms_sign: the key does not match the signer certificate");
         if (p->content == NULL && p->content_len != 0)
                 return SMT_ERR(err, SMT_EINVAL, "cms_sign: content NULL with length %zu", p->content_len);
-        if (p->num_extra_attributes > CMS_ATTRIBUTES_MAX - 3 || (p->num_extra_attributes != 0 && p->extra_attributes == NULL))
+        if (p->num_extra_attributes > CMS_ATTRIBUTES_MAX - 3 ||
+            (p->num_extra_attributes != 0 && p->extra_attributes == NULL))
                 return SMT_ERR(err, SMT_EINVAL, "cms_sign: %zu extra attributes, at most %d", p->num_extra_attributes,
                                CMS_ATTRIBUTES_MAX - 3);
         uint8_t oid[CMS_OID_MAX];
@@ -299,8 +299,8 @@ int cms_sign(struct buf_writer *out, const struct cms_sign_params *params, struc
         int status = cms_der_write_oid(&info, CMS_OID_GBT_SIGNED_DATA, err);
         if (status == SMT_OK)
                 status = cms_write_signed_data(&sd, params, digest, err);
-        if (status == SMT_OK && (cms_write_wrap(&info, CMS_TAG_CONTEXT_0, &sd) < 0 ||
-                                 cms_write_wrap(out, DER_TAG_SEQUENCE, &info) < 0))
+        if (status == SMT_OK &&
+            (cms_write_wrap(&info, CMS_TAG_CONTEXT_0, &sd) < 0 || cms_write_wrap(out, DER_TAG_SEQUENCE, &info) < 0))
                 status = SMT_ERR(err, SMT_ENOSPACE, "cms_sign: ContentInfo of %zu bytes does not fit", info.len);
         buf_writer_cleanup(&sd);
         buf_writer_cleanup(&info);

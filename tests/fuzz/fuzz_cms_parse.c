@@ -23,8 +23,13 @@ static void fuzz_check_fields(const struct cms_signed_data *sd, const uint8_t *d
 {
         if (sd->num_certificates > CMS_CERTIFICATES_MAX || sd->num_attributes > CMS_ATTRIBUTES_MAX)
                 abort();
-        const struct buf_reader *fields[] = {&sd->content_type, &sd->content, &sd->issuer, &sd->serial,
-                                             &sd->signed_attrs, &sd->attr_content_type, &sd->attr_message_digest,
+        const struct buf_reader *fields[] = {&sd->content_type,
+                                             &sd->content,
+                                             &sd->issuer,
+                                             &sd->serial,
+                                             &sd->signed_attrs,
+                                             &sd->attr_content_type,
+                                             &sd->attr_message_digest,
                                              &sd->signature};
         for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
                 fuzz_check_inside(fields[i], data, len);

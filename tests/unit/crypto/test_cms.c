@@ -16,7 +16,7 @@
 #include "crypto/cms.h"
 #include "crypto/sm3.h"
 
-#define DAY 86400
+#define DAY          86400
 #define SIGNING_TIME 1790000000 /* 2026-09-21T14:13:20Z */
 
 struct pki {
@@ -155,8 +155,10 @@ static void test_detached_needs_the_content(void)
         CHECK_OK(cms_parse(&sd, der, len, &err), &err);
         CHECK(sd.is_detached);
         CHECK_EQ(sd.content.len, 0);
-        struct cms_verify_params vp = {.detached_content = message, .detached_content_len = sizeof message - 1,
-                                       .signer = pki.leaf, .trust = pki.store};
+        struct cms_verify_params vp = {.detached_content = message,
+                                       .detached_content_len = sizeof message - 1,
+                                       .signer = pki.leaf,
+                                       .trust = pki.store};
         CHECK_EQ(verify(der, len, &vp, 0), CMS_VERIFY_OK);
         vp.detached_content_len--;
         CHECK_EQ(verify(der, len, &vp, CRYPTO_EVERIFY), CMS_VERIFY_CONTENT_DIGEST);
@@ -169,9 +171,9 @@ static void test_detached_needs_the_content(void)
 
 /* A made-up signingCertificateV2-shaped attribute (RFC 5035 §3): SEQUENCE { OID, SET { SEQUENCE { SEQUENCE {
  * SEQUENCE { OCTET STRING of 4 bytes } } } } }; only its bytes matter here. */
-static const uint8_t extra_attribute[] = {0x30, 0x1a, 0x06, 0x0b, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01,
-                                          0x09, 0x10, 0x02, 0x2f, 0x31, 0x0b, 0x30, 0x09, 0x30, 0x07, 0x30,
-                                          0x05, 0x04, 0x03, 0xaa, 0xbb, 0xcc};
+static const uint8_t extra_attribute[] = {0x30, 0x1a, 0x06, 0x0b, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d,
+                                          0x01, 0x09, 0x10, 0x02, 0x2f, 0x31, 0x0b, 0x30, 0x09, 0x30,
+                                          0x07, 0x30, 0x05, 0x04, 0x03, 0xaa, 0xbb, 0xcc};
 
 static void test_timestamp_content_type_and_extra_attribute(void)
 {
@@ -228,8 +230,8 @@ static size_t offset_of(const uint8_t *der, const struct buf_reader *field)
 }
 
 /* tampered flips one byte at offset in a copy of der and returns the failure cms_verify reports. */
-static enum cms_verify_failure tampered(const uint8_t *der, size_t len, size_t offset, const struct cms_verify_params *vp,
-                                        int expected)
+static enum cms_verify_failure tampered(const uint8_t *der, size_t len, size_t offset,
+                                        const struct cms_verify_params *vp, int expected)
 {
         uint8_t *copy = malloc(len);
         CHECK(copy != NULL);
@@ -375,8 +377,8 @@ static void test_openssl_reads_our_structure(void)
         CHECK(ASN1_INTEGER_cmp(serial, X509_get0_serialNumber(cert_x509(pki.leaf))) == 0);
         CHECK_EQ(CMS_SignerInfo_cert_cmp(si, cert_x509(pki.leaf)), 0);
         CHECK_EQ(CMS_signed_get_attr_count(si), 4);
-        ASN1_OCTET_STRING *md = CMS_signed_get0_data_by_OBJ(si, OBJ_nid2obj(NID_pkcs9_messageDigest), -3,
-                                                            V_ASN1_OCTET_STRING);
+        ASN1_OCTET_STRING *md =
+            CMS_signed_get0_data_by_OBJ(si, OBJ_nid2obj(NID_pkcs9_messageDigest), -3, V_ASN1_OCTET_STRING);
         uint8_t digest[SM3_DIGEST_LEN];
         CHECK_OK(sm3_hash(digest, message, sizeof message - 1, &err), &err);
         CHECK(md != NULL && ASN1_STRING_length(md) == SM3_DIGEST_LEN);
