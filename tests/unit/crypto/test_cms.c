@@ -14,10 +14,15 @@
 #include "base/file.h"
 #include "check.h"
 #include "crypto/cms.h"
+#include "crypto/sm2.h"
 #include "crypto/sm3.h"
 
-#define DAY          86400
-#define SIGNING_TIME 1790000000 /* 2026-09-21T14:13:20Z */
+#define DAY                            86400
+#define SIGNING_TIME                   1790000000 /* 2026-09-21T14:13:20Z */
+#define CMS_OID_SM2_SIGN_WITH_SM3_TEST "1.2.156.10197.1.501"
+
+/* AlgorithmIdentifier { SM3 1.2.156.10197.1.401 } without parameters. */
+static const uint8_t sm3_algorithm[] = {0x30, 0x0a, 0x06, 0x08, 0x2a, 0x81, 0x1c, 0xcf, 0x55, 0x01, 0x83, 0x11};
 
 struct pki {
         struct key *ca_key, *leaf_key, *other_key;
@@ -399,6 +404,86 @@ static void test_openssl_reads_our_structure(void)
         free_pki(&pki);
 }
 
+/* put_element appends tag, length and content to w. */
+static void put_element(struct buf_writer *w, uint8_t tag, const uint8_t *content, size_t len)
+{
+        CHECK(der_write_header(w, tag, len) == 0);
+        CHECK(len == 0 || buf_write_bytes(w, content, len) == 0);
+}
+
+static void put_oid(struct buf_writer *w, const char *dotted)
+{
+        uint8_t oid[CMS_OID_MAX];
+        size_t len = 0;
+        struct err err = {0};
+        CHECK_OK(cms_oid_encode(oid, &len, dotted, &err), &err);
+        put_element(w, DER_TAG_OID, oid, len);
+}
+
+/* without_signed_attrs rebuilds sd (ours, attached data) as RFC 5652 5.4 has it without signedAttrs: the same
+ * encapContentInfo and certificates, one SignerInfo whose SM2 signature covers the content octets. */
+static uint8_t *without_signed_attrs(const struct cms_signed_data *sd, const uint8_t *der, const struct key *key,
+                                     size_t *out_len)
+{
+        struct buf_writer info, sig_alg, sid, set, signed_data, explicit, outer;
+        uint8_t sig[SM2_SIGNATURE_MAX];
+        size_t sig_len = 0;
+        struct err err = {0};
+        CHECK_OK(sm2_sign(key, sig, &sig_len, SM2_DEFAULT_ID, sd->content.data, sd->content.len, &err), &err);
+        struct buf_writer *all[] = {&info, &sig_alg, &sid, &set, &signed_data, &explicit, &outer};
+        for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+                buf_writer_init_heap(all[i], CMS_MAX);
+        put_oid(&sig_alg, CMS_OID_SM2_SIGN_WITH_SM3_TEST);
+        CHECK(buf_write_bytes(&sid, sd->issuer.data, sd->issuer.len) == 0);
+        put_element(&sid, DER_TAG_INTEGER, sd->serial.data, sd->serial.len);
+        put_element(&info, DER_TAG_INTEGER, (const uint8_t[]){1}, 1);
+        put_element(&info, DER_TAG_SEQUENCE, sid.data, sid.len);
+        CHECK(buf_write_bytes(&info, sm3_algorithm, sizeof sm3_algorithm) == 0);
+        put_element(&info, DER_TAG_SEQUENCE, sig_alg.data, sig_alg.len);
+        put_element(&info, DER_TAG_OCTET_STRING, sig, sig_len);
+        put_element(&set, DER_TAG_SEQUENCE, info.data, info.len);
+        /* version, digestAlgorithms, encapContentInfo and certificates are copied as they were; they start at our
+         * encoder's fixed prefix before eContentType's value: INTEGER 1 (3 bytes), SET { SM3 } (2 + 12), the
+         * encapContentInfo header (2: this message is short) and the OID header (2). */
+        size_t start = (size_t)(sd->content_type.data - der) - 2 - 2 - sizeof sm3_algorithm - 2 - 3;
+        size_t end = (size_t)(sd->certificates[sd->num_certificates - 1].data - der) +
+                     sd->certificates[sd->num_certificates - 1].len;
+        CHECK(buf_write_bytes(&signed_data, der + start, end - start) == 0);
+        put_element(&signed_data, 0x31, set.data, set.len);
+        put_element(&explicit, DER_TAG_SEQUENCE, signed_data.data, signed_data.len);
+        put_oid(&outer, "1.2.156.10197.6.1.4.2.2");
+        put_element(&outer, 0xA0, explicit.data, explicit.len);
+        struct buf_writer result;
+        buf_writer_init_heap(&result, CMS_MAX);
+        put_element(&result, DER_TAG_SEQUENCE, outer.data, outer.len);
+        for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+                buf_writer_cleanup(all[i]);
+        return buf_writer_release(&result, out_len);
+}
+
+static void test_without_signed_attributes_the_signature_covers_the_content(void)
+{
+        struct pki pki = make_pki();
+        struct cms_sign_params params = params_for(&pki);
+        size_t len = 0, bare_len = 0;
+        uint8_t *der = sign(&params, &len);
+        struct cms_signed_data sd;
+        struct err err = {0};
+        CHECK_OK(cms_parse(&sd, der, len, &err), &err);
+        uint8_t *bare = without_signed_attrs(&sd, der, pki.leaf_key, &bare_len);
+        struct cms_signed_data again;
+        CHECK_OK(cms_parse(&again, bare, bare_len, &err), &err);
+        CHECK(!again.has_signed_attrs && again.is_sm2_sign_with_sm3 && !again.has_signing_time);
+        CHECK_EQ(again.content.len, sizeof message - 1);
+        struct cms_verify_params vp = {.trust = pki.store};
+        CHECK_EQ(verify(bare, bare_len, &vp, 0), CMS_VERIFY_OK);
+        CHECK_EQ(tampered(bare, bare_len, (size_t)(again.content.data - bare), &vp, CRYPTO_EVERIFY),
+                 CMS_VERIFY_SIGNATURE);
+        free(bare);
+        free(der);
+        free_pki(&pki);
+}
+
 /* gmssl_encap_digest computes SM3 over the whole encapContentInfo of der, what GmSSL signs without Z. */
 static void gmssl_encap_digest(const uint8_t *der, size_t len, uint8_t digest[SM3_DIGEST_LEN])
 {
@@ -456,4 +541,5 @@ CHECK_MAIN(CHECK_TEST(test_attached_round_trip_verifies_against_the_root), CHECK
            CHECK_TEST(test_each_tampering_fails_with_its_reason),
            CHECK_TEST(test_untrusted_signer_fails_the_chain_check),
            CHECK_TEST(test_truncations_and_trailing_bytes_are_refused), CHECK_TEST(test_openssl_reads_our_structure),
+           CHECK_TEST(test_without_signed_attributes_the_signature_covers_the_content),
            CHECK_TEST(test_gmssl_signed_data))
