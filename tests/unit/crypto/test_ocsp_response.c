@@ -1,8 +1,7 @@
 /* tests/unit/crypto/test_ocsp_response.c: OCSP responses (RFC 6960 4.2) both ways with OpenSSL: ours (ECC, RSA)
  * verify with OCSP_basic_verify and read back good / revoked / unknown with the nonce echoed; OpenSSL's
  * (OCSP_basic_sign) verify with ours; SM2 responses round-trip, verify with libgcrypt's SM2, and fail when any
- * byte changes; responders that
- * may not sign, stale responses and wrong nonces are refused. */
+ * byte changes; responders that may not sign, stale responses and wrong nonces are refused. */
 #include <stdlib.h>
 
 #include <gcrypt.h>
