@@ -236,6 +236,28 @@ static void test_get_form(void)
         ocsp_pki_free(&p);
 }
 
+static void test_signed_request_is_accepted(void)
+{
+        /* RFC 6960 4.1.2: the signature is checked for shape only; the answer is public anyway. */
+        struct ocsp_pki p;
+        struct err err = {0};
+        ocsp_pki_make(&p, KEY_ALG_EC_P256);
+        OCSP_REQUEST *x_req = OCSP_REQUEST_new();
+        CHECK(x_req != NULL && OCSP_request_add0_id(x_req, ocsp_fixture_x509_id(p.leaf, p.root, EVP_sha1())) != NULL);
+        CHECK_EQ(OCSP_request_sign(x_req, cert_x509(p.leaf), key_evp(p.leaf_key), EVP_sha256(), NULL, 0), 1);
+        uint8_t *der = NULL;
+        int len = i2d_OCSP_REQUEST(x_req, &der);
+        struct ocsp_request req;
+        CHECK_OK(ocsp_request_parse(&req, der, (size_t)len, &err), &err);
+        CHECK(req.is_signed);
+        CHECK_EQ(req.num_cert_ids, (size_t)1);
+        for (int cut = 0; cut < len; cut++)
+                CHECK(ocsp_request_parse(&req, der, (size_t)cut, &err) < 0);
+        OPENSSL_free(der);
+        OCSP_REQUEST_free(x_req);
+        ocsp_pki_free(&p);
+}
+
 CHECK_MAIN(CHECK_TEST(test_openssl_requests_parse), CHECK_TEST(test_our_request_parses_in_openssl),
            CHECK_TEST(test_too_many_cert_ids), CHECK_TEST(test_unknown_hash), CHECK_TEST(test_truncated_and_trailing),
-           CHECK_TEST(test_get_form))
+           CHECK_TEST(test_get_form), CHECK_TEST(test_signed_request_is_accepted))
