@@ -45,6 +45,9 @@ static int crl_split(struct crl_parts *out, const uint8_t *der, size_t der_len, 
         TRY(der_read_element(&list, DER_TAG_BIT_STRING, &bits, "signatureValue", err));
         if (in.len != 0 || list.len != 0)
                 return SMT_ERR(err, CRYPTO_ECERT, "crl: %zu bytes after the CRL", in.len + list.len);
+        /* A signature is whole octets: an "unused bits" count other than 0 would let a changed byte pass. */
+        if (bits.len < 2 || bits.data[0] != 0)
+                return SMT_ERR(err, CRYPTO_ECERT, "crl: signatureValue does not hold whole octets");
         struct buf_reader tbs = out->tbs;
         TRY(der_read_element(&tbs, DER_TAG_SEQUENCE, &tbs_content, "tbsCertList", err));
         struct buf_reader version;
@@ -192,15 +195,16 @@ static int crl_verify_signature(const X509_CRL *crl, const struct crl_parts *par
 int crl_verify(const uint8_t *der, size_t der_len, const struct cert *issuer, struct err *err)
 {
         struct crl_parts parts;
-        TRY(crl_split(&parts, der, der_len, err));
-        if (parts.inner_alg.len != parts.outer_alg.len ||
-            memcmp(parts.inner_alg.data, parts.outer_alg.data, parts.inner_alg.len) != 0)
-                return SMT_ERR(err, CRYPTO_EVERIFY, "crl: signatureAlgorithm differs from tbsCertList.signature");
         X509_CRL *crl = NULL;
         TRY(crl_parse(&crl, der, der_len, err));
+        int status = crl_split(&parts, der, der_len, err);
+        if (status < 0)
+                status = SMT_ERR(err, CRYPTO_ECERT, "crl: malformed DER CRL (%s)", "its outer structure");
+        else if (parts.inner_alg.len != parts.outer_alg.len ||
+                 memcmp(parts.inner_alg.data, parts.outer_alg.data, parts.inner_alg.len) != 0)
+                status = SMT_ERR(err, CRYPTO_EVERIFY, "crl: signatureAlgorithm differs from tbsCertList.signature");
         struct key *key = NULL;
-        int status = SMT_OK;
-        if (X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_subject_name(cert_x509(issuer))) != 0) {
+        if (status == SMT_OK && X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_subject_name(cert_x509(issuer))) != 0) {
                 char name[CERT_NAME_TEXT_MAX];
                 crl_issuer_text(crl, name, sizeof name);
                 status = SMT_ERR(err, CRYPTO_EVERIFY, "crl: issued by \"%s\", not by the given certificate's subject",
