@@ -14,6 +14,7 @@
 
 #include "crypto/cert_issue_internal.h"
 #include "crypto/crypto_error.h"
+#include "crypto/sm2_sign_ctx.h"
 #include "crypto/random.h"
 #include "crypto/sm2.h"
 
@@ -163,21 +164,13 @@ static int cert_issue_body(X509 *x509, const struct cert_issue_params *p, time_t
 
 /* --- signing --- */
 
-/* cert_issue_sign_sm2 sets the ID on the signing context before the init, the order EVP_PKEY-SM2(7) shows;
- * X509_sign_ctx then writes the SM2-with-SM3 algorithm identifier the provider reports. */
+/* cert_issue_sign_sm2: X509_sign_ctx writes the SM2-with-SM3 algorithm identifier the provider reports. */
 static int cert_issue_sign_sm2(X509 *x509, const struct key *signer, struct err *err)
 {
-        EVP_PKEY *pkey = key_evp(signer);
-        EVP_MD_CTX *md_ctx = EVP_MD_CTX_new();
-        EVP_PKEY_CTX *pkey_ctx = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
-        int ok = md_ctx != NULL && pkey_ctx != NULL &&
-                 EVP_PKEY_CTX_set1_id(pkey_ctx, (const uint8_t *)SM2_DEFAULT_ID, strlen(SM2_DEFAULT_ID)) > 0;
-        if (ok) {
-                EVP_MD_CTX_set_pkey_ctx(md_ctx, pkey_ctx);
-                ok = EVP_DigestSignInit(md_ctx, NULL, EVP_sm3(), NULL, pkey) == 1 && X509_sign_ctx(x509, md_ctx) > 0;
-        }
-        EVP_MD_CTX_free(md_ctx);
-        EVP_PKEY_CTX_free(pkey_ctx); /* set_pkey_ctx does not hand it over */
+        struct sm2_sign_ctx ctx;
+        TRY(sm2_sign_ctx_init(&ctx, key_evp(signer), "cert_issue", err));
+        int ok = X509_sign_ctx(x509, ctx.md) > 0;
+        sm2_sign_ctx_cleanup(&ctx);
         return ok ? SMT_OK : crypto_error_set(err, CRYPTO_EOPENSSL, "cert_issue: SM2 signing");
 }
 

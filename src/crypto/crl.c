@@ -10,6 +10,7 @@
 #include <openssl/x509v3.h>
 
 #include "crypto/crypto_error.h"
+#include "crypto/sm2_sign_ctx.h"
 #include "crypto/sm2.h"
 
 /* --- checks --- */
@@ -117,20 +118,12 @@ static int crl_set_extensions(X509_CRL *crl, const struct cert *issuer, uint64_t
 
 /* --- signing --- */
 
-/* The ID goes on the signing context before the init, as cert_issue.c does for certificates. */
 static int crl_sign_sm2(X509_CRL *crl, const struct key *signer, struct err *err)
 {
-        EVP_PKEY *pkey = key_evp(signer);
-        EVP_MD_CTX *md_ctx = EVP_MD_CTX_new();
-        EVP_PKEY_CTX *pkey_ctx = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
-        int ok = md_ctx != NULL && pkey_ctx != NULL &&
-                 EVP_PKEY_CTX_set1_id(pkey_ctx, (const uint8_t *)SM2_DEFAULT_ID, strlen(SM2_DEFAULT_ID)) > 0;
-        if (ok) {
-                EVP_MD_CTX_set_pkey_ctx(md_ctx, pkey_ctx);
-                ok = EVP_DigestSignInit(md_ctx, NULL, EVP_sm3(), NULL, pkey) == 1 && X509_CRL_sign_ctx(crl, md_ctx) > 0;
-        }
-        EVP_MD_CTX_free(md_ctx);
-        EVP_PKEY_CTX_free(pkey_ctx); /* set_pkey_ctx does not hand it over */
+        struct sm2_sign_ctx ctx;
+        TRY(sm2_sign_ctx_init(&ctx, key_evp(signer), "crl_sign", err));
+        int ok = X509_CRL_sign_ctx(crl, ctx.md) > 0;
+        sm2_sign_ctx_cleanup(&ctx);
         return ok ? SMT_OK : crypto_error_set(err, CRYPTO_EOPENSSL, "crl_sign: SM2 signing");
 }
 

@@ -11,6 +11,7 @@
 
 #include "crypto/cert_issue_internal.h"
 #include "crypto/crypto_error.h"
+#include "crypto/sm2_sign_ctx.h"
 #include "crypto/sm2.h"
 
 static struct cert_issue_alt_names csr_create_alt_names(const struct csr_params *p)
@@ -95,19 +96,12 @@ static int csr_create_extensions(X509_REQ *req, const struct csr_params *p, stru
         return status;
 }
 
-/* csr_create_sign_sm2 sets the ID on the signing context before the init, as cert_issue does. */
 static int csr_create_sign_sm2(X509_REQ *req, EVP_PKEY *pkey, struct err *err)
 {
-        EVP_MD_CTX *md_ctx = EVP_MD_CTX_new();
-        EVP_PKEY_CTX *pkey_ctx = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
-        int ok = md_ctx != NULL && pkey_ctx != NULL &&
-                 EVP_PKEY_CTX_set1_id(pkey_ctx, (const uint8_t *)SM2_DEFAULT_ID, strlen(SM2_DEFAULT_ID)) > 0;
-        if (ok) {
-                EVP_MD_CTX_set_pkey_ctx(md_ctx, pkey_ctx);
-                ok = EVP_DigestSignInit(md_ctx, NULL, EVP_sm3(), NULL, pkey) == 1 && X509_REQ_sign_ctx(req, md_ctx) > 0;
-        }
-        EVP_MD_CTX_free(md_ctx);
-        EVP_PKEY_CTX_free(pkey_ctx); /* set_pkey_ctx does not hand it over */
+        struct sm2_sign_ctx ctx;
+        TRY(sm2_sign_ctx_init(&ctx, pkey, "csr_create", err));
+        int ok = X509_REQ_sign_ctx(req, ctx.md) > 0;
+        sm2_sign_ctx_cleanup(&ctx);
         return ok ? SMT_OK : crypto_error_set(err, CRYPTO_EOPENSSL, "csr_create: SM2 signing");
 }
 
