@@ -130,6 +130,17 @@ static int ca_config_server_names_default(struct config_strings *names)
         return SMT_OK;
 }
 
+/* The TSA certificates' CAs by default: a document-signing CA, else a code-signing one, of each family. */
+static int ca_config_tsa_default(char **field, const struct ca_config *config, int kind, int fallback)
+{
+        const struct ca_issuing_config *ca = ca_config_find_issuing(config, kind);
+        if (ca == NULL)
+                ca = ca_config_find_issuing(config, fallback);
+        if (*field != NULL || ca == NULL)
+                return SMT_OK;
+        return (*field = strdup(ca->name)) == NULL ? SMT_ENOMEM : SMT_OK;
+}
+
 static int ca_config_normalise(struct ca_config *config, const char *dir)
 {
         ca_config_url_trim(config->base_url);
@@ -148,6 +159,8 @@ static int ca_config_normalise(struct ca_config *config, const char *dir)
                 ca_config_lowercase_all(&cas[i].excluded_dns);
                 TRY(ca_config_set(&cas[i].algorithm, "%s%s", ca_kind_is_sm2(cas[i].kind) ? "sm2" : "ec-p256", ""));
         }
+        TRY(ca_config_tsa_default(&config->tsa.sm2_ca, config, CA_KIND_DOCUMENT_SM2, CA_KIND_CODE_SM2));
+        TRY(ca_config_tsa_default(&config->tsa.ecc_ca, config, CA_KIND_DOCUMENT_ECC, CA_KIND_CODE_ECC));
         TRY(ca_config_path_resolve(&config->state_dir, dir, 0));
         return ca_config_store_resolve(config, dir);
 }

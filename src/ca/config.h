@@ -92,12 +92,27 @@ struct ca_certificates_config {
         int64_t max_validity;     /* ms, default 398 days (CA/B Forum BR 6.3.2) */
 };
 
-/* Revocation status publishing: CRLs now (src/ca/crl_cache.h). */
+/* Revocation status publishing: CRLs (src/ca/crl_cache.h) and OCSP (src/ca/ocsp_responder.h). */
 struct ca_revocation_config {
         int64_t crl_interval; /* ms between regenerations of every CRL (default 1 hour); a revocation made
                                  by this process regenerates its CA's CRL at once, one made by another
                                  process on the same database shows by the next interval */
         int64_t crl_validity; /* ms from thisUpdate to nextUpdate (default 24 hours), > crl_interval */
+        int64_t ocsp_validity; /* ms from thisUpdate to nextUpdate of OCSP responses (default 24 hours); each
+                                  pre-signed response is signed anew before half of it has passed */
+        int64_t ocsp_responder_validity; /* ms a delegated OCSP responder certificate is valid (default 30
+                                            days); a new one is made when less than half is left */
+};
+
+/* The time-stamping authority (RFC 3161, src/ca/tsa.h). */
+struct ca_tsa_config {
+        bool enabled;      /* default true: served for each family that has a CA below */
+        char *sm2_ca;      /* issuing CA (SM2) that certifies the SM2 TSA certificate; default: the
+                              document-sm2 CA, else the code-sm2 one, else no SM2 TSA */
+        char *ecc_ca;      /* likewise for the ECC TSA: document-ecc, else code-ecc */
+        char *policy;      /* TSAPolicyId, dotted OID (default a UUID OID, X.667 arc 2.25) */
+        int64_t accuracy;  /* ms stated in every token (default 1 s) */
+        int64_t certificate_validity; /* ms (default 3 years, cut to the CA's own notAfter) */
 };
 
 struct ca_config {
@@ -119,6 +134,7 @@ struct ca_config {
         struct ca_certificates_config certificates;
         struct ca_acme_config acme;
         struct ca_revocation_config revocation;
+        struct ca_tsa_config tsa;
 };
 
 /* ca_config_load loads and checks path into *out (config_free-able via ca_config_free). Cross-key rules:

@@ -76,6 +76,26 @@ static void ca_rules_issuing(struct ca_rules *r, size_t i)
                                (long long)(root->validity / 86400000));
 }
 
+/* tsa.sm2_ca / tsa.ecc_ca name an issuing CA of ca.yaml of that family (the TSA certificate is made when
+ * the CA is, by `smtrust ca init`'s hierarchy, so a CA made at run time cannot be named). */
+static void ca_rules_tsa_ca(struct ca_rules *r, const char *key, const char *name, bool is_sm2)
+{
+        if (name == NULL)
+                return;
+        const struct ca_issuing_config *cas = r->config->issuing_cas.items;
+        for (size_t i = 0; i < r->config->issuing_cas.num; i++)
+                if (strcmp(cas[i].name, name) == 0) {
+                        if (ca_kind_is_sm2(cas[i].kind) == is_sm2)
+                                return;
+                        break;
+                }
+        yaml_node_t *tsa = config_lines_value(&r->lines, config_lines_root(&r->lines), "tsa");
+        size_t line = config_lines_line(config_lines_value(&r->lines, tsa, key), config_lines_line(tsa, 0));
+        config_errors_add(r->errors, line, "%s:%zu: tsa.%s: \"%s\" is not an %s issuing CA of issuing_cas", r->name,
+                          line, key, name, is_sm2 ? "SM2" : "ECC");
+        r->num_found++;
+}
+
 int ca_config_rules_check(const struct ca_config *config, const char *name, const char *text, size_t len,
                           struct config_errors *errors)
 {
@@ -83,6 +103,8 @@ int ca_config_rules_check(const struct ca_config *config, const char *name, cons
         config_lines_init(&r.lines, text, len);
         for (size_t i = 0; i < config->issuing_cas.num; i++)
                 ca_rules_issuing(&r, i);
+        ca_rules_tsa_ca(&r, "sm2_ca", config->tsa.sm2_ca, true);
+        ca_rules_tsa_ca(&r, "ecc_ca", config->tsa.ecc_ca, false);
         config_lines_free(&r.lines);
         if (r.num_found == 0)
                 return SMT_OK;

@@ -213,6 +213,37 @@ static int ca_check_revocation(const void *value, struct err *err)
                 ca_duration_text(high, r->crl_validity);
                 return SMT_ERR(err, SMT_ECONFIG, "crl_interval %s is not shorter than crl_validity %s", low, high);
         }
+        /* A response must never outlive the certificate that signed it: RFC 6960 4.2.2.2 makes the responder
+         * certificate's validity part of checking every response. */
+        if (r->ocsp_validity * 2 > r->ocsp_responder_validity) {
+                ca_duration_text(low, r->ocsp_validity);
+                ca_duration_text(high, r->ocsp_responder_validity);
+                return SMT_ERR(err, SMT_ECONFIG,
+                               "ocsp_validity %s is more than half of ocsp_responder_validity %s (a response "
+                               "must end before the responder certificate that signed it)",
+                               low, high);
+        }
+        return SMT_OK;
+}
+
+/* An OBJECT IDENTIFIER in dotted form (X.660): a first arc 0..2, at least two arcs, decimal without
+ * leading zeros. */
+static int ca_check_oid(const void *value, struct err *err)
+{
+        const char *oid = *(char *const *)value;
+        size_t arcs = 0;
+        for (const char *c = oid; *c != '\0'; arcs++) {
+                size_t digits = strspn(c, "0123456789");
+                bool bad = digits == 0 || digits > 39 || (digits > 1 && c[0] == '0') ||
+                           (arcs == 0 && (digits > 1 || c[0] > '2')) || (c[digits] != '.' && c[digits] != '\0') ||
+                           (c[digits] == '.' && c[digits + 1] == '\0');
+                if (bad)
+                        return SMT_ERR(err, SMT_ECONFIG,
+                                       "expected an OID such as 1.2.156.10197.1 (first arc 0, 1 or 2), got \"%.60s\"", oid);
+                c += digits + (c[digits] == '.');
+        }
+        if (arcs < 2)
+                return SMT_ERR(err, SMT_ECONFIG, "expected an OID of at least two arcs, got \"%.60s\"", oid);
         return SMT_OK;
 }
 
@@ -313,9 +344,24 @@ static const struct config_section_schema ca_acme_schema = CA_SECTION(ca_acme_ke
 static const struct config_key ca_revocation_keys[] = {
     { "crl_interval",   CONFIG_DURATION, CA_REVOCATION(crl_interval), .default_text = "1h", .min = CA_SECOND, .max = 7 * CA_DAY },
     { "crl_validity",   CONFIG_DURATION, CA_REVOCATION(crl_validity), .default_text = "24h", .min = 2 * CA_SECOND, .max = 30 * CA_DAY },
+    { "ocsp_validity",  CONFIG_DURATION, CA_REVOCATION(ocsp_validity), .default_text = "24h", .min = 2 * CA_SECOND, .max = 7 * CA_DAY },
+    { "ocsp_responder_validity", CONFIG_DURATION, CA_REVOCATION(ocsp_responder_validity), .default_text = "30d", .min = 60 * CA_SECOND, .max = 398 * CA_DAY },
 };
 static const struct config_section_schema ca_revocation_schema =
         CA_SECTION(ca_revocation_keys, struct ca_revocation_config, ca_check_revocation);
+
+/* The default TSAPolicyId: an OID under the UUID arc (ITU-T X.667, 2.25.<UUID as an integer>), which
+ * needs no registration and belongs to no one else; operators with their own arc set theirs. */
+#define CA_TSA(field) offsetof(struct ca_tsa_config, field)
+static const struct config_key ca_tsa_keys[] = {
+    { "enabled",        CONFIG_BOOL,     CA_TSA(enabled),         .default_text = "true" },
+    { "sm2_ca",         CONFIG_STRING,   CA_TSA(sm2_ca),          .check = ca_check_ca_name },
+    { "ecc_ca",         CONFIG_STRING,   CA_TSA(ecc_ca),          .check = ca_check_ca_name },
+    { "policy",         CONFIG_STRING,   CA_TSA(policy),          .default_text = "2.25.221790257517122638238211225828340011145", .check = ca_check_oid },
+    { "accuracy",       CONFIG_DURATION, CA_TSA(accuracy),        .default_text = "1s", .min = 1, .max = 60 * CA_SECOND },
+    { "certificate_validity", CONFIG_DURATION, CA_TSA(certificate_validity), .default_text = "1096d", .min = CA_DAY, .max = CA_ISSUING_MAX },
+};
+static const struct config_section_schema ca_tsa_schema = CA_SECTION(ca_tsa_keys, struct ca_tsa_config, NULL);
 
 #define CA_FIELD(field) offsetof(struct ca_config, field)
 static const struct config_key ca_root_keys[] = {
@@ -336,6 +382,7 @@ static const struct config_key ca_root_keys[] = {
     { "certificates",   CONFIG_SECTION,  CA_FIELD(certificates),  .section = &ca_certificates_schema },
     { "acme",           CONFIG_SECTION,  CA_FIELD(acme),          .section = &ca_acme_schema },
     { "revocation",     CONFIG_SECTION,  CA_FIELD(revocation),    .section = &ca_revocation_schema },
+    { "tsa",            CONFIG_SECTION,  CA_FIELD(tsa),           .section = &ca_tsa_schema },
 };
 const struct config_section_schema ca_config_schema = CA_SECTION(ca_root_keys, struct ca_config, NULL);
 /* clang-format on */

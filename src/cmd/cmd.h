@@ -58,6 +58,8 @@ int cmd_demo_pki_main(int argc, char **argv);
 int cmd_ca_main(int argc, char **argv);
 int cmd_acme_main(int argc, char **argv);
 int cmd_crl_main(int argc, char **argv);
+int cmd_ocsp_main(int argc, char **argv);
+int cmd_ts_main(int argc, char **argv);
 /* cmd_ca_serve runs `smtrust ca -c config_path` until SIGTERM/SIGINT (cmd/ca_serve.c). */
 int cmd_ca_serve(const char *config_path);
 

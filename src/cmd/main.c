@@ -24,6 +24,8 @@ static const struct cmd_entry cmd_entries[] = {
         { "acme", cmd_acme_main, "obtain, revoke and check certificates from an ACME CA (RFC 8555; SM2 pairs)" },
         { "ca", cmd_ca_main, "the certificate authority: init, check, or serve ACME and the CA API (-c ca.yaml)" },
         { "crl", cmd_crl_main, "verify a CRL's signature against its issuer (SM2 with the default ID, ECDSA, RSA)" },
+        { "ocsp", cmd_ocsp_main, "ask an OCSP responder about a certificate and check the signed answer" },
+        { "ts", cmd_ts_main, "RFC 3161 time-stamps: make a query, verify a token (SM2, ECC, RSA)" },
         { "demo-pki", cmd_demo_pki_main, "create a demo SM2 + ECC PKI (roots and site certificates) in a folder" },
         { "bench", cmd_bench_main, "measure smtrust against OpenSSL in one run" },
 };
