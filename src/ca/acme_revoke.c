@@ -7,6 +7,7 @@
 
 #include "ca/acme_names.h"
 #include "ca/crl_cache.h"
+#include "ca/revocation.h"
 
 #define ACME_RENEWAL_RETRY_AFTER 21600 /* seconds: RFC 9773 4.3 suggests hours */
 
@@ -95,7 +96,7 @@ void acme_revoke(struct acme_request *req)
                         acme_problem(req, 500, "serverInternal", "revocation: %s", err.msg);
                 goto out;
         }
-        ca_crl_cache_revoked(req->acme->store);
+        ca_revocation_notify(req->acme->store, serial);
         req->response->status = 200;
 out:
         cert_free(cert);

@@ -8,6 +8,7 @@
 
 #include "ca/api_internal.h"
 #include "ca/crl_cache.h"
+#include "ca/revocation.h"
 #include "ca/record.h"
 #include "crypto/csr.h"
 #include "crypto/jose.h"
@@ -232,7 +233,7 @@ void ca_api_revoke(const struct ca_api *api, const struct http_server_request *r
                 ca_api_problem(response, status, status == 404 ? "Not Found" : status == 409 ? "Conflict" : "Error",
                                "certificate %s: %s", serial, err.code == CA_ECONFLICT ? "already revoked" : err.msg);
         } else {
-                ca_crl_cache_revoked(api->store);
+                ca_revocation_notify(api->store, serial);
                 ca_api_get_cert(api, serial, response);
         }
 }

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "base/log.h"
+#include "ca/revocation.h"
 
 /* After a failed refresh (store unreachable) the thread tries again this soon, the old CRLs served meanwhile. */
 #define CA_CRL_RETRY_MS 5000
@@ -34,13 +35,9 @@ struct ca_crl_cache {
         bool is_pending;      /* a revocation asked for new CRLs */
         bool is_stopping;
         bool has_thread;
+        bool is_listening;
         pthread_t thread;
-        struct ca_crl_cache *next_registered;
 };
-
-/* Every running cache, so a revocation (which knows only its store) reaches the caches reading that store. */
-static pthread_mutex_t ca_crl_registry_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct ca_crl_cache *ca_crl_registry;
 
 static int64_t ca_crl_now_ms(clockid_t clock)
 {
@@ -154,6 +151,17 @@ static void *ca_crl_cache_run(void *context)
         return NULL;
 }
 
+/* A revocation in this process: make every CRL anew now (revocation.h listener). */
+static void ca_crl_cache_on_revoked(void *context, const char *serial)
+{
+        struct ca_crl_cache *cache = context;
+        (void)serial;
+        pthread_mutex_lock(&cache->lock);
+        cache->is_pending = true;
+        pthread_cond_signal(&cache->wake);
+        pthread_mutex_unlock(&cache->lock);
+}
+
 static int ca_crl_cache_init_sync(struct ca_crl_cache *cache, struct err *err)
 {
         pthread_condattr_t attributes;
@@ -187,34 +195,23 @@ int ca_crl_cache_start(struct ca_crl_cache **out, const struct ca_config *config
         if (status == SMT_OK && pthread_create(&cache->thread, NULL, ca_crl_cache_run, cache) != 0)
                 status = SMT_ERR(err, SMT_EINTERNAL, "crl cache: cannot start its thread");
         cache->has_thread = status == SMT_OK;
+        if (status == SMT_OK)
+                status = ca_revocation_listen(store, ca_crl_cache_on_revoked, cache, err);
+        cache->is_listening = status == SMT_OK;
         if (status < 0) {
                 ca_crl_cache_stop(cache);
                 return status;
         }
-        pthread_mutex_lock(&ca_crl_registry_lock);
-        cache->next_registered = ca_crl_registry;
-        ca_crl_registry = cache;
-        pthread_mutex_unlock(&ca_crl_registry_lock);
         *out = cache;
         return SMT_OK;
-}
-
-static void ca_crl_registry_remove(struct ca_crl_cache *cache)
-{
-        pthread_mutex_lock(&ca_crl_registry_lock);
-        for (struct ca_crl_cache **at = &ca_crl_registry; *at != NULL; at = &(*at)->next_registered)
-                if (*at == cache) {
-                        *at = cache->next_registered;
-                        break;
-                }
-        pthread_mutex_unlock(&ca_crl_registry_lock);
 }
 
 void ca_crl_cache_stop(struct ca_crl_cache *cache)
 {
         if (cache == NULL)
                 return;
-        ca_crl_registry_remove(cache);
+        if (cache->is_listening)
+                ca_revocation_unlisten(cache->store, ca_crl_cache_on_revoked, cache);
         if (cache->has_thread) {
                 pthread_mutex_lock(&cache->lock);
                 cache->is_stopping = true;
@@ -230,19 +227,6 @@ void ca_crl_cache_stop(struct ca_crl_cache *cache)
         free(cache);
 }
 
-void ca_crl_cache_revoked(struct store *store)
-{
-        pthread_mutex_lock(&ca_crl_registry_lock);
-        for (struct ca_crl_cache *cache = ca_crl_registry; cache != NULL; cache = cache->next_registered) {
-                if (cache->store != store)
-                        continue;
-                pthread_mutex_lock(&cache->lock);
-                cache->is_pending = true;
-                pthread_cond_signal(&cache->wake);
-                pthread_mutex_unlock(&cache->lock);
-        }
-        pthread_mutex_unlock(&ca_crl_registry_lock);
-}
 
 static int ca_crl_cache_copy(struct ca_crl_cache *cache, const char *name, struct ca_crl *out, struct err *err)
 {

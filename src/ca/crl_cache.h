@@ -2,7 +2,7 @@
  * HTTP at the URL every certificate names: GET <public_url>/crl/<ca name>.crl.
  *
  * A thread makes every CA's CRL anew each revocation.crl_interval, valid for revocation.crl_validity. A
- * revocation through this process (CA API, ACME revokeCert) calls ca_crl_cache_revoked, which wakes the
+ * revocation through this process (CA API, ACME revokeCert) calls ca_revocation_notify (revocation.h), which wakes the
  * thread at once: the new CRL is served well within a second. A revocation made by another `smtrust ca`
  * process on the same PostgreSQL store reaches this process's CRLs at its next interval at the latest (the
  * CRL is always made from the store, never from memory). Serving costs no signature. */
@@ -29,10 +29,6 @@ void ca_crl_cache_stop(struct ca_crl_cache *cache);
 /* ca_crl_cache_get copies the current CRL of the issuing CA name into *out (ca_crl_cleanup it). A CA made
  * at run time since the last refresh gets its CRL made now. CA_ENOT_FOUND for a name no CA has. */
 int ca_crl_cache_get(struct ca_crl_cache *cache, const char *name, struct ca_crl *out, struct err *err) SMT_MUST_USE;
-
-/* ca_crl_cache_revoked tells every cache of this process that reads store that a certificate was revoked:
- * each makes its CRLs anew at once. Cheap, never blocks on signing; safe from any thread. */
-void ca_crl_cache_revoked(struct store *store);
 
 /* ca_crl_cache_handle answers a GET or HEAD of "/crl/<name>.crl": the DER CRL (application/pkix-crl) with
  * Last-Modified (thisUpdate), ETag (the cRLNumber) and Cache-Control max-age up to the next refresh, never

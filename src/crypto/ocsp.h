@@ -109,6 +109,20 @@ bool ocsp_cert_id_equal(const struct ocsp_cert_id *a, const struct ocsp_cert_id 
  * OCSP_HASH_UNKNOWN): the responder picks the CA a CertID belongs to with it. */
 bool ocsp_cert_id_is_from(const struct ocsp_cert_id *id, const struct cert *issuer);
 
+/* The issuer half of a CertID under every known hash, computed once per issuer so that a responder matches
+ * each request against its CAs with a few memcmp calls and no hashing. Index: enum ocsp_hash. */
+struct ocsp_issuer_id {
+        uint8_t name_hash[OCSP_HASH_SM3 + 1][OCSP_HASH_MAX];
+        uint8_t key_hash[OCSP_HASH_SM3 + 1][OCSP_HASH_MAX];
+        size_t hash_len[OCSP_HASH_SM3 + 1]; /* 0 for OCSP_HASH_UNKNOWN */
+};
+
+/* ocsp_issuer_id_make computes issuer's name and key hashes under SHA-1, SHA-256 and SM3. */
+int ocsp_issuer_id_make(struct ocsp_issuer_id *out, const struct cert *issuer, struct err *err) SMT_MUST_USE;
+
+/* ocsp_issuer_id_matches is ocsp_cert_id_is_from with the hashes computed before. */
+bool ocsp_issuer_id_matches(const struct ocsp_issuer_id *issuer, const struct ocsp_cert_id *id);
+
 /* ocsp_nonce_generate writes an RFC 8954 nonce extnValue (OCTET STRING of 32 random octets) to out. */
 int ocsp_nonce_generate(uint8_t out[OCSP_NONCE_MAX], size_t *out_len, struct err *err) SMT_MUST_USE;
 

@@ -112,6 +112,32 @@ bool ocsp_cert_id_is_from(const struct ocsp_cert_id *id, const struct cert *issu
                key_len == id->issuer_key_hash_len && memcmp(key_hash, id->issuer_key_hash, key_len) == 0;
 }
 
+int ocsp_issuer_id_make(struct ocsp_issuer_id *out, const struct cert *issuer, struct err *err)
+{
+        memset(out, 0, sizeof *out);
+        for (int hash = OCSP_HASH_SHA1; hash <= OCSP_HASH_SM3; hash++) {
+                uint8_t name[EVP_MAX_MD_SIZE], key[EVP_MAX_MD_SIZE];
+                size_t name_len = 0, key_len = 0;
+                TRY(ocsp_issuer_hashes(issuer, ocsp_hash_md(hash), name, &name_len, key, &key_len, err));
+                if (name_len != key_len || name_len > OCSP_HASH_MAX)
+                        return SMT_ERR(err, SMT_EINVAL, "issuer hash of %zu octets", name_len);
+                memcpy(out->name_hash[hash], name, name_len);
+                memcpy(out->key_hash[hash], key, key_len);
+                out->hash_len[hash] = name_len;
+        }
+        return SMT_OK;
+}
+
+bool ocsp_issuer_id_matches(const struct ocsp_issuer_id *issuer, const struct ocsp_cert_id *id)
+{
+        if (id->hash < OCSP_HASH_SHA1 || id->hash > OCSP_HASH_SM3)
+                return false;
+        size_t len = issuer->hash_len[id->hash];
+        return len != 0 && id->issuer_name_hash_len == len && id->issuer_key_hash_len == len &&
+               memcmp(issuer->name_hash[id->hash], id->issuer_name_hash, len) == 0 &&
+               memcmp(issuer->key_hash[id->hash], id->issuer_key_hash, len) == 0;
+}
+
 /* --- building --- */
 
 int ocsp_nonce_generate(uint8_t out[OCSP_NONCE_MAX], size_t *out_len, struct err *err)

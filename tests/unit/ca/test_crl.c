@@ -2,7 +2,7 @@
  * back with OpenSSL's own parser (version, issuer, entries, reasons, dates, AKI, cRLNumber); ECC CRL
  * signatures are checked with X509_CRL_verify directly, SM2 ones with crl_verify, which must refuse any
  * changed byte and another issuer. Then the CA side: a CA's CRL from the store lists exactly its revoked
- * certificates, numbers grow, and a cache sees a revocation within a second of ca_crl_cache_revoked. */
+ * certificates, numbers grow, and a cache sees a revocation within a second of ca_revocation_notify. */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -16,6 +16,7 @@
 #include "ca/config_internal.h"
 #include "ca/crl.h"
 #include "ca/crl_cache.h"
+#include "ca/revocation.h"
 #include "ca/store.h"
 #include "check.h"
 #include "crypto/crl.h"
@@ -294,7 +295,7 @@ static void test_ca_crl_and_cache(void)
         CHECK_OK(ca_crl_cache_get(cache, "sm2-dv", &first, &err), &err);
         CHECK_STATUS(ca_crl_cache_get(cache, "no-such-ca", &second, &err), CA_ENOT_FOUND);
         CHECK_OK(store_cert_revoke(store, "0a02", 4, 8000, &err), &err);
-        ca_crl_cache_revoked(store);
+        ca_revocation_notify(store, "0a02");
         struct timespec pause = {.tv_nsec = 20 * 1000 * 1000};
         found = false;
         for (int i = 0; i < 50 && !found; i++) { /* 1 s at most */
