@@ -287,11 +287,8 @@ static void ca_crl_http_caching(struct http_server_response *response, const str
         if (until > crl->next_update)
                 until = crl->next_update;
         int64_t max_age = until > now ? until - now : 0;
-        char date[64];
-        struct tm tm;
-        time_t this_update = (time_t)crl->this_update;
-        gmtime_r(&this_update, &tm);
-        strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+        char date[HTTP_SERVER_DATE_LEN];
+        http_server_date(date, crl->this_update);
         SMT_IGNORE(http_server_response_add_field(response, "Cache-Control", "public, no-transform, max-age=%lld",
                                                   (long long)max_age));
         SMT_IGNORE(http_server_response_add_field(response, "Last-Modified", "%s", date));

@@ -10,6 +10,7 @@
 #include "ca/api.h"
 #include "ca/authority.h"
 #include "ca/crl_cache.h"
+#include "ca/ocsp_responder.h"
 #include "ca/store.h"
 #include "base/file.h"
 #include "http/server.h"
@@ -22,6 +23,7 @@ struct ca_server {
         struct ca_authorities *authorities;
         struct acme *acme;
         struct ca_crl_cache *crl_cache;
+        struct ca_ocsp *ocsp;
         struct ca_api api;
         struct http_server *https;
         struct http_server *http;
@@ -50,6 +52,10 @@ static void ca_server_https_handler(void *context, const struct http_server_requ
                 ca_api_handle(&server->api, request, response);
                 return;
         }
+        if (strncmp(request->path, "/ocsp/", 6) == 0) {
+                ca_ocsp_handle(server->ocsp, request, response);
+                return;
+        }
         if (strcmp(request->path, "/") == 0) {
                 char text[1200];
                 snprintf(text, sizeof(text), "smtrust CA\nACME directory: %s\n", server->directory_url);
@@ -76,6 +82,10 @@ static void ca_server_http_handler(void *context, const struct http_server_reque
 {
         struct ca_server *server = context;
         struct err err = {0};
+        if (strncmp(request->path, "/ocsp/", 6) == 0) { /* GET and POST */
+                ca_ocsp_handle(server->ocsp, request, response);
+                return;
+        }
         if (strcmp(request->method, "GET") != 0 && strcmp(request->method, "HEAD") != 0) {
                 ca_server_text(response, 405, "only GET\n");
                 return;
@@ -172,6 +182,8 @@ int ca_server_start(struct ca_server **out, const struct ca_config *config, stru
         server->api = (struct ca_api){.config = config, .store = server->store, .authorities = server->authorities};
         if (status == 0)
                 status = ca_crl_cache_start(&server->crl_cache, config, server->store, server->authorities, err);
+        if (status == 0)
+                status = ca_ocsp_start(&server->ocsp, config, server->store, server->authorities, err);
         if (status == 0 && config->acme.enabled)
                 status = acme_new(&server->acme, config, server->store, server->authorities, err);
         if (status == 0)
@@ -197,6 +209,7 @@ void ca_server_stop(struct ca_server *server)
         http_server_stop(server->http);
         acme_free(server->acme);
         ca_crl_cache_stop(server->crl_cache);
+        ca_ocsp_stop(server->ocsp);
         store_close(server->store);
         ca_authorities_free(server->authorities);
         free(server);

@@ -123,6 +123,12 @@ int ocsp_issuer_id_make(struct ocsp_issuer_id *out, const struct cert *issuer, s
 /* ocsp_issuer_id_matches is ocsp_cert_id_is_from with the hashes computed before. */
 bool ocsp_issuer_id_matches(const struct ocsp_issuer_id *issuer, const struct ocsp_cert_id *id);
 
+/* ocsp_cert_id_from_issuer builds the CertID of the certificate with serial (INTEGER content octets,
+ * 1..OCSP_SERIAL_MAX) from issuer under hash (not OCSP_HASH_UNKNOWN): what a responder pre-signs for a
+ * certificate it knows from its records, without parsing the certificate. SMT_EINVAL for a bad length. */
+int ocsp_cert_id_from_issuer(struct ocsp_cert_id *out, const struct ocsp_issuer_id *issuer, enum ocsp_hash hash,
+                             const uint8_t *serial, size_t serial_len, struct err *err) SMT_MUST_USE;
+
 /* ocsp_nonce_generate writes an RFC 8954 nonce extnValue (OCTET STRING of 32 random octets) to out. */
 int ocsp_nonce_generate(uint8_t out[OCSP_NONCE_MAX], size_t *out_len, struct err *err) SMT_MUST_USE;
 

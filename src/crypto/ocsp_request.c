@@ -138,6 +138,27 @@ bool ocsp_issuer_id_matches(const struct ocsp_issuer_id *issuer, const struct oc
                memcmp(issuer->key_hash[id->hash], id->issuer_key_hash, len) == 0;
 }
 
+int ocsp_cert_id_from_issuer(struct ocsp_cert_id *out, const struct ocsp_issuer_id *issuer, enum ocsp_hash hash,
+                             const uint8_t *serial, size_t serial_len, struct err *err)
+{
+        memset(out, 0, sizeof *out);
+        if (hash < OCSP_HASH_SHA1 || hash > OCSP_HASH_SM3 || issuer->hash_len[hash] == 0)
+                return SMT_ERR(err, SMT_EINVAL, "ocsp_cert_id_from_issuer: hash %d", (int)hash);
+        if (serial_len == 0 || serial_len > OCSP_SERIAL_MAX)
+                return SMT_ERR(err, SMT_EINVAL, "ocsp_cert_id_from_issuer: serial of %zu octets", serial_len);
+        const struct ocsp_oid *oid = ocsp_hash_oid(hash);
+        out->hash = hash;
+        memcpy(out->hash_oid, oid->data, oid->len);
+        out->hash_oid_len = oid->len;
+        size_t len = issuer->hash_len[hash];
+        memcpy(out->issuer_name_hash, issuer->name_hash[hash], len);
+        memcpy(out->issuer_key_hash, issuer->key_hash[hash], len);
+        out->issuer_name_hash_len = out->issuer_key_hash_len = len;
+        memcpy(out->serial, serial, serial_len);
+        out->serial_len = serial_len;
+        return ocsp_cert_id_encode(out, err);
+}
+
 /* --- building --- */
 
 int ocsp_nonce_generate(uint8_t out[OCSP_NONCE_MAX], size_t *out_len, struct err *err)

@@ -68,6 +68,11 @@ struct http_server_response {
 int http_server_response_add_field(struct http_server_response *response, const char *name, const char *fmt, ...)
         SMT_PRINTF(3, 4) SMT_MUST_USE;
 
+/* http_server_date writes t (UTC seconds) as an IMF-fixdate, "Sun, 06 Nov 1994 08:49:37 GMT" (RFC 9110
+ * 5.6.7), for Last-Modified, Expires and Date fields. */
+#define HTTP_SERVER_DATE_LEN 32
+void http_server_date(char out[HTTP_SERVER_DATE_LEN], int64_t t);
+
 /* http_server_handler serves one request; it is called from several threads at once. */
 typedef void http_server_handler(void *context, const struct http_server_request *request,
                                  struct http_server_response *response);

@@ -198,3 +198,11 @@ int http_server_response_send_continue(struct http_server_conn *conn, struct err
         int64_t deadline = http_server_io_now_ms() + conn->server->write_timeout_ms;
         return http_server_io_write(conn, line, sizeof line - 1, deadline, err);
 }
+
+void http_server_date(char out[HTTP_SERVER_DATE_LEN], int64_t t)
+{
+        struct tm tm;
+        time_t at = (time_t)t;
+        if (gmtime_r(&at, &tm) == NULL || strftime(out, HTTP_SERVER_DATE_LEN, "%a, %d %b %Y %H:%M:%S GMT", &tm) == 0)
+                snprintf(out, HTTP_SERVER_DATE_LEN, "Thu, 01 Jan 1970 00:00:00 GMT");
+}

@@ -25,7 +25,8 @@ def free_port(kind=socket.SOCK_STREAM):
 
 
 def write_ca_config(folder, *, name="ca.yaml", base_url=None, store=None, http_port=80, tls_alpn_port=443, resolver=None, eab_required=False,
-                    orders_per_hour=300, min_validity="1h", listen_port=None, http_listen_port=None):
+                    orders_per_hour=300, min_validity="1h", listen_port=None, http_listen_port=None, extra_cas=(),
+                    extra_lines=()):
     """Writes folder/ca.yaml (state in folder/state) and returns its path and the ports chosen."""
     listen_port = listen_port or free_port()
     http_listen_port = http_listen_port or free_port()
@@ -46,6 +47,7 @@ def write_ca_config(folder, *, name="ca.yaml", base_url=None, store=None, http_p
         "  - {name: ssl-sm2-ov, kind: ssl-sm2-ov, common_name: Test SM2 OV SSL CA}",
         "  - {name: ssl-sm2-dv, kind: ssl-sm2-dv, common_name: Test SM2 DV SSL CA}",
         "  - {name: ssl-ecc-dv, kind: ssl-ecc-dv, common_name: Test ECC DV SSL CA}",
+        *[f"  - {ca}" for ca in extra_cas],
         "certificates:",
         f"  min_validity: {min_validity}",
         "acme:",
@@ -62,6 +64,7 @@ def write_ca_config(folder, *, name="ca.yaml", base_url=None, store=None, http_p
         "  rate_limits:",
         f"    orders_per_hour: {orders_per_hour}",
     ]
+    lines += list(extra_lines)
     if store:
         lines.insert(3, f"store: {store}")
     path = os.path.join(folder, name)
