@@ -13,7 +13,9 @@
  *   a signingCertificateV2 attribute (RFC 5816, RFC 5035 ESSCertIDv2 with SM3 as hashAlgorithm and
  *   issuerSerial). ECC/RSA tokens: OpenSSL's TS_RESP_CTX, told genTime and the serial by callbacks so the
  *   caller controls both, ESSCertIDv2 with SHA-256, signer digest SHA-256.
- * - genTime is GeneralizedTime with milliseconds, "YYYYMMDDHHMMSS[.s[s[s]]]Z" without trailing zeros (2.4.2).
+ * - genTime is GeneralizedTime to the microsecond, "YYYYMMDDHHMMSS[.ffffff]Z" without trailing zeros (2.4.2):
+ *   a TSA that keeps genTime strictly increasing then issues up to a million tokens a second without running
+ *   ahead of its clock (with milliseconds, more than 1,000 a second would push genTime into the future).
  * - Verification: SM2 tokens by cms_verify plus the TSTInfo checks; ECC/RSA by OpenSSL's TS_RESP_verify_token
  *   (signature, chain, ESS, critical EKU); then, for both, the imprint against the data and the nonce. */
 #ifndef SMT_CRYPTO_TSP_H
@@ -139,7 +141,7 @@ struct tsp_tst_info {
         struct tsp_imprint imprint;         /* hash UNKNOWN when read with another algorithm: digest kept */
         uint8_t serial[TSP_SERIAL_MAX + 1]; /* INTEGER content octets */
         size_t serial_len;
-        int64_t gen_time_ms;                   /* milliseconds since the epoch (finer digits are dropped when read) */
+        int64_t gen_time_us;                   /* microseconds since the epoch (finer digits are dropped when read) */
         char gen_time_text[TSP_TIME_TEXT_MAX]; /* as encoded */
         bool has_accuracy;
         int64_t accuracy_seconds, accuracy_millis, accuracy_micros;
@@ -151,9 +153,9 @@ struct tsp_tst_info {
         bool has_extensions;
 };
 
-/* tsp_time_format writes ms since the epoch as GeneralizedTime text "YYYYMMDDHHMMSS[.fff]Z", trailing zeros of
- * the fraction dropped and the dot too when it is zero (RFC 3161 2.4.2). */
-int tsp_time_format(char out[TSP_TIME_TEXT_MAX], int64_t ms, struct err *err) SMT_MUST_USE;
+/* tsp_time_format writes us (microseconds since the epoch) as GeneralizedTime text "YYYYMMDDHHMMSS[.ffffff]Z",
+ * trailing zeros of the fraction dropped and the dot too when it is zero (RFC 3161 2.4.2). */
+int tsp_time_format(char out[TSP_TIME_TEXT_MAX], int64_t us, struct err *err) SMT_MUST_USE;
 
 /* tsp_tst_info_write appends a DER TSTInfo version 1 (ordering false; accuracy when any part is non-zero; nonce
  * when has_nonce; tsa as a directoryName when tsa_name is not empty). */
@@ -169,14 +171,14 @@ int tsp_tst_info_parse(struct tsp_tst_info *out, const uint8_t *in, size_t in_le
 struct tsp_signer {
         const struct cert *cert;
         const struct key *key;
-        const struct cert_chain *chain; /* NULL = none; a chain whose first certificate is cert is fine too */
+        const struct cert_chain *chain; /* the certificates after cert (issuing CA, root), NULL = none */
         const char *policy;             /* dotted TSAPolicyId */
         int64_t accuracy_ms;            /* 0 = no accuracy */
 };
 
 /* What the caller decided for one token. */
 struct tsp_grant {
-        int64_t gen_time_ms;
+        int64_t gen_time_us;            /* microseconds since the epoch */
         uint8_t serial[TSP_SERIAL_MAX]; /* positive big-endian number, leading zeros allowed */
         size_t serial_len;
 };

@@ -221,19 +221,19 @@ int tsp_read_small(struct buf_reader *r, uint8_t tag, int64_t *out, const char *
         return SMT_OK;
 }
 
-int tsp_time_format(char out[TSP_TIME_TEXT_MAX], int64_t ms, struct err *err)
+int tsp_time_format(char out[TSP_TIME_TEXT_MAX], int64_t us, struct err *err)
 {
-        time_t seconds = (time_t)(ms / 1000);
-        int millis = (int)(ms % 1000);
+        time_t seconds = (time_t)(us / 1000000);
+        int micros = (int)(us % 1000000);
         struct tm tm;
-        if (ms < 0 || gmtime_r(&seconds, &tm) == NULL || tm.tm_year + 1900 > 9999)
-                return SMT_ERR(err, SMT_EINVAL, "tsp: time %lld ms out of range", (long long)ms);
+        if (us < 0 || gmtime_r(&seconds, &tm) == NULL || tm.tm_year + 1900 > 9999)
+                return SMT_ERR(err, SMT_EINVAL, "tsp: time %lld us out of range", (long long)us);
         int n = snprintf(out, TSP_TIME_TEXT_MAX, "%04d%02d%02d%02d%02d%02d", tm.tm_year + 1900, tm.tm_mon + 1,
                          tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
-        if (millis != 0) {
+        if (micros != 0) {
                 char fraction[8];
-                snprintf(fraction, sizeof fraction, "%03d", millis);
-                for (size_t i = 2; fraction[i] == '0'; i--) /* RFC 3161 2.4.2: no trailing zeros */
+                snprintf(fraction, sizeof fraction, "%06d", micros);
+                for (size_t i = 5; fraction[i] == '0'; i--) /* RFC 3161 2.4.2: no trailing zeros */
                         fraction[i] = '\0';
                 n += snprintf(out + n, TSP_TIME_TEXT_MAX - (size_t)n, ".%s", fraction);
         }
@@ -253,10 +253,12 @@ static bool tsp_time_digits(const uint8_t *p, size_t n, int *out)
         return true;
 }
 
-/* tsp_time_fraction reads ".d+" before the final 'Z' into milliseconds; no trailing zero (RFC 3161 2.4.2). */
-static bool tsp_time_fraction(const uint8_t *p, size_t n, int *millis)
+/* tsp_time_fraction reads ".d+" before the final 'Z' into microseconds (finer digits dropped); no trailing zero
+ * (RFC 3161 2.4.2). */
+static bool tsp_time_fraction(const uint8_t *p, size_t n, int *micros)
 {
-        *millis = 0;
+        static const int weights[] = {0, 100000, 10000, 1000, 100, 10, 1};
+        *micros = 0;
         if (n == 0)
                 return true;
         if (n < 2 || p[0] != '.' || p[n - 1] == '0')
@@ -264,28 +266,28 @@ static bool tsp_time_fraction(const uint8_t *p, size_t n, int *millis)
         for (size_t i = 1; i < n; i++) {
                 if (p[i] < '0' || p[i] > '9')
                         return false;
-                if (i <= 3)
-                        *millis += (p[i] - '0') * (i == 1 ? 100 : i == 2 ? 10 : 1);
+                if (i <= 6)
+                        *micros += (p[i] - '0') * weights[i];
         }
         return true;
 }
 
-int tsp_time_read(struct buf_reader *r, int64_t *ms, char text[TSP_TIME_TEXT_MAX], struct err *err)
+int tsp_time_read(struct buf_reader *r, int64_t *us, char text[TSP_TIME_TEXT_MAX], struct err *err)
 {
         struct buf_reader v;
         TRY(der_read_element(r, TSP_TAG_GENERALIZED_TIME, &v, "genTime", err));
-        int year, mon, day, hour, min, sec, millis;
+        int year, mon, day, hour, min, sec, micros;
         if (v.len < 15 || v.len >= TSP_TIME_TEXT_MAX || v.data[v.len - 1] != 'Z' ||
             !tsp_time_digits(v.data, 4, &year) || !tsp_time_digits(v.data + 4, 2, &mon) ||
             !tsp_time_digits(v.data + 6, 2, &day) || !tsp_time_digits(v.data + 8, 2, &hour) ||
             !tsp_time_digits(v.data + 10, 2, &min) || !tsp_time_digits(v.data + 12, 2, &sec) ||
-            !tsp_time_fraction(v.data + 14, v.len - 15, &millis))
+            !tsp_time_fraction(v.data + 14, v.len - 15, &micros))
                 return SMT_ERR(err, SMT_EDECODE, "genTime: %zu bytes are not YYYYMMDDHHMMSS[.f]Z", v.len);
         if (year < 1970 || mon < 1 || mon > 12 || day < 1 || day > 31 || hour > 23 || min > 59 || sec > 60)
                 return SMT_ERR(err, SMT_EDECODE, "genTime %.14s out of range", (const char *)v.data);
         struct tm tm = {
             .tm_year = year - 1900, .tm_mon = mon - 1, .tm_mday = day, .tm_hour = hour, .tm_min = min, .tm_sec = sec};
-        *ms = (int64_t)timegm(&tm) * 1000 + millis;
+        *us = (int64_t)timegm(&tm) * 1000000 + micros;
         memcpy(text, v.data, v.len);
         text[v.len] = '\0';
         return SMT_OK;

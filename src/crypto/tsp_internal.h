@@ -71,8 +71,8 @@ int tsp_read_integer(struct buf_reader *r, uint8_t *out, size_t max, size_t *out
 /* tsp_read_small reads a non-negative INTEGER that fits 31 bits. */
 int tsp_read_small(struct buf_reader *r, uint8_t tag, int64_t *out, const char *what, struct err *err) SMT_MUST_USE;
 
-/* tsp_time_read reads a GeneralizedTime "YYYYMMDDHHMMSS[.f+]Z" (RFC 3161 2.4.2) into ms and its text. */
-int tsp_time_read(struct buf_reader *r, int64_t *ms, char text[TSP_TIME_TEXT_MAX], struct err *err) SMT_MUST_USE;
+/* tsp_time_read reads a GeneralizedTime "YYYYMMDDHHMMSS[.f+]Z" (RFC 3161 2.4.2) into us and its text. */
+int tsp_time_read(struct buf_reader *r, int64_t *us, char text[TSP_TIME_TEXT_MAX], struct err *err) SMT_MUST_USE;
 
 /* tsp_openssl_grant signs an EC/RSA token with OpenSSL's TS_RESP_CTX and appends the TimeStampResp. */
 int tsp_openssl_grant(struct buf_writer *out, const struct tsp_signer *signer, const struct tsp_request *req,
@@ -84,7 +84,7 @@ int tsp_openssl_verify(const uint8_t *token, size_t token_len, const struct tsp_
                        char subject[CERT_NAME_TEXT_MAX], struct err *err) SMT_MUST_USE;
 
 /* tsp_sm2_verify checks an SM2 token: cms_verify against trust at genTime, the EKU, signingCertificateV2. */
-int tsp_sm2_verify(const uint8_t *token, size_t token_len, const struct tsp_verify_params *params, int64_t gen_time_ms,
+int tsp_sm2_verify(const uint8_t *token, size_t token_len, const struct tsp_verify_params *params, int64_t gen_time_us,
                    char subject[CERT_NAME_TEXT_MAX], struct err *err) SMT_MUST_USE;
 
 /* tsp_sm2_token signs an SM2 token (TSTInfo in cms_sign's SignedData) and appends it, the ContentInfo only. */

@@ -27,8 +27,8 @@ static int tsp_openssl_time_cb(TS_RESP_CTX *ctx, void *data, long *sec, long *us
 {
         (void)ctx;
         const struct tsp_grant *grant = data;
-        *sec = (long)(grant->gen_time_ms / 1000);
-        *usec = (long)(grant->gen_time_ms % 1000) * 1000;
+        *sec = (long)(grant->gen_time_us / 1000000);
+        *usec = (long)(grant->gen_time_us % 1000000);
         return 1;
 }
 
@@ -55,7 +55,7 @@ static int tsp_openssl_setup(TS_RESP_CTX *ctx, const struct tsp_signer *signer, 
                  TS_RESP_CTX_set_ess_cert_id_digest(ctx, EVP_sha256()) == 1 && /* ESSCertIDv2 (RFC 5816) */
                  TS_RESP_CTX_set_def_policy(ctx, policy) == 1 && TS_RESP_CTX_add_md(ctx, EVP_sha256()) == 1 &&
                  TS_RESP_CTX_add_md(ctx, EVP_sha384()) == 1 && TS_RESP_CTX_add_md(ctx, EVP_sha512()) == 1 &&
-                 TS_RESP_CTX_add_md(ctx, EVP_sm3()) == 1 && TS_RESP_CTX_set_clock_precision_digits(ctx, 3) == 1 &&
+                 TS_RESP_CTX_add_md(ctx, EVP_sm3()) == 1 && TS_RESP_CTX_set_clock_precision_digits(ctx, 6) == 1 &&
                  tsp_openssl_certs(ctx, signer);
         if (ok && signer->accuracy_ms > 0)
                 ok = TS_RESP_CTX_set_accuracy(ctx, (int)(signer->accuracy_ms / 1000), (int)(signer->accuracy_ms % 1000),

@@ -21,9 +21,9 @@ static int tsp_grant_check(const struct tsp_signer *signer, const struct tsp_gra
         if (grant->serial_len == 0 || grant->serial_len > TSP_SERIAL_MAX || is_zero)
                 return SMT_ERR(err, SMT_EINVAL, "tsp: serial of %zu octets, expected a positive number of 1..%d",
                                grant->serial_len, TSP_SERIAL_MAX);
-        if (grant->gen_time_ms < 0 || signer->accuracy_ms < 0)
-                return SMT_ERR(err, SMT_EINVAL, "tsp: genTime %lld ms / accuracy %lld ms negative",
-                               (long long)grant->gen_time_ms, (long long)signer->accuracy_ms);
+        if (grant->gen_time_us < 0 || signer->accuracy_ms < 0)
+                return SMT_ERR(err, SMT_EINVAL, "tsp: genTime %lld us / accuracy %lld ms negative",
+                               (long long)grant->gen_time_us, (long long)signer->accuracy_ms);
         return SMT_OK;
 }
 
@@ -181,7 +181,7 @@ int tsp_token_verify(struct tsp_verified *out, const uint8_t *token, size_t toke
         struct err ignored = {0};
         out->is_sm2 = cms_parse(&sd, token, token_len, &ignored) == SMT_OK;
         if (out->is_sm2)
-                TRY(tsp_sm2_verify(token, token_len, params, out->info.gen_time_ms, out->tsa_subject, err));
+                TRY(tsp_sm2_verify(token, token_len, params, out->info.gen_time_us, out->tsa_subject, err));
         else
                 TRY(tsp_openssl_verify(token, token_len, params, out->tsa_subject, err));
         TRY(tsp_token_check_imprint(&out->info, params, err));

@@ -32,7 +32,7 @@ static int tsp_sm2_tst_info(struct buf_writer *out, const struct tsp_signer *sig
         TRY(cms_oid_encode(info.policy, &info.policy_len, signer->policy, err));
         info.imprint = req->imprint;
         tsp_sm2_serial(&info, grant);
-        info.gen_time_ms = grant->gen_time_ms;
+        info.gen_time_us = grant->gen_time_us;
         info.accuracy_seconds = signer->accuracy_ms / 1000;
         info.accuracy_millis = signer->accuracy_ms % 1000;
         info.has_nonce = req->has_nonce;
@@ -179,7 +179,7 @@ int tsp_sm2_token(struct buf_writer *out, const struct tsp_signer *signer, const
             .content_type = CMS_OID_TST_INFO,
             .content = tst_info.data,
             .content_len = tst_info.len,
-            .signing_time = (time_t)(grant->gen_time_ms / 1000),
+            .signing_time = (time_t)(grant->gen_time_us / 1000000),
             .extra_attributes = &extra,
             .num_extra_attributes = 1,
         };
@@ -260,13 +260,13 @@ static int tsp_sm2_check_signature(const struct cms_signed_data *sd, const struc
         return status;
 }
 
-int tsp_sm2_verify(const uint8_t *token, size_t token_len, const struct tsp_verify_params *params, int64_t gen_time_ms,
+int tsp_sm2_verify(const uint8_t *token, size_t token_len, const struct tsp_verify_params *params, int64_t gen_time_us,
                    char subject[CERT_NAME_TEXT_MAX], struct err *err)
 {
         struct cms_signed_data sd;
         struct cert *signer = NULL;
         TRY(cms_parse(&sd, token, token_len, err));
-        TRY(tsp_sm2_check_signature(&sd, params, (time_t)(gen_time_ms / 1000), &signer, err));
+        TRY(tsp_sm2_check_signature(&sd, params, (time_t)(gen_time_us / 1000000), &signer, err));
         int status = tsp_sm2_check_tsa_cert(signer, err);
         if (status == SMT_OK)
                 status = tsp_sm2_check_ess(&sd, signer, err);

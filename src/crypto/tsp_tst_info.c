@@ -69,7 +69,7 @@ static int tsp_tst_info_fields(struct buf_writer *body, const struct tsp_tst_inf
             info->nonce_len > sizeof info->nonce)
                 return SMT_ERR(err, SMT_EINVAL, "tsp: TSTInfo policy %zu / serial %zu / nonce %zu octets",
                                info->policy_len, info->serial_len, info->nonce_len);
-        TRY(tsp_time_format(time_text, info->gen_time_ms, err));
+        TRY(tsp_time_format(time_text, info->gen_time_us, err));
         if (der_write_unsigned_integer(body, (const uint8_t[]){1}, 1) < 0)
                 return SMT_ERR(err, SMT_ENOSPACE, "tsp: TSTInfo version");
         TRY(tsp_write_element(body, DER_TAG_OID, info->policy, info->policy_len, err));
@@ -168,6 +168,6 @@ int tsp_tst_info_parse(struct tsp_tst_info *out, const uint8_t *in, size_t in_le
         TRY(buf_read_bytes(&policy, out->policy, policy.len));
         TRY(tsp_read_imprint(&body, &out->imprint, err));
         TRY(tsp_read_integer(&body, out->serial, sizeof out->serial, &out->serial_len, "TSTInfo.serialNumber", err));
-        TRY(tsp_time_read(&body, &out->gen_time_ms, out->gen_time_text, err));
+        TRY(tsp_time_read(&body, &out->gen_time_us, out->gen_time_text, err));
         return tsp_tst_info_optional(&body, out, err);
 }

@@ -209,22 +209,27 @@ static void test_rejections_read_back_in_openssl(void)
 static void test_gen_time_text(void)
 {
         static const struct {
-                int64_t ms;
+                int64_t us;
                 const char *text;
-        } cases[] = {
-            {0, "19700101000000Z"},        {1500, "19700101000001.5Z"},        {1230, "19700101000001.23Z"},
-            {1001, "19700101000001.001Z"}, {1700000000000, "20231114221320Z"}, {1700000000120, "20231114221320.12Z"}};
+        } cases[] = {{0, "19700101000000Z"},
+                     {1500000, "19700101000001.5Z"},
+                     {1230000, "19700101000001.23Z"},
+                     {1001000, "19700101000001.001Z"},
+                     {1000001, "19700101000001.000001Z"},
+                     {1700000000000000, "20231114221320Z"},
+                     {1700000000120000, "20231114221320.12Z"},
+                     {1700000000123450, "20231114221320.12345Z"}};
         for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
                 char text[TSP_TIME_TEXT_MAX];
                 struct err err = {0};
-                CHECK_OK(tsp_time_format(text, cases[i].ms, &err), &err);
+                CHECK_OK(tsp_time_format(text, cases[i].us, &err), &err);
                 CHECK_STR(text, cases[i].text);
                 /* OpenSSL's reading of the same instant agrees */
                 ASN1_GENERALIZEDTIME *t = ASN1_GENERALIZEDTIME_new();
                 CHECK(t != NULL && ASN1_GENERALIZEDTIME_set_string(t, text) == 1);
                 struct tm tm;
                 CHECK(ASN1_TIME_to_tm(t, &tm) == 1);
-                CHECK_EQ(timegm(&tm), cases[i].ms / 1000);
+                CHECK_EQ(timegm(&tm), cases[i].us / 1000000);
                 ASN1_GENERALIZEDTIME_free(t);
         }
 }

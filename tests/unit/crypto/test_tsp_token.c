@@ -22,7 +22,7 @@ static void set_test_time(void)
         struct tm tm;
         CHECK(gmtime_r(&now, &tm) != NULL);
         CHECK(strftime(test_time_text, sizeof test_time_text, "%Y%m%d%H%M%S.12Z", &tm) > 0);
-        test_grant.gen_time_ms = (int64_t)now * 1000 + 120;
+        test_grant.gen_time_us = (int64_t)now * 1000000 + 120000;
 }
 
 /* grant parses req_der and signs a token for it with signer into out. */
@@ -89,7 +89,7 @@ static void check_ecc(enum key_alg alg)
         struct tsp_verified v;
         CHECK_OK(verify_ours(&out, &p, "document", NULL, &v, &err), &err);
         CHECK(!v.is_sm2);
-        CHECK_EQ(v.info.gen_time_ms, test_grant.gen_time_ms);
+        CHECK_EQ(v.info.gen_time_us, test_grant.gen_time_us);
         CHECK(strstr(v.tsa_subject, "TSP Test TSA") != NULL);
         CHECK_STATUS(verify_ours(&out, &p, "documenT", NULL, &v, &err), CRYPTO_EVERIFY);
         TS_VERIFY_CTX_free(ctx);
