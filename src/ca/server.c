@@ -11,6 +11,7 @@
 #include "ca/authority.h"
 #include "ca/crl_cache.h"
 #include "ca/ocsp_responder.h"
+#include "ca/tsa.h"
 #include "ca/store.h"
 #include "base/file.h"
 #include "http/server.h"
@@ -24,6 +25,7 @@ struct ca_server {
         struct acme *acme;
         struct ca_crl_cache *crl_cache;
         struct ca_ocsp *ocsp;
+        struct ca_tsa *tsa;
         struct ca_api api;
         struct http_server *https;
         struct http_server *http;
@@ -56,6 +58,10 @@ static void ca_server_https_handler(void *context, const struct http_server_requ
                 ca_ocsp_handle(server->ocsp, request, response);
                 return;
         }
+        if (strcmp(request->path, "/tsa") == 0 || strncmp(request->path, "/tsa/", 5) == 0) {
+                ca_tsa_handle(server->tsa, request, response);
+                return;
+        }
         if (strcmp(request->path, "/") == 0) {
                 char text[1200];
                 snprintf(text, sizeof(text), "smtrust CA\nACME directory: %s\n", server->directory_url);
@@ -84,6 +90,10 @@ static void ca_server_http_handler(void *context, const struct http_server_reque
         struct err err = {0};
         if (strncmp(request->path, "/ocsp/", 6) == 0) { /* GET and POST */
                 ca_ocsp_handle(server->ocsp, request, response);
+                return;
+        }
+        if (strcmp(request->path, "/tsa") == 0 || strncmp(request->path, "/tsa/", 5) == 0) { /* POST (RFC 3161 3.4) */
+                ca_tsa_handle(server->tsa, request, response);
                 return;
         }
         if (strcmp(request->method, "GET") != 0 && strcmp(request->method, "HEAD") != 0) {
@@ -183,6 +193,8 @@ int ca_server_start(struct ca_server **out, const struct ca_config *config, stru
         if (status == 0)
                 status = ca_crl_cache_start(&server->crl_cache, config, server->store, server->authorities, err);
         if (status == 0)
+                status = ca_tsa_start(&server->tsa, config, server->authorities, err);
+        if (status == 0)
                 status = ca_ocsp_start(&server->ocsp, config, server->store, server->authorities, err);
         if (status == 0 && config->acme.enabled)
                 status = acme_new(&server->acme, config, server->store, server->authorities, err);
@@ -210,6 +222,7 @@ void ca_server_stop(struct ca_server *server)
         acme_free(server->acme);
         ca_crl_cache_stop(server->crl_cache);
         ca_ocsp_stop(server->ocsp);
+        ca_tsa_stop(server->tsa);
         store_close(server->store);
         ca_authorities_free(server->authorities);
         free(server);
