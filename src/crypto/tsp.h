@@ -100,6 +100,9 @@ const char *tsp_hash_name(enum tsp_hash hash);
 /* tsp_hash_len returns the digest length of hash (0 for unknown). */
 size_t tsp_hash_len(enum tsp_hash hash);
 
+/* tsp_oid_text writes the dotted form of an OID's content octets (arcs of any size, as UUID OIDs have). */
+int tsp_oid_text(char *out, size_t out_cap, const uint8_t *oid, size_t oid_len, struct err *err) SMT_MUST_USE;
+
 /* tsp_imprint_make hashes in_len bytes of in with hash into out. */
 int tsp_imprint_make(struct tsp_imprint *out, enum tsp_hash hash, const uint8_t *in, size_t in_len,
                      struct err *err) SMT_MUST_USE;

@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include <openssl/evp.h>
+#include <openssl/objects.h>
 
 #include "crypto/crypto_error.h"
 #include "crypto/tsp_internal.h"
@@ -94,6 +95,48 @@ int tsp_imprint_make(struct tsp_imprint *out, enum tsp_hash hash, const uint8_t 
         return SMT_OK;
 }
 
+int tsp_oid_encode(uint8_t out[CMS_OID_MAX], size_t *out_len, const char *dotted, struct err *err)
+{
+        ASN1_OBJECT *obj = dotted != NULL ? OBJ_txt2obj(dotted, 1) : NULL;
+        size_t len = obj != NULL ? OBJ_length(obj) : 0;
+        if (len == 0 || len > CMS_OID_MAX) {
+                ASN1_OBJECT_free(obj);
+                crypto_error_clear();
+                return SMT_ERR(err, SMT_EINVAL, "tsp: \"%s\" is not a dotted OID of at most %d bytes",
+                               dotted != NULL ? dotted : "", CMS_OID_MAX);
+        }
+        memcpy(out, OBJ_get0_data(obj), len);
+        *out_len = len;
+        ASN1_OBJECT_free(obj);
+        return SMT_OK;
+}
+
+bool tsp_oid_is(const struct buf_reader *value, const char *dotted)
+{
+        uint8_t oid[CMS_OID_MAX];
+        size_t len = 0;
+        struct err ignored = {0};
+        return tsp_oid_encode(oid, &len, dotted, &ignored) == SMT_OK && value->len == len &&
+               memcmp(value->data, oid, len) == 0;
+}
+
+int tsp_oid_text(char *out, size_t out_cap, const uint8_t *oid, size_t oid_len, struct err *err)
+{
+        uint8_t der[2 + CMS_OID_MAX];
+        if (oid_len == 0 || oid_len > CMS_OID_MAX || out_cap == 0)
+                return SMT_ERR(err, SMT_EINVAL, "tsp: OID of %zu octets", oid_len);
+        der[0] = DER_TAG_OID;
+        der[1] = (uint8_t)oid_len;
+        memcpy(der + 2, oid, oid_len);
+        const unsigned char *p = der;
+        ASN1_OBJECT *obj = d2i_ASN1_OBJECT(NULL, &p, (long)(oid_len + 2));
+        int n = obj != NULL ? OBJ_obj2txt(out, (int)out_cap, obj, 1) : -1;
+        ASN1_OBJECT_free(obj);
+        if (n <= 0 || (size_t)n >= out_cap)
+                return crypto_error_set(err, SMT_EDECODE, "tsp: OID of %zu octets cannot be written", oid_len);
+        return SMT_OK;
+}
+
 void tsp_writer_init(struct buf_writer *w)
 {
         buf_writer_init_heap(w, TSP_RESPONSE_MAX);
@@ -117,7 +160,7 @@ int tsp_write_oid(struct buf_writer *out, const char *dotted, struct err *err)
 {
         uint8_t value[CMS_OID_MAX];
         size_t len = 0;
-        TRY(cms_oid_encode(value, &len, dotted, err));
+        TRY(tsp_oid_encode(value, &len, dotted, err));
         return tsp_write_element(out, DER_TAG_OID, value, len, err);
 }
 

@@ -44,6 +44,13 @@ int tsp_write_element(struct buf_writer *out, uint8_t tag, const uint8_t *conten
 /* tsp_seal appends inner as the content of one tag element, then cleans inner up (also on failure). */
 int tsp_seal(struct buf_writer *out, uint8_t tag, struct buf_writer *inner, struct err *err) SMT_MUST_USE;
 
+/* tsp_oid_encode writes the content octets of dotted to out (CMS_OID_MAX bytes): arcs of any size, since the
+ * default policy is a UUID OID (2.25.<128-bit number>, X.667); SMT_EINVAL when dotted is not an OID. */
+int tsp_oid_encode(uint8_t out[CMS_OID_MAX], size_t *out_len, const char *dotted, struct err *err) SMT_MUST_USE;
+
+/* tsp_oid_is says whether the content octets value are the OID dotted. */
+bool tsp_oid_is(const struct buf_reader *value, const char *dotted);
+
 /* tsp_write_oid appends the OID element of dotted (SMT_EINVAL when it is not one). */
 int tsp_write_oid(struct buf_writer *out, const char *dotted, struct err *err) SMT_MUST_USE;
 

@@ -105,7 +105,7 @@ int tsp_request_accept(const struct tsp_request *req, const char *policy, uint32
         *failure_info = 0;
         if (req->has_policy) {
                 struct buf_reader asked = buf_reader_make(req->policy, req->policy_len);
-                if (!cms_oid_is(&asked, policy)) {
+                if (!tsp_oid_is(&asked, policy)) {
                         *failure_info = TSP_FAILURE_UNACCEPTED_POLICY;
                         return SMT_ERR(err, SMT_EINVAL, "TimeStampReq: reqPolicy is not this TSA's policy %s", policy);
                 }

@@ -29,7 +29,7 @@ static int tsp_sm2_tst_info(struct buf_writer *out, const struct tsp_signer *sig
 {
         struct tsp_tst_info info;
         memset(&info, 0, sizeof info);
-        TRY(cms_oid_encode(info.policy, &info.policy_len, signer->policy, err));
+        TRY(tsp_oid_encode(info.policy, &info.policy_len, signer->policy, err));
         info.imprint = req->imprint;
         tsp_sm2_serial(&info, grant);
         info.gen_time_us = grant->gen_time_us;
