@@ -3,7 +3,9 @@
  * certificate chain; this module also requires the clientAuth EKU and refuses anything else with 401.
  *
  *   GET  /api/v1/certificates?name=&status=&ca=&expires_before=&expires_after=&limit=&offset=
- *   GET  /api/v1/certificates/<serial>            one certificate, with its PEM
+ *   GET  /api/v1/certificates/<serial>            one certificate, with its PEM and what relying parties
+ *                                                 see: "crl" (listed in its CA's current CRL?) and "ocsp"
+ *                                                 (the responder's signed answer, read back)
  *   POST /api/v1/certificates                     issue: {"csr": PEM, "ca": name, "validity": seconds,
  *                                                 "common_name", "organization", "encryption": bool}
  *   POST /api/v1/certificates/<serial>/revoke     {"reason": "keyCompromise" | 0..10}
@@ -21,6 +23,8 @@
 
 #include "ca/authority.h"
 #include "ca/config.h"
+#include "ca/crl_cache.h"
+#include "ca/ocsp_responder.h"
 #include "ca/store.h"
 #include "http/server.h"
 
@@ -28,6 +32,8 @@ struct ca_api {
         const struct ca_config *config;
         struct store *store;
         struct ca_authorities *authorities; /* ca_authorities_create adds to it (it locks) */
+        struct ca_crl_cache *crl_cache;     /* NULL: no "crl" in certificate answers */
+        struct ca_ocsp *ocsp;               /* NULL: no "ocsp" */
 };
 
 /* ca_api_handle serves one request whose path starts with "/api/" (any thread). */

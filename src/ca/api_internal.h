@@ -23,6 +23,10 @@ void ca_api_revoke(const struct ca_api *api, const struct http_server_request *r
 void ca_api_new_eab_key(const struct ca_api *api, struct http_server_response *response);
 void ca_api_mark_account(const struct ca_api *api, const struct http_server_request *request, const char *id,
                          struct http_server_response *response);
+/* api_status.c */
+/* ca_api_revocation_add adds "crl" and "ocsp" to body: what the CA's current CRL and its OCSP responder
+ * say about record, with their URLs (an object with "error" when one cannot say). */
+void ca_api_revocation_add(const struct ca_api *api, const struct store_cert *record, json_t *body);
 /* api_cas.c */
 void ca_api_create_ca(const struct ca_api *api, const struct http_server_request *request,
                       struct http_server_response *response);

@@ -180,6 +180,7 @@ void ca_api_get_cert(const struct ca_api *api, const char *serial, struct http_s
         } else {
                 json_t *body = ca_api_cert_json(&record, time(NULL));
                 json_object_set_new(body, "certificate", json_stringn((const char *)pem.data, pem.len));
+                ca_api_revocation_add(api, &record, body);
                 ca_api_reply(response, 200, body);
         }
         buf_writer_cleanup(&pem);

@@ -63,6 +63,23 @@ int ca_ocsp_answer_get(struct ca_ocsp *ocsp, const char *path, size_t path_len, 
 void ca_ocsp_handle(struct ca_ocsp *ocsp, const struct http_server_request *request,
                     struct http_server_response *response);
 
+/* What the responder says about one certificate now (for the CA API). */
+struct ca_ocsp_status {
+        int status;          /* enum ocsp_cert_status */
+        int64_t revoked_at;  /* revoked only */
+        int reason;          /* CRLReason, -1 = none given */
+        int64_t this_update; /* UTC seconds */
+        int64_t next_update;
+        int64_t produced_at;
+        char responder[256]; /* subject of the responder certificate that signed it */
+};
+
+/* ca_ocsp_status_of asks the responder about the certificate with serial (lowercase hex, as the store
+ * keeps it) from the CA named ca_name, exactly as a client with a SHA-1 CertID would, and reads the signed
+ * answer back. CA_ENOT_FOUND for a CA this responder does not serve. */
+int ca_ocsp_status_of(struct ca_ocsp *ocsp, const char *ca_name, const char *serial, struct ca_ocsp_status *out,
+                      struct err *err) SMT_MUST_USE;
+
 /* What ca_ocsp_stats counts since start (for tests and the benchmark). */
 struct ca_ocsp_stats {
         uint64_t served_kept;  /* answered from a kept answer */

@@ -196,6 +196,8 @@ int ca_server_start(struct ca_server **out, const struct ca_config *config, stru
                 status = ca_tsa_start(&server->tsa, config, server->authorities, err);
         if (status == 0)
                 status = ca_ocsp_start(&server->ocsp, config, server->store, server->authorities, err);
+        server->api.crl_cache = server->crl_cache;
+        server->api.ocsp = server->ocsp;
         if (status == 0 && config->acme.enabled)
                 status = acme_new(&server->acme, config, server->store, server->authorities, err);
         if (status == 0)

@@ -87,15 +87,24 @@ def test_good_then_revoked_by_api(ocsp_ca, tmp_path):
     # The delegated responder: OCSP Signing and OCSP No Check (RFC 6960 4.2.2.2), issued by the CA.
     assert "OCSP Signing" in text and "OCSP No Check" in text, text
     assert "ssl-ecc-dv OCSP Responder" in text
+    # The CA API shows what relying parties see, with the URLs the certificate names.
+    status, shown = call(ocsp_ca, f"/api/v1/certificates/{body['serial']}")
+    assert status == 200 and shown["ocsp"]["status"] == "good" and shown["ocsp"]["url"] == url, shown
+    assert "OCSP Responder" in shown["ocsp"]["responder"] and shown["crl"]["listed"] is False, shown
+    assert shown["crl"]["url"].endswith("/crl/ssl-ecc-dv.crl")
     started = time.time()
-    status, _ = call(ocsp_ca, f"/api/v1/certificates/{body['serial']}/revoke", "POST", {"reason": "keyCompromise"})
+    status, revoked = call(ocsp_ca, f"/api/v1/certificates/{body['serial']}/revoke", "POST",
+                           {"reason": "keyCompromise"})
     assert status == 200
+    assert revoked["ocsp"]["status"] == "revoked" and revoked["ocsp"]["reason"] == 1, revoked
     text = wait_for(lambda: (lambda t: t if f"{leaf}: revoked" in t else None)(
         openssl_ocsp(ocsp_ca, leaf, issuer, url)))
     elapsed = time.time() - started
     assert text and "Response verify OK" in text and "Reason: keyCompromise" in text, text
     assert "Revocation Time" in text
     assert elapsed < 1.0, elapsed
+    listed = wait_for(lambda: call(ocsp_ca, f"/api/v1/certificates/{body['serial']}")[1]["crl"]["listed"], 1.5)
+    assert listed is True
 
 
 def test_revoked_after_acme_revoke_cert(ocsp_ca, tmp_path):
