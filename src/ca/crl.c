@@ -9,7 +9,9 @@
 #include "ca/crl.h"
 
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "crypto/crl.h"
 
@@ -110,6 +112,38 @@ int ca_crl_make(struct ca_crl *out, const struct ca_authority *ca, struct store 
         }
         free(entries);
         ca_crl_free_certs(certs, num_certs);
+        if (status == SMT_OK)
+                *out = crl;
+        return status;
+}
+
+int ca_crl_make_root(struct ca_crl *out, const struct ca_authorities *authorities, const struct ca_config *config,
+                     const char *root_name, int64_t now_ms, int64_t validity_ms, uint64_t min_number,
+                     struct err *err)
+{
+        const struct cert_chain *roots = ca_authorities_roots(authorities);
+        size_t index = strcmp(root_name, "sm2-root") == 0 ? 0 : 1;
+        char path[4096];
+        struct key *key = NULL;
+        struct stat st;
+        snprintf(path, sizeof path, "%s/roots/%s.key", config->state_dir, root_name);
+        if (index >= cert_chain_count(roots) || stat(path, &st) < 0)
+                return SMT_ERR(err, CA_ENOT_FOUND, "CRL of root %s: no key at %s", root_name, path);
+        TRY(key_load(&key, path, NULL, err));
+        struct ca_crl crl = {
+            .this_update = now_ms / 1000,
+            .next_update = (now_ms + validity_ms) / 1000,
+            .number = (uint64_t)now_ms > min_number ? (uint64_t)now_ms : min_number,
+        };
+        struct crl_params params = {
+            .issuer_cert = cert_chain_get(roots, index),
+            .issuer_key = key,
+            .this_update = crl.this_update,
+            .next_update = crl.next_update,
+            .number = crl.number,
+        };
+        int status = crl_sign(&crl.der, &crl.der_len, &params, err);
+        key_free(key); /* wipes it */
         if (status == SMT_OK)
                 *out = crl;
         return status;

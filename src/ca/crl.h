@@ -11,6 +11,7 @@
 
 #include "base/err.h"
 #include "ca/authority.h"
+#include "ca/config.h"
 #include "ca/store.h"
 
 /* One signed CRL and what a server says about it. */
@@ -27,6 +28,14 @@ struct ca_crl {
  * on success (ca_crl_cleanup it). Store errors pass through; CRYPTO_* from signing. */
 int ca_crl_make(struct ca_crl *out, const struct ca_authority *ca, struct store *store, int64_t now_ms,
                 int64_t validity_ms, uint64_t min_number, struct err *err) SMT_MUST_USE;
+
+/* ca_crl_make_root signs the CRL of root root_name ("sm2-root" or "ecc-root"), the one the issuing CA
+ * certificates name (BR 7.1.2.10): smtrust never revokes an issuing CA, so it lists nothing. The root's key
+ * is read from state_dir/roots/<name>.key for this signature alone and wiped; CA_ENOT_FOUND when the key
+ * is not there (kept offline: the root's CRL is then made where the key is). */
+int ca_crl_make_root(struct ca_crl *out, const struct ca_authorities *authorities, const struct ca_config *config,
+                     const char *root_name, int64_t now_ms, int64_t validity_ms, uint64_t min_number,
+                     struct err *err) SMT_MUST_USE;
 
 /* ca_crl_cleanup frees out's DER and zeroes it (a zeroed one is fine). */
 void ca_crl_cleanup(struct ca_crl *crl);

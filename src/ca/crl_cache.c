@@ -96,6 +96,27 @@ static int ca_crl_cache_refresh(struct ca_crl_cache *cache, const struct ca_auth
         return status;
 }
 
+/* The roots' CRLs, at the URLs issuing CA certificates name; skipped quietly when a root's key is kept
+ * offline (CA_ENOT_FOUND). */
+static int ca_crl_cache_refresh_root(struct ca_crl_cache *cache, const char *root_name, struct err *err)
+{
+        int64_t now_ms = ca_crl_now_ms(CLOCK_REALTIME);
+        pthread_mutex_lock(&cache->lock);
+        uint64_t number = (uint64_t)now_ms > cache->last_number ? (uint64_t)now_ms : cache->last_number + 1;
+        cache->last_number = number;
+        pthread_mutex_unlock(&cache->lock);
+        struct ca_crl crl;
+        int status = ca_crl_make_root(&crl, cache->authorities, cache->config, root_name, now_ms,
+                                      cache->config->revocation.crl_validity, number, err);
+        if (status == CA_ENOT_FOUND)
+                return SMT_OK;
+        TRY(status);
+        pthread_mutex_lock(&cache->lock);
+        status = ca_crl_cache_keep(cache, root_name, &crl, err);
+        pthread_mutex_unlock(&cache->lock);
+        return status;
+}
+
 /* ca_crl_cache_refresh_all makes every CA's CRL (CAs are only ever added: a count read once stays valid);
  * one CA failing does not keep the others from theirs. Returns the first failure. */
 static int ca_crl_cache_refresh_all(struct ca_crl_cache *cache, struct err *err)
@@ -105,6 +126,16 @@ static int ca_crl_cache_refresh_all(struct ca_crl_cache *cache, struct err *err)
         for (size_t i = 0; i < count; i++) {
                 struct err one = {0};
                 int status = ca_crl_cache_refresh(cache, ca_authorities_get(cache->authorities, i), &one);
+                if (status < 0 && first == SMT_OK) {
+                        first = status;
+                        if (err != NULL)
+                                *err = one;
+                }
+        }
+        static const char *const roots[] = {"sm2-root", "ecc-root"};
+        for (size_t i = 0; i < 2; i++) {
+                struct err one = {0};
+                int status = ca_crl_cache_refresh_root(cache, roots[i], &one);
                 if (status < 0 && first == SMT_OK) {
                         first = status;
                         if (err != NULL)

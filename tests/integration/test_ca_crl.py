@@ -189,3 +189,35 @@ def test_sm2_crl_verified_by_smtrust(crl_ca, tmp_path):
     # The ECC root is not this CRL's issuer.
     result = run([SMTRUST, "crl", "verify", path, "--issuer", crl_ca.roots], ok=False)
     assert result.returncode != 0
+
+
+def test_root_crls_complete_the_chain(crl_ca, tmp_path):
+    """The issuing CA certificates name their root's CRL: served and signed by the root, so
+    `openssl verify -crl_check_all` (every certificate of the chain checked against its issuer's CRL) passes."""
+    _, csr = make_csr(str(tmp_path), "all", "ec-p256", "crl-all.example.test")
+    status, body = call(crl_ca, "/api/v1/certificates", "POST", {"csr": csr, "ca": "ssl-ecc-dv"})
+    assert status == 201, body
+    leaf = write(tmp_path / "leaf.pem", body["certificate"])
+    issuer_pem = issuing_pem(body["chain"])
+    issuer = write(tmp_path / "issuer.pem", issuer_pem)
+    root_url = crl_url(issuer_pem)
+    assert root_url.endswith("/crl/ecc-root.crl")
+    status, _, root_der = fetch(root_url)
+    assert status == 200
+    root_crl = write(tmp_path / "root.crl", root_der)
+    out = run(["openssl", "crl", "-inform", "DER", "-in", root_crl, "-noout", "-verify", "-CAfile", crl_ca.roots])
+    assert b"verify OK" in out.stdout + out.stderr
+    crls = b""
+    for url in (crl_url(body["certificate"]), root_url):
+        der_path = write(tmp_path / "one.crl", fetch(url)[2])
+        crls += run(["openssl", "crl", "-inform", "DER", "-in", der_path]).stdout
+    both = write(tmp_path / "both.pem", crls)
+    result = run(["openssl", "verify", "-crl_check_all", "-CAfile", crl_ca.roots, "-untrusted", issuer, "-CRLfile",
+                  both, leaf], ok=None)
+    assert (result.stdout + result.stderr).decode().strip().endswith("OK"), result
+    # The SM2 root's CRL, checked by smtrust (SM2 with the default ID).
+    status, _, sm2_der = fetch(root_url.replace("ecc-root", "sm2-root"))
+    assert status == 200
+    path = write(tmp_path / "sm2-root.crl", sm2_der)
+    out = run([SMTRUST, "crl", "verify", path, "--issuer", crl_ca.sm2_root]).stdout.decode()
+    assert "signature ok" in out and "0 revoked" in out, out
