@@ -101,3 +101,72 @@ def test_kill_9_during_issuance(tmp_path):
         responder.stop()
         ca.stop()
         dns.stop()
+
+
+def revocation_views(ca, serial, leaf, issuer, folder):
+    """What the store (API), the CRL and the OCSP responder say about serial: True = revoked."""
+    import subprocess
+    from test_ca_api import call
+    from test_ca_crl import fetch, write
+    from test_ca_ocsp import ocsp_url
+    status, shown = call(ca, f"/api/v1/certificates/{serial}")
+    assert status == 200, shown
+    store = shown["status"] == "revoked"
+    crl_der = fetch(shown["crl"]["url"])[2]
+    crl = x509.load_der_x509_crl(crl_der)
+    in_crl = crl.get_revoked_certificate_by_serial_number(int(serial, 16)) is not None
+    out = subprocess.run(["openssl", "ocsp", "-issuer", issuer, "-cert", leaf, "-url", ocsp_url(open(leaf).read()),
+                          "-CAfile", ca.roots, "-no_nonce"], capture_output=True)
+    text = (out.stdout + out.stderr).decode()
+    assert "Response verify OK" in text, text
+    ocsp = f"{leaf}: revoked" in text
+    assert ocsp or f"{leaf}: good" in text, text
+    return store, in_crl, ocsp
+
+
+def test_kill_9_right_after_revocations(tmp_path):
+    """Revocations sent through the API, the CA killed with SIGKILL while they are in flight or just
+    answered: after a restart the store, the CRL and the OCSP answers agree for every certificate, and every
+    revocation that was answered 200 is in all three."""
+    import subprocess
+    from test_ca_api import call, make_csr
+    from test_ca_crl import issuing_pem, write
+    config, _, _ = write_ca_config(str(tmp_path))
+    ca = CA(config)
+    ca.init()
+    ca.start()
+    certs = []
+    for i in range(6):
+        _, csr = make_csr(str(tmp_path), f"k{i}", "ec-p256", f"k{i}.kill.example.test")
+        status, body = call(ca, "/api/v1/certificates", "POST", {"csr": csr, "ca": "ssl-ecc-dv"})
+        assert status == 201, body
+        leaf = write(tmp_path / f"k{i}.pem", body["certificate"])
+        issuer = write(tmp_path / "issuer.pem", issuing_pem(body["chain"]))
+        certs.append((body["serial"], leaf))
+    answered = set()
+    for round_, delay in enumerate((0.0, 0.002, 0.02)):
+        serials = [certs[2 * round_][0], certs[2 * round_ + 1][0]]
+        base = ca.directory.rsplit("/acme/", 1)[0]
+        admin = os.path.join(ca.state, "admin")
+        curls = [subprocess.Popen(["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "--cacert", ca.roots,
+                                   "--cert", os.path.join(admin, "operator.crt"), "--key",
+                                   os.path.join(admin, "operator.key"), "-X", "POST", "-H",
+                                   "Content-Type: application/json", "--data-binary", '{"reason": 1}',
+                                   f"{base}/api/v1/certificates/{s}/revoke"], stdout=subprocess.PIPE,
+                                  stderr=subprocess.DEVNULL) for s in serials]
+        time.sleep(delay)
+        if round_ == 2:  # the last round waits for the answers: revoked for sure, then killed at once
+            for c in curls:
+                c.wait()
+        ca.kill()
+        for serial, c in zip(serials, curls):
+            if c.wait() == 0 and c.stdout.read() == b"200":
+                answered.add(serial)
+        ca.start()
+        for serial, leaf in certs:
+            store, in_crl, ocsp = revocation_views(ca, serial, leaf, issuer, str(tmp_path))
+            assert store == in_crl == ocsp, (serial, store, in_crl, ocsp)
+            if serial in answered:
+                assert store, serial
+    assert len(answered) >= 2
+    ca.stop()
