@@ -234,6 +234,29 @@ static void test_gen_time_text(void)
         }
 }
 
-CHECK_MAIN(CHECK_TEST(test_openssl_request_parses), CHECK_TEST(test_our_request_reads_in_openssl),
-           CHECK_TEST(test_refusals_name_the_failure), CHECK_TEST(test_oversized_nonce_is_refused),
-           CHECK_TEST(test_rejections_read_back_in_openssl), CHECK_TEST(test_gen_time_text))
+/* The default TSA policy is a UUID OID (X.667): its last arc is a 128-bit number. */
+static void test_uuid_policy(void)
+{
+        static const char uuid_policy[] = "2.25.221790257517122638238211225828340011145";
+        struct err err = {0};
+        TS_REQ *x = tsp_fixture_openssl_request(EVP_sha256(), "x", false, uuid_policy);
+        size_t len = 0;
+        uint8_t *der = tsp_fixture_der(x, &len);
+        struct tsp_request req;
+        uint32_t failure = 0;
+        CHECK_OK(tsp_request_parse(&req, der, len, &failure, &err), &err);
+        CHECK_OK(tsp_request_accept(&req, uuid_policy, &failure, &err), &err);
+        CHECK_STATUS(tsp_request_accept(&req, "2.25.221790257517122638238211225828340011146", &failure, &err),
+                     SMT_EINVAL);
+        CHECK_EQ(failure, TSP_FAILURE_UNACCEPTED_POLICY);
+        char text[128];
+        CHECK_OK(tsp_oid_text(text, sizeof text, req.policy, req.policy_len, &err), &err);
+        CHECK_STR(text, uuid_policy);
+        OPENSSL_free(der);
+        TS_REQ_free(x);
+}
+
+CHECK_MAIN(CHECK_TEST(test_uuid_policy), CHECK_TEST(test_openssl_request_parses),
+           CHECK_TEST(test_our_request_reads_in_openssl), CHECK_TEST(test_refusals_name_the_failure),
+           CHECK_TEST(test_oversized_nonce_is_refused), CHECK_TEST(test_rejections_read_back_in_openssl),
+           CHECK_TEST(test_gen_time_text))
