@@ -108,7 +108,13 @@ static void ca_tsa_renew(struct ca_tsa *tsa)
         int64_t left_min = tsa->config->tsa.certificate_validity / 3000;
         for (size_t f = CA_TSA_SM2; f <= CA_TSA_ECC; f++) {
                 struct ca_tsa_signer *old = atomic_load_explicit(&tsa->units[f].signer, memory_order_acquire);
+                time_t ca_end = 0;
+                struct err ignored = {0};
                 if (old == NULL || (int64_t)old->delegate.not_after - (int64_t)time(NULL) > left_min)
+                        continue;
+                /* Cut to a CA's end that is near, a new certificate would end at the same time: keep this one. */
+                if (cert_not_after(ca_authority_cert(tsa->units[f].ca), &ca_end, &ignored) == 0 &&
+                    old->delegate.not_after >= ca_end)
                         continue;
                 struct ca_tsa_signer *fresh = NULL;
                 struct err err = {0};
