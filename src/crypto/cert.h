@@ -123,6 +123,13 @@ int cert_san_list(const struct cert *cert, struct cert_san *out, size_t out_cap,
 /* cert_sha256 writes SHA-256 of the DER certificate (its usual fingerprint) to out. */
 int cert_sha256(const struct cert *cert, uint8_t out[CERT_SHA256_LEN], struct err *err) SMT_MUST_USE;
 
+/* cert_ocsp_url / cert_ca_issuers_url copy the first http(s) URI of the authorityInfoAccess extension with
+ * access method id-ad-ocsp / id-ad-caIssuers (RFC 5280 4.2.2.1) to out, NUL-terminated: CRYPTO_ECERT when the
+ * certificate names none, SMT_ENOSPACE when out_cap is too small (src/crypto/cert_aia.c). */
+#define CERT_URL_MAX 1024
+int cert_ocsp_url(const struct cert *cert, char *out, size_t out_cap, struct err *err) SMT_MUST_USE;
+int cert_ca_issuers_url(const struct cert *cert, char *out, size_t out_cap, struct err *err) SMT_MUST_USE;
+
 /* cert_describe appends a multi-line human description (subject, issuer, serial, validity, key, SANs,
  * usages, CA flag, SHA-256) to out, for `-v` output. */
 int cert_describe(const struct cert *cert, struct buf_writer *out, struct err *err) SMT_MUST_USE;
