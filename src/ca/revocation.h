@@ -23,4 +23,20 @@ void ca_revocation_unlisten(struct store *store, ca_revocation_listener *listene
 /* ca_revocation_notify tells every listener of store; safe from any thread. */
 void ca_revocation_notify(struct store *store, const char *serial);
 
+/* Other processes on the same (PostgreSQL) store revoke too. A watch asks the store every second for the
+ * certificates revoked in the last minute (store_cert_revoked_since, indexed) and notifies those this
+ * process has not been told of, so CRLs and OCSP answers follow another process's revocation within about
+ * a second as well. Its clock may differ from ours by up to the minute of the window; past that (or beyond
+ * CA_REVOCATION_WATCH_MAX revocations in a minute) the CRL and OCSP refresh at revocation.crl_interval
+ * still read every revocation from the store. */
+#define CA_REVOCATION_WATCH_MAX 1024
+
+struct ca_revocation_watch;
+
+/* ca_revocation_watch_start starts the watch's thread for store (which must outlive it). */
+int ca_revocation_watch_start(struct ca_revocation_watch **out, struct store *store, struct err *err) SMT_MUST_USE;
+
+/* ca_revocation_watch_stop stops and frees it (NULL is fine). */
+void ca_revocation_watch_stop(struct ca_revocation_watch *watch);
+
 #endif

@@ -11,6 +11,7 @@
 #include "ca/authority.h"
 #include "ca/crl_cache.h"
 #include "ca/ocsp_responder.h"
+#include "ca/revocation.h"
 #include "ca/tsa.h"
 #include "ca/store.h"
 #include "base/file.h"
@@ -25,6 +26,7 @@ struct ca_server {
         struct acme *acme;
         struct ca_crl_cache *crl_cache;
         struct ca_ocsp *ocsp;
+        struct ca_revocation_watch *revocation_watch;
         struct ca_tsa *tsa;
         struct ca_api api;
         struct http_server *https;
@@ -196,6 +198,8 @@ int ca_server_start(struct ca_server **out, const struct ca_config *config, stru
                 status = ca_tsa_start(&server->tsa, config, server->authorities, err);
         if (status == 0)
                 status = ca_ocsp_start(&server->ocsp, config, server->store, server->authorities, err);
+        if (status == 0)
+                status = ca_revocation_watch_start(&server->revocation_watch, server->store, err);
         server->api.crl_cache = server->crl_cache;
         server->api.ocsp = server->ocsp;
         if (status == 0 && config->acme.enabled)
@@ -222,6 +226,7 @@ void ca_server_stop(struct ca_server *server)
         http_server_stop(server->https);
         http_server_stop(server->http);
         acme_free(server->acme);
+        ca_revocation_watch_stop(server->revocation_watch);
         ca_crl_cache_stop(server->crl_cache);
         ca_ocsp_stop(server->ocsp);
         ca_tsa_stop(server->tsa);

@@ -302,6 +302,11 @@ struct store_cert_query {
 int store_cert_search(struct store *store, const struct store_cert_query *query, struct store_cert **out,
                       size_t *num, struct err *err) SMT_MUST_USE;
 
+/* store_cert_revoked_since lists (at most cap) serials of certificates revoked at or after since (UTC
+ * seconds), oldest revocation first: how one process learns of another's revocations on a shared database. */
+int store_cert_revoked_since(struct store *store, int64_t since, char (*serials)[STORE_SERIAL_MAX], size_t cap,
+                             size_t *num, struct err *err) SMT_MUST_USE;
+
 void store_cert_clear(struct store_cert *cert);
 void store_cert_list_free(struct store_cert *certs, size_t num);
 

@@ -25,6 +25,8 @@ static const char store_sql_cert_name_insert[] =
 static const char store_sql_cert_get[] = "SELECT " STORE_CERT_COLUMNS ", c.der FROM certificates c WHERE c.serial = $1";
 static const char store_sql_cert_revoke[] =
     "UPDATE certificates SET status = 2, revoked_at = $2, revocation_reason = $3 WHERE serial = $1 AND status = 1";
+static const char store_sql_cert_revoked_since[] =
+    "SELECT serial FROM certificates WHERE revoked_at >= $1 AND status = 2 ORDER BY revoked_at LIMIT $2";
 static const char store_sql_cert_exists[] = "SELECT 1 FROM certificates WHERE serial = $1";
 static const char store_sql_cert_search_all[] =
     "SELECT " STORE_CERT_COLUMNS " FROM certificates c WHERE $1 IS NULL AND" STORE_CERT_FILTERS;
@@ -148,6 +150,30 @@ int store_cert_revoke(struct store *store, const char *serial, int reason, int64
         struct store_tx tx;
         TRY(store_tx_begin(&tx, store, STORE_TX_WRITE_DURABLE, err));
         return store_tx_end(&tx, store_cert_revoke_tx(&tx, serial, reason, now, err), err);
+}
+
+int store_cert_revoked_since(struct store *store, int64_t since, char (*serials)[STORE_SERIAL_MAX], size_t cap,
+                             size_t *num, struct err *err)
+{
+        *num = 0;
+        if (cap == 0)
+                return SMT_OK;
+        struct store_tx tx;
+        TRY(store_tx_begin(&tx, store, STORE_TX_SINGLE, err));
+        int status = store_tx_query(
+            &tx, store_sql_cert_revoked_since,
+            STORE_VALUES(store_int(since), store_int(cap > INT64_MAX ? INT64_MAX : (int64_t)cap)), err);
+        int row = 0;
+        while (status == SMT_OK && *num < cap && (row = store_tx_next_row(&tx, err)) == 1) {
+                status = store_tx_copy_text(&tx, 0, serials[*num], STORE_SERIAL_MAX, err);
+                (*num)++;
+        }
+        if (status == SMT_OK && row < 0)
+                status = row;
+        status = store_tx_end(&tx, status, err);
+        if (status < 0)
+                *num = 0;
+        return status;
 }
 
 static int store_cert_check_query(const struct store_cert_query *query, struct err *err)

@@ -49,6 +49,13 @@ static const char *const store_schema_tables[] = {
     " created_at BIGINT NOT NULL)",
 };
 
+/* Indexes added since the version's tables, created when missing at every open (both back ends know IF NOT
+ * EXISTS), so databases made before them gain them without a new version. revoked_at: the watch for other
+ * processes' revocations (ca/revocation.h) asks every second for the latest ones. */
+static const char *const store_schema_added_indexes[] = {
+    "CREATE INDEX IF NOT EXISTS certificates_by_revoked_at ON certificates (revoked_at)",
+};
+
 static const char store_schema_sql_version_table[] =
     "CREATE TABLE IF NOT EXISTS schema_version (id BIGINT PRIMARY KEY, version BIGINT NOT NULL)";
 static const char store_schema_sql_version_get[] = "SELECT version FROM schema_version WHERE id = 1";
@@ -90,11 +97,20 @@ static int store_schema_check_or_create(struct store_tx *tx, struct err *err)
         return SMT_OK;
 }
 
+static int store_schema_add_indexes(struct store_tx *tx, struct err *err)
+{
+        for (size_t i = 0; i < sizeof store_schema_added_indexes / sizeof store_schema_added_indexes[0]; i++)
+                TRY(tx->store->ops->exec_script(tx->conn, store_schema_added_indexes[i], err));
+        return SMT_OK;
+}
+
 int store_schema_ensure(struct store *store, struct err *err)
 {
         struct store_tx tx;
         TRY(store_tx_begin(&tx, store, STORE_TX_WRITE, err));
         int status = store_schema_check_or_create(&tx, err);
+        if (status == SMT_OK)
+                status = store_schema_add_indexes(&tx, err);
         if (status < 0)
                 err_prefix(err, "store %s", store->dsn_display);
         return store_tx_end(&tx, status, err);

@@ -75,3 +75,40 @@ def test_two_processes_one_database(tmp_path):
             ca2.stop()
             ca1.stop()
             dns.stop()
+
+
+def test_revocation_reaches_the_other_process(tmp_path):
+    """A revocation through one process's API shows in the other process's OCSP answers and CRL within
+    about a second (the revocation watch of ca/revocation.h), not only at crl_interval."""
+    import time
+    from test_ca_api import call, make_csr
+    from test_ca_crash import revocation_views
+    from test_ca_crl import issuing_pem, write
+    with postgresql_cluster() as dsn:
+        port1, port2 = free_port(), free_port()
+        common = dict(store=dsn, base_url=f"https://127.0.0.1:{port1}")
+        config1, _, _ = write_ca_config(str(tmp_path), name="ca1.yaml", listen_port=port1, **common)
+        config2, _, _ = write_ca_config(str(tmp_path), name="ca2.yaml", listen_port=port2, **common)
+        ca1, ca2 = CA(config1), CA(config2)
+        ca1.init()
+        ca1.start()
+        ca2.start()
+        try:
+            _, csr = make_csr(str(tmp_path), "pg-revoke", "ec-p256", "pg-revoke.example.test")
+            status, body = call(ca1, "/api/v1/certificates", "POST", {"csr": csr, "ca": "ssl-ecc-dv"})
+            assert status == 201, body
+            leaf = write(tmp_path / "leaf.pem", body["certificate"])
+            issuer = write(tmp_path / "issuer.pem", issuing_pem(body["chain"]))
+            assert revocation_views(ca2, body["serial"], leaf, issuer, str(tmp_path)) == (False, False, False)
+            started = time.time()
+            assert call(ca1, f"/api/v1/certificates/{body['serial']}/revoke", "POST", {"reason": 1})[0] == 200
+            while time.time() - started < 3:
+                views = revocation_views(ca2, body["serial"], leaf, issuer, str(tmp_path))
+                if views == (True, True, True):
+                    break
+                time.sleep(0.1)
+            assert views == (True, True, True), views
+            assert time.time() - started < 2.5
+        finally:
+            ca2.stop()
+            ca1.stop()
