@@ -41,12 +41,14 @@ fuzz: bootstrap
 	./scripts/run-fuzzers $(BUILD_FUZZ) $(FUZZ_SECONDS)
 
 # The crypto benchmark, the gateway next to nginx in front of the same origin (bench/gateway-vs-nginx), then
-# the CA's issuance rates on SQLite and PostgreSQL next to pebble (bench/ca-issuance).
+# the CA's issuance rates on SQLite and PostgreSQL next to pebble (bench/ca-issuance), then OCSP responses/s next to
+# openssl ocsp -index and TSA tokens/s (bench/ocsp-tsa).
 bench: bootstrap build
 	./scripts/bootstrap bench
 	./$(BUILD)/smtrust bench crypto
 	SMTRUST=$(CURDIR)/$(BUILD)/smtrust ./bench/gateway-vs-nginx
 	SMTRUST=$(CURDIR)/$(BUILD)/smtrust ./bench/ca-issuance
+	SMTRUST=$(CURDIR)/$(BUILD)/smtrust ./bench/ocsp-tsa
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
