@@ -213,10 +213,14 @@ static int ca_ocsp_answer_parsed(struct ca_ocsp *ocsp, int parse_status, const s
         else
                 status = ca_ocsp_sign_now(ocsp, signer, req, out, err);
         if (status < 0 && err->code != SMT_ENOMEM) {
-                log_write(LOG_LEVEL_WARNING, "ocsp: %s (answered internalError)", err->msg);
+                /* RFC 6960 2.3: a store that cannot be read now is tryLater; anything else internalError. */
+                enum ocsp_response_status answer =
+                    err->code == CA_ESTORE ? OCSP_RESPONSE_TRY_LATER : OCSP_RESPONSE_INTERNAL_ERROR;
+                log_write(LOG_LEVEL_WARNING, "ocsp: %s (answered %s)", err->msg,
+                          answer == OCSP_RESPONSE_TRY_LATER ? "tryLater" : "internalError");
                 out->len = 0;
                 *this_update = *next_update = 0;
-                status = ca_ocsp_error_answer(out, OCSP_RESPONSE_INTERNAL_ERROR, err);
+                status = ca_ocsp_error_answer(out, answer, err);
         }
         return status;
 }
