@@ -52,7 +52,7 @@ static int table_text(const char **out, json_t *entry, const char *key, size_t i
 /* An RFC 3339 UTC time ("2026-11-23T19:20:00Z") as "2026-11-23 19:20Z"; "-" stays. */
 static int table_time(char cell[CELL_MAX], json_t *entry, const char *key, size_t index, struct err *err)
 {
-        const char *text;
+        const char *text = "-";
         TRY(table_text(&text, entry, key, index, err));
         struct tm tm = {0};
         const char *end = strcmp(text, "-") == 0 ? NULL : strptime(text, "%Y-%m-%dT%H:%M:%SZ", &tm);
@@ -72,7 +72,7 @@ static int table_status(char cell[CELL_MAX], json_t *entry, size_t index, struct
                 return SMT_ERR(
                     err, SMT_EDECODE,
                     "certificates[%zu]: expected failures (integer), ordering and has_certificate (booleans)", index);
-        const char *error;
+        const char *error = "";
         TRY(table_text(&error, entry, "last_error", index, err));
         char text[CELL_MAX];
         if (json_integer_value(failures) > 0)
@@ -93,7 +93,7 @@ static int table_row(struct row *row, json_t *entry, size_t index, struct err *e
         if (!json_is_object(entry))
                 return SMT_ERR(err, SMT_EDECODE, "certificates[%zu]: expected an object", index);
         for (size_t col = COL_SITE; col <= COL_ISSUER; col++) {
-                const char *text;
+                const char *text = "";
                 TRY(table_text(&text, entry, keys[col], index, err));
                 table_cell(row->cells[col], text, CELL_SHOWN);
         }

@@ -55,7 +55,7 @@ static void test_curl_post_with_expect_continue(void)
         struct http_server *server = server_fixture_start(&config);
         static char pattern[5001];
         const char *path = body_file(5000, pattern);
-        char args[1024];
+        char args[2048];
         /* curl 7.88 asks by itself only for uploads (-T); told to ask, it waits up to --expect100-timeout for
          * the interim answer before sending the body: a server that never answers costs those 10 s. */
         char trace[512];
