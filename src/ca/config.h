@@ -127,6 +127,7 @@ struct ca_config {
         char *public_url;        /* what AIA and CRL URLs in certificates point to (default: base_url) */
         struct config_strings server_names; /* names in the CA's own HTTPS certificate (default localhost, 127.0.0.1) */
         int64_t threads;         /* HTTPS connections served at once (default 32) */
+        int64_t http_threads;    /* plain HTTP connections served at once (CRL, OCSP, TSA; default 64) */
         int64_t store_pool;      /* database connections (default threads) */
         struct ca_root_config sm2_root;
         struct ca_root_config ecc_root;

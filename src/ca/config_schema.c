@@ -375,6 +375,7 @@ static const struct config_key ca_root_keys[] = {
     { "public_url",     CONFIG_STRING,   CA_FIELD(public_url),    .check = ca_check_url },
     { "server_names",   CONFIG_STRING_LIST, CA_FIELD(server_names), .check = ca_check_server_name },
     { "threads",        CONFIG_INT,      CA_FIELD(threads),       .default_text = "32", .min = 1, .max = 1024 },
+    { "http_threads",   CONFIG_INT,      CA_FIELD(http_threads),  .default_text = "64", .min = 1, .max = 4096 },
     { "store_pool",     CONFIG_INT,      CA_FIELD(store_pool),    .min = 1, .max = 1024 },
     { "sm2_root",       CONFIG_SECTION,  CA_FIELD(sm2_root),      .section = &ca_sm2_root_schema },
     { "ecc_root",       CONFIG_SECTION,  CA_FIELD(ecc_root),      .section = &ca_ecc_root_schema },

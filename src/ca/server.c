@@ -171,9 +171,12 @@ static int ca_server_listen(struct ca_server *server, struct err *err)
         TRY(http_server_start(&server->https, &https, ca_server_https_handler, server, err));
         if (!config->http_listen)
                 return 0;
+        /* Relying parties (OCSP, CRL, TSA clients) are many and often keep connections open: more threads
+         * than the HTTPS side, and idle connections let go after 5 s so they cannot hold every thread. */
         struct http_server_config http = {
                 .listen = config->http_listen,
-                .threads = 8,
+                .threads = (int)config->http_threads,
+                .idle_timeout_ms = 5000,
                 .server_header = "smtrust-ca",
         };
         return http_server_start(&server->http, &http, ca_server_http_handler, server, err);
