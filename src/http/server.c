@@ -1,7 +1,8 @@
 /* src/http/server.c: see server.h. The server's life: listening socket, worker threads that accept and
- * serve, and stop. Each worker waits in poll() on the listening socket and the wake descriptor together, so
- * stop reaches a worker wherever it waits; the accept itself is non-blocking, and the workers that lose
- * the race for a connection just wait again. */
+ * serve, and stop. An idle worker takes the accept lock, then waits in poll() on the listening socket and
+ * the wake descriptor together, so stop reaches it; the others wait for the lock. Without the lock every
+ * idle worker's poll woke for every new connection (a thundering herd: with 64 workers, most of the CPU
+ * of a short request went to waking threads that then lost the race to accept). */
 #include "http/server.h"
 
 #include <errno.h>
@@ -102,12 +103,18 @@ static int http_server_wait_accept(struct http_server *server, int timeout_ms)
 
 static void http_server_accept_loop(struct http_server *server, struct http_server_conn *conn)
 {
-        while (http_server_wait_accept(server, -1) == HTTP_SERVER_READY) {
+        for (;;) {
                 struct err err = {0};
-                int fd = -1;
-                int status = net_socket_accept(server->listen_fd, &fd, NULL, &err);
+                int fd = -1, status = SMT_EAGAIN;
+                pthread_mutex_lock(&server->accept_lock);
+                int ready = http_server_wait_accept(server, -1);
+                if (ready == HTTP_SERVER_READY)
+                        status = net_socket_accept(server->listen_fd, &fd, NULL, &err);
+                pthread_mutex_unlock(&server->accept_lock);
+                if (ready != HTTP_SERVER_READY)
+                        return;
                 if (status == SMT_EAGAIN)
-                        continue; /* another worker took it */
+                        continue; /* the client went away before the accept */
                 if (status < 0) {
                         /* EMFILE and the like: give descriptors time to come back instead of spinning. */
                         if (http_server_wait_accept(server, HTTP_SERVER_ACCEPT_BACKOFF_MS) == HTTP_SERVER_STOPPED)
@@ -169,6 +176,7 @@ int http_server_start(struct http_server **out, const struct http_server_config 
         server->listen_fd = -1;
         server->wake_fd = -1;
         atomic_init(&server->is_stopping, false);
+        pthread_mutex_init(&server->accept_lock, NULL);
         int status = http_server_config_apply(server, config, err);
         if (status == 0 && config->tls_cert_file != NULL)
                 status = http_server_tls_init(server, config, err);
@@ -206,6 +214,7 @@ void http_server_stop(struct http_server *server)
         if (server->wake_fd >= 0)
                 close(server->wake_fd);
         http_server_tls_cleanup(server);
+        pthread_mutex_destroy(&server->accept_lock);
         free(server->server_header);
         free(server);
 }

@@ -38,6 +38,7 @@ struct http_server {
         SSL_CTX *ssl_ctx;                /* NULL: plain HTTP */
         struct cert_store *client_store; /* NULL: client certificates not asked for */
         atomic_bool is_stopping;
+        pthread_mutex_t accept_lock; /* one idle worker at a time waits on listen_fd (see server.c) */
         pthread_t *workers;
         int num_workers; /* started */
 };
