@@ -28,6 +28,7 @@ static const uint64_t field_r2[4] = { 0x0000000200000003, 0x00000002ffffffff, 0x
 static void field_reduce(uint64_t out[4], uint64_t t[8])
 {
         uint64_t top = 0;
+        #pragma GCC unroll 8
         for (int i = 0; i < 4; i++) {
                 uint64_t m = t[i];
                 uint64_t plus[4] = { m, 0, 0, m };
@@ -35,11 +36,13 @@ static void field_reduce(uint64_t out[4], uint64_t t[8])
                 uint64_t q[4];
                 (void)sm2_limbs_sub(q, plus, minus);
                 uint64_t carry = 0;
+                #pragma GCC unroll 8
                 for (int j = 0; j < 4; j++) {
                         unsigned __int128 s = (unsigned __int128)t[i + 1 + j] + q[j] + carry;
                         t[i + 1 + j] = (uint64_t)s;
                         carry = (uint64_t)(s >> 64);
                 }
+                #pragma GCC unroll 8
                 for (int j = i + 5; j < 8; j++) {
                         unsigned __int128 s = (unsigned __int128)t[j] + carry;
                         t[j] = (uint64_t)s;
@@ -50,11 +53,53 @@ static void field_reduce(uint64_t out[4], uint64_t t[8])
         sm2_limbs_reduce_once(out, t + 4, top, field_p);
 }
 
+/* field_mul_row adds a·b_i into the accumulator t (t[4] gets the carry) and then performs one reduction
+ * step, t = (t + m·p) / 2^64 with m = t[0], adding (m, 0, 0, m) - (lo, hi, lo, hi) as derived above.
+ * Interleaving the two (the "CIOS" order) keeps t below 2p after every row. */
+static inline void field_mul_row(uint64_t t[5], const uint64_t a[4], uint64_t b_i)
+{
+        unsigned __int128 v = (unsigned __int128)a[0] * b_i + t[0];
+        t[0] = (uint64_t)v;
+        v = (unsigned __int128)a[1] * b_i + t[1] + (uint64_t)(v >> 64);
+        t[1] = (uint64_t)v;
+        v = (unsigned __int128)a[2] * b_i + t[2] + (uint64_t)(v >> 64);
+        t[2] = (uint64_t)v;
+        v = (unsigned __int128)a[3] * b_i + t[3] + (uint64_t)(v >> 64);
+        t[3] = (uint64_t)v;
+        v = (unsigned __int128)t[4] + (uint64_t)(v >> 64);
+        t[4] = (uint64_t)v;
+        uint64_t t5 = (uint64_t)(v >> 64);
+
+        uint64_t m = t[0], lo = m << 32, hi = m >> 32;
+        unsigned __int128 d = (unsigned __int128)m - lo;
+        uint64_t q0 = (uint64_t)d, borrow = (uint64_t)(d >> 64) & 1;
+        d = (unsigned __int128)0 - hi - borrow;
+        uint64_t q1 = (uint64_t)d;
+        borrow = (uint64_t)(d >> 64) & 1;
+        d = (unsigned __int128)0 - lo - borrow;
+        uint64_t q2 = (uint64_t)d;
+        borrow = (uint64_t)(d >> 64) & 1;
+        uint64_t q3 = m - hi - borrow;
+
+        v = (unsigned __int128)t[1] + q0;
+        t[0] = (uint64_t)v;
+        v = (unsigned __int128)t[2] + q1 + (uint64_t)(v >> 64);
+        t[1] = (uint64_t)v;
+        v = (unsigned __int128)t[3] + q2 + (uint64_t)(v >> 64);
+        t[2] = (uint64_t)v;
+        v = (unsigned __int128)t[4] + q3 + (uint64_t)(v >> 64);
+        t[3] = (uint64_t)v;
+        t[4] = t5 + (uint64_t)(v >> 64);
+}
+
 void sm2_field_mul(struct sm2_field_element *out, const struct sm2_field_element *a, const struct sm2_field_element *b)
 {
-        uint64_t t[8];
-        sm2_limbs_mul_wide(t, a->limb, b->limb);
-        field_reduce(out->limb, t);
+        uint64_t t[5] = { 0 };
+        field_mul_row(t, a->limb, b->limb[0]);
+        field_mul_row(t, a->limb, b->limb[1]);
+        field_mul_row(t, a->limb, b->limb[2]);
+        field_mul_row(t, a->limb, b->limb[3]);
+        sm2_limbs_reduce_once(out->limb, t, t[4], field_p);
 }
 
 /* sm2_field_sqr computes the six cross products once and doubles them: 10 products instead of 16. */
@@ -62,8 +107,10 @@ void sm2_field_sqr(struct sm2_field_element *out, const struct sm2_field_element
 {
         const uint64_t *x = a->limb;
         uint64_t t[8] = { 0 };
+        #pragma GCC unroll 8
         for (int i = 0; i < 3; i++) {
                 uint64_t carry = 0;
+                #pragma GCC unroll 8
                 for (int j = i + 1; j < 4; j++) {
                         unsigned __int128 v = (unsigned __int128)x[i] * x[j] + t[i + j] + carry;
                         t[i + j] = (uint64_t)v;
@@ -72,12 +119,14 @@ void sm2_field_sqr(struct sm2_field_element *out, const struct sm2_field_element
                 t[i + 4] = carry;
         }
         uint64_t shifted = 0;
+        #pragma GCC unroll 8
         for (int i = 0; i < 8; i++) {
                 uint64_t next = t[i] >> 63;
                 t[i] = (t[i] << 1) | shifted;
                 shifted = next;
         }
         uint64_t carry = 0;
+        #pragma GCC unroll 8
         for (int i = 0; i < 4; i++) {
                 unsigned __int128 square = (unsigned __int128)x[i] * x[i];
                 unsigned __int128 low = (unsigned __int128)t[2 * i] + (uint64_t)square + carry;
@@ -139,6 +188,7 @@ uint64_t sm2_field_is_zero(const struct sm2_field_element *a)
 uint64_t sm2_field_equal(const struct sm2_field_element *a, const struct sm2_field_element *b)
 {
         uint64_t diff[4];
+        #pragma GCC unroll 8
         for (int i = 0; i < 4; i++)
                 diff[i] = a->limb[i] ^ b->limb[i];
         return sm2_limbs_is_zero(diff);
@@ -146,6 +196,7 @@ uint64_t sm2_field_equal(const struct sm2_field_element *a, const struct sm2_fie
 
 void sm2_field_cmov(struct sm2_field_element *out, const struct sm2_field_element *in, uint64_t mask)
 {
+        #pragma GCC unroll 8
         for (int i = 0; i < 4; i++)
                 out->limb[i] = (out->limb[i] & ~mask) | (in->limb[i] & mask);
 }
@@ -154,6 +205,7 @@ void sm2_field_cmov(struct sm2_field_element *out, const struct sm2_field_elemen
 static void field_sqr_times(struct sm2_field_element *out, const struct sm2_field_element *a, int count)
 {
         *out = *a;
+        #pragma GCC unroll 8
         for (int i = 0; i < count; i++)
                 sm2_field_sqr(out, out);
 }
@@ -183,6 +235,7 @@ void sm2_field_inv(struct sm2_field_element *out, const struct sm2_field_element
         sm2_field_mul(&x32, &t, a);
 
         field_sqr_times(&t, &x31, 1); /* 31 ones, then the zero */
+        #pragma GCC unroll 8
         for (int i = 0; i < 4; i++) { /* 128 ones */
                 field_sqr_times(&t, &t, 32);
                 sm2_field_mul(&t, &t, &x32);

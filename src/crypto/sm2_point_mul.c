@@ -220,20 +220,28 @@ static int naf_recode(int8_t digits[257], const uint64_t k[4])
         return count;
 }
 
-/* base_mul_vartime sets out = u·G, reading the window table by index. */
+/* base_mul_vartime sets out = u·G, reading the window table by index and adding its affine entries
+ * with the mixed formula, branching on the exceptional cases. */
 static void base_mul_vartime(struct sm2_point *out, const uint64_t u[5])
 {
-        struct sm2_point acc, entry;
+        struct sm2_point acc, sum;
+        struct sm2_point_affine entry;
         sm2_point_set_infinity(&acc);
         for (int i = 0; i < BASE_NUM_WINDOWS; i++) {
                 uint64_t magnitude, negative;
                 booth_recode(&magnitude, &negative, scalar_window(u, i, BASE_WINDOW), BASE_WINDOW);
                 if (magnitude == 0)
                         continue;
-                sm2_point_from_affine(&entry, &base_table[i][magnitude - 1]);
+                entry = base_table[i][magnitude - 1];
                 if (negative)
                         sm2_field_neg(&entry.y, &entry.y);
-                point_add_vartime(&acc, &acc, &entry);
+                if (sm2_point_is_infinity(&acc)) {
+                        sm2_point_from_affine(&acc, &entry);
+                        continue;
+                }
+                if (sm2_point_add_mixed_core(&sum, &acc, &entry))
+                        sm2_point_double(&sum, &acc);
+                acc = sum;
         }
         *out = acc;
 }
