@@ -18,150 +18,44 @@
 
 #include "crypto/sm2_field_internal.h"
 
-static const uint64_t field_p[4] = { 0xffffffffffffffff, 0xffffffff00000000, 0xffffffffffffffff,
-                                     0xfffffffeffffffff };
 /* R^2 mod p = 2^512 mod p: multiplying by it enters Montgomery form. */
 static const uint64_t field_r2[4] = { 0x0000000200000003, 0x00000002ffffffff, 0x0000000100000001,
                                       0x0000000400000002 };
 
-/* field_reduce sets out = t / 2^256 mod p for t < p·2^256 (t is clobbered). */
-static void field_reduce(uint64_t out[4], uint64_t t[8])
-{
-        uint64_t top = 0;
-        #pragma GCC unroll 8
-        for (int i = 0; i < 4; i++) {
-                uint64_t m = t[i];
-                uint64_t plus[4] = { m, 0, 0, m };
-                uint64_t minus[4] = { m << 32, m >> 32, m << 32, m >> 32 };
-                uint64_t q[4];
-                (void)sm2_limbs_sub(q, plus, minus);
-                uint64_t carry = 0;
-                #pragma GCC unroll 8
-                for (int j = 0; j < 4; j++) {
-                        unsigned __int128 s = (unsigned __int128)t[i + 1 + j] + q[j] + carry;
-                        t[i + 1 + j] = (uint64_t)s;
-                        carry = (uint64_t)(s >> 64);
-                }
-                #pragma GCC unroll 8
-                for (int j = i + 5; j < 8; j++) {
-                        unsigned __int128 s = (unsigned __int128)t[j] + carry;
-                        t[j] = (uint64_t)s;
-                        carry = (uint64_t)(s >> 64);
-                }
-                top += carry;
-        }
-        sm2_limbs_reduce_once(out, t + 4, top, field_p);
-}
-
-/* field_mul_row adds a·b_i into the accumulator t (t[4] gets the carry) and then performs one reduction
- * step, t = (t + m·p) / 2^64 with m = t[0], adding (m, 0, 0, m) - (lo, hi, lo, hi) as derived above.
- * Interleaving the two (the "CIOS" order) keeps t below 2p after every row. */
-static inline void field_mul_row(uint64_t t[5], const uint64_t a[4], uint64_t b_i)
-{
-        unsigned __int128 v = (unsigned __int128)a[0] * b_i + t[0];
-        t[0] = (uint64_t)v;
-        v = (unsigned __int128)a[1] * b_i + t[1] + (uint64_t)(v >> 64);
-        t[1] = (uint64_t)v;
-        v = (unsigned __int128)a[2] * b_i + t[2] + (uint64_t)(v >> 64);
-        t[2] = (uint64_t)v;
-        v = (unsigned __int128)a[3] * b_i + t[3] + (uint64_t)(v >> 64);
-        t[3] = (uint64_t)v;
-        v = (unsigned __int128)t[4] + (uint64_t)(v >> 64);
-        t[4] = (uint64_t)v;
-        uint64_t t5 = (uint64_t)(v >> 64);
-
-        uint64_t m = t[0], lo = m << 32, hi = m >> 32;
-        unsigned __int128 d = (unsigned __int128)m - lo;
-        uint64_t q0 = (uint64_t)d, borrow = (uint64_t)(d >> 64) & 1;
-        d = (unsigned __int128)0 - hi - borrow;
-        uint64_t q1 = (uint64_t)d;
-        borrow = (uint64_t)(d >> 64) & 1;
-        d = (unsigned __int128)0 - lo - borrow;
-        uint64_t q2 = (uint64_t)d;
-        borrow = (uint64_t)(d >> 64) & 1;
-        uint64_t q3 = m - hi - borrow;
-
-        v = (unsigned __int128)t[1] + q0;
-        t[0] = (uint64_t)v;
-        v = (unsigned __int128)t[2] + q1 + (uint64_t)(v >> 64);
-        t[1] = (uint64_t)v;
-        v = (unsigned __int128)t[3] + q2 + (uint64_t)(v >> 64);
-        t[2] = (uint64_t)v;
-        v = (unsigned __int128)t[4] + q3 + (uint64_t)(v >> 64);
-        t[3] = (uint64_t)v;
-        t[4] = t5 + (uint64_t)(v >> 64);
-}
-
 void sm2_field_mul(struct sm2_field_element *out, const struct sm2_field_element *a, const struct sm2_field_element *b)
 {
-        uint64_t t[5] = { 0 };
-        field_mul_row(t, a->limb, b->limb[0]);
-        field_mul_row(t, a->limb, b->limb[1]);
-        field_mul_row(t, a->limb, b->limb[2]);
-        field_mul_row(t, a->limb, b->limb[3]);
-        sm2_limbs_reduce_once(out->limb, t, t[4], field_p);
+        sm2_field_mul_inline(out, a, b);
 }
 
-/* sm2_field_sqr computes the six cross products once and doubles them: 10 products instead of 16. */
 void sm2_field_sqr(struct sm2_field_element *out, const struct sm2_field_element *a)
 {
-        const uint64_t *x = a->limb;
-        uint64_t t[8] = { 0 };
-        #pragma GCC unroll 8
-        for (int i = 0; i < 3; i++) {
-                uint64_t carry = 0;
-                #pragma GCC unroll 8
-                for (int j = i + 1; j < 4; j++) {
-                        unsigned __int128 v = (unsigned __int128)x[i] * x[j] + t[i + j] + carry;
-                        t[i + j] = (uint64_t)v;
-                        carry = (uint64_t)(v >> 64);
-                }
-                t[i + 4] = carry;
-        }
-        uint64_t shifted = 0;
-        #pragma GCC unroll 8
-        for (int i = 0; i < 8; i++) {
-                uint64_t next = t[i] >> 63;
-                t[i] = (t[i] << 1) | shifted;
-                shifted = next;
-        }
-        uint64_t carry = 0;
-        #pragma GCC unroll 8
-        for (int i = 0; i < 4; i++) {
-                unsigned __int128 square = (unsigned __int128)x[i] * x[i];
-                unsigned __int128 low = (unsigned __int128)t[2 * i] + (uint64_t)square + carry;
-                t[2 * i] = (uint64_t)low;
-                unsigned __int128 high = (unsigned __int128)t[2 * i + 1] + (uint64_t)(square >> 64) + (uint64_t)(low >> 64);
-                t[2 * i + 1] = (uint64_t)high;
-                carry = (uint64_t)(high >> 64);
-        }
-        field_reduce(out->limb, t);
+        sm2_field_sqr_inline(out, a);
 }
 
 void sm2_field_add(struct sm2_field_element *out, const struct sm2_field_element *a, const struct sm2_field_element *b)
 {
-        sm2_limbs_add_mod(out->limb, a->limb, b->limb, field_p);
+        sm2_field_add_inline(out, a, b);
 }
 
 void sm2_field_sub(struct sm2_field_element *out, const struct sm2_field_element *a, const struct sm2_field_element *b)
 {
-        sm2_limbs_sub_mod(out->limb, a->limb, b->limb, field_p);
+        sm2_field_sub_inline(out, a, b);
 }
 
 void sm2_field_neg(struct sm2_field_element *out, const struct sm2_field_element *a)
 {
         static const uint64_t zero[4] = { 0 };
-        sm2_limbs_sub_mod(out->limb, zero, a->limb, field_p);
+        sm2_limbs_sub_mod(out->limb, zero, a->limb, sm2_field_p);
 }
 
 int sm2_field_from_bytes(struct sm2_field_element *out, const uint8_t in[SM2_FIELD_LEN], struct err *err)
 {
         uint64_t plain[4], diff[4], t[8];
         sm2_limbs_load(plain, in);
-        if (sm2_limbs_sub(diff, plain, field_p) == 0)
+        if (sm2_limbs_sub(diff, plain, sm2_field_p) == 0)
                 return SMT_ERR(err, SMT_EDECODE, "sm2 field element: value is not below p");
         sm2_limbs_mul_wide(t, plain, field_r2);
-        field_reduce(out->limb, t);
+        sm2_field_reduce(out->limb, t);
         return 0;
 }
 
@@ -169,7 +63,7 @@ void sm2_field_to_bytes(uint8_t out[SM2_FIELD_LEN], const struct sm2_field_eleme
 {
         uint64_t t[8] = { a->limb[0], a->limb[1], a->limb[2], a->limb[3], 0, 0, 0, 0 };
         uint64_t plain[4];
-        field_reduce(plain, t);
+        sm2_field_reduce(plain, t);
         sm2_limbs_store(out, plain);
 }
 
@@ -177,7 +71,7 @@ void sm2_field_set_u64(struct sm2_field_element *out, uint64_t v)
 {
         uint64_t plain[4] = { v, 0, 0, 0 }, t[8];
         sm2_limbs_mul_wide(t, plain, field_r2);
-        field_reduce(out->limb, t);
+        sm2_field_reduce(out->limb, t);
 }
 
 uint64_t sm2_field_is_zero(const struct sm2_field_element *a)
@@ -188,7 +82,7 @@ uint64_t sm2_field_is_zero(const struct sm2_field_element *a)
 uint64_t sm2_field_equal(const struct sm2_field_element *a, const struct sm2_field_element *b)
 {
         uint64_t diff[4];
-        #pragma GCC unroll 8
+#pragma GCC unroll 8
         for (int i = 0; i < 4; i++)
                 diff[i] = a->limb[i] ^ b->limb[i];
         return sm2_limbs_is_zero(diff);
@@ -196,16 +90,14 @@ uint64_t sm2_field_equal(const struct sm2_field_element *a, const struct sm2_fie
 
 void sm2_field_cmov(struct sm2_field_element *out, const struct sm2_field_element *in, uint64_t mask)
 {
-        #pragma GCC unroll 8
-        for (int i = 0; i < 4; i++)
-                out->limb[i] = (out->limb[i] & ~mask) | (in->limb[i] & mask);
+        sm2_field_cmov_inline(out, in, mask);
 }
 
 /* field_sqr_times sets out = a^(2^count). */
 static void field_sqr_times(struct sm2_field_element *out, const struct sm2_field_element *a, int count)
 {
         *out = *a;
-        #pragma GCC unroll 8
+#pragma GCC unroll 8
         for (int i = 0; i < count; i++)
                 sm2_field_sqr(out, out);
 }
@@ -235,7 +127,7 @@ void sm2_field_inv(struct sm2_field_element *out, const struct sm2_field_element
         sm2_field_mul(&x32, &t, a);
 
         field_sqr_times(&t, &x31, 1); /* 31 ones, then the zero */
-        #pragma GCC unroll 8
+#pragma GCC unroll 8
         for (int i = 0; i < 4; i++) { /* 128 ones */
                 field_sqr_times(&t, &t, 32);
                 sm2_field_mul(&t, &t, &x32);

@@ -22,17 +22,17 @@ static const uint64_t scalar_r2[4] = { 0x901192af7c114f20, 0x3464504ade6fa2fa, 0
 static void scalar_reduce(uint64_t out[4], uint64_t t[8])
 {
         uint64_t top = 0;
-        #pragma GCC unroll 8
+#pragma GCC unroll 8
         for (int i = 0; i < 4; i++) {
                 uint64_t m = t[i] * scalar_n0;
                 uint64_t carry = 0;
-                #pragma GCC unroll 8
+#pragma GCC unroll 8
                 for (int j = 0; j < 4; j++) {
                         unsigned __int128 v = (unsigned __int128)m * scalar_n[j] + t[i + j] + carry;
                         t[i + j] = (uint64_t)v;
                         carry = (uint64_t)(v >> 64);
                 }
-                #pragma GCC unroll 8
+#pragma GCC unroll 8
                 for (int j = i + 4; j < 8; j++) {
                         unsigned __int128 s = (unsigned __int128)t[j] + carry;
                         t[j] = (uint64_t)s;
@@ -116,13 +116,13 @@ void sm2_field_scalar_inv(struct sm2_field_scalar *out, const struct sm2_field_s
         static const uint8_t one_bytes[SM2_FIELD_LEN] = { [SM2_FIELD_LEN - 1] = 1 };
         struct sm2_field_scalar table[16], acc;
         sm2_field_scalar_from_bytes_reduce(&table[0], one_bytes);
-        #pragma GCC unroll 8
+#pragma GCC unroll 8
         for (int i = 1; i < 16; i++)
                 sm2_field_scalar_mul(&table[i], &table[i - 1], a);
         acc = table[0];
-        #pragma GCC unroll 8
+#pragma GCC unroll 8
         for (int i = 63; i >= 0; i--) {
-                #pragma GCC unroll 8
+#pragma GCC unroll 8
                 for (int j = 0; j < 4; j++)
                         sm2_field_scalar_mul(&acc, &acc, &acc);
                 unsigned digit = (unsigned)(n_minus_2[i / 16] >> (4 * (i % 16))) & 15;

@@ -12,6 +12,7 @@
 
 #include <string.h>
 
+#include "crypto/sm2_field_internal.h"
 #include "crypto/sm2_point_internal.h"
 
 /* Montgomery forms (·2^256 mod p) of b, G = (xG, yG) and 1, from the values of GB/T 32918.5 §4. */
@@ -64,30 +65,30 @@ void sm2_point_from_affine(struct sm2_point *out, const struct sm2_point_affine 
 void sm2_point_double(struct sm2_point *out, const struct sm2_point *a)
 {
         struct sm2_field_element delta, gamma, beta, alpha, t, u, x3, y3, z3;
-        sm2_field_sqr(&delta, &a->z);
-        sm2_field_sqr(&gamma, &a->y);
-        sm2_field_mul(&beta, &a->x, &gamma);
-        sm2_field_sub(&t, &a->x, &delta);
-        sm2_field_add(&u, &a->x, &delta);
-        sm2_field_mul(&alpha, &t, &u);
-        sm2_field_add(&t, &alpha, &alpha);
-        sm2_field_add(&alpha, &alpha, &t); /* alpha = 3(X - delta)(X + delta) */
-        sm2_field_add(&beta, &beta, &beta);
-        sm2_field_add(&beta, &beta, &beta); /* beta = 4 X gamma */
-        sm2_field_sqr(&x3, &alpha);
-        sm2_field_add(&t, &beta, &beta);
-        sm2_field_sub(&x3, &x3, &t);
-        sm2_field_add(&z3, &a->y, &a->z);
-        sm2_field_sqr(&z3, &z3);
-        sm2_field_sub(&z3, &z3, &gamma);
-        sm2_field_sub(&z3, &z3, &delta);
-        sm2_field_sub(&t, &beta, &x3);
-        sm2_field_mul(&y3, &alpha, &t);
-        sm2_field_sqr(&gamma, &gamma);
-        sm2_field_add(&gamma, &gamma, &gamma);
-        sm2_field_add(&gamma, &gamma, &gamma);
-        sm2_field_add(&gamma, &gamma, &gamma); /* 8 gamma^2 */
-        sm2_field_sub(&out->y, &y3, &gamma);
+        sm2_field_sqr_inline(&delta, &a->z);
+        sm2_field_sqr_inline(&gamma, &a->y);
+        sm2_field_mul_inline(&beta, &a->x, &gamma);
+        sm2_field_sub_inline(&t, &a->x, &delta);
+        sm2_field_add_inline(&u, &a->x, &delta);
+        sm2_field_mul_inline(&alpha, &t, &u);
+        sm2_field_add_inline(&t, &alpha, &alpha);
+        sm2_field_add_inline(&alpha, &alpha, &t); /* alpha = 3(X - delta)(X + delta) */
+        sm2_field_add_inline(&beta, &beta, &beta);
+        sm2_field_add_inline(&beta, &beta, &beta); /* beta = 4 X gamma */
+        sm2_field_sqr_inline(&x3, &alpha);
+        sm2_field_add_inline(&t, &beta, &beta);
+        sm2_field_sub_inline(&x3, &x3, &t);
+        sm2_field_add_inline(&z3, &a->y, &a->z);
+        sm2_field_sqr_inline(&z3, &z3);
+        sm2_field_sub_inline(&z3, &z3, &gamma);
+        sm2_field_sub_inline(&z3, &z3, &delta);
+        sm2_field_sub_inline(&t, &beta, &x3);
+        sm2_field_mul_inline(&y3, &alpha, &t);
+        sm2_field_sqr_inline(&gamma, &gamma);
+        sm2_field_add_inline(&gamma, &gamma, &gamma);
+        sm2_field_add_inline(&gamma, &gamma, &gamma);
+        sm2_field_add_inline(&gamma, &gamma, &gamma); /* 8 gamma^2 */
+        sm2_field_sub_inline(&out->y, &y3, &gamma);
         out->x = x3;
         out->z = z3;
 }
@@ -98,42 +99,42 @@ static void point_add_finish(struct sm2_point *out, const struct sm2_field_eleme
                              const struct sm2_field_element *v, const struct sm2_field_element *s1)
 {
         struct sm2_field_element x3, t, u;
-        sm2_field_sqr(&x3, r);
-        sm2_field_sub(&x3, &x3, j);
-        sm2_field_sub(&x3, &x3, v);
-        sm2_field_sub(&x3, &x3, v);
-        sm2_field_sub(&t, v, &x3);
-        sm2_field_mul(&t, r, &t);
-        sm2_field_mul(&u, s1, j);
-        sm2_field_add(&u, &u, &u);
-        sm2_field_sub(&out->y, &t, &u);
+        sm2_field_sqr_inline(&x3, r);
+        sm2_field_sub_inline(&x3, &x3, j);
+        sm2_field_sub_inline(&x3, &x3, v);
+        sm2_field_sub_inline(&x3, &x3, v);
+        sm2_field_sub_inline(&t, v, &x3);
+        sm2_field_mul_inline(&t, r, &t);
+        sm2_field_mul_inline(&u, s1, j);
+        sm2_field_add_inline(&u, &u, &u);
+        sm2_field_sub_inline(&out->y, &t, &u);
         out->x = x3;
 }
 
 uint64_t sm2_point_add_core(struct sm2_point *out, const struct sm2_point *a, const struct sm2_point *b)
 {
         struct sm2_field_element z1z1, z2z2, u1, u2, s1, s2, h, i, j, r, v, z3;
-        sm2_field_sqr(&z1z1, &a->z);
-        sm2_field_sqr(&z2z2, &b->z);
-        sm2_field_mul(&u1, &a->x, &z2z2);
-        sm2_field_mul(&u2, &b->x, &z1z1);
-        sm2_field_mul(&s1, &a->y, &b->z);
-        sm2_field_mul(&s1, &s1, &z2z2);
-        sm2_field_mul(&s2, &b->y, &a->z);
-        sm2_field_mul(&s2, &s2, &z1z1);
-        sm2_field_sub(&h, &u2, &u1);
-        sm2_field_sub(&r, &s2, &s1);
+        sm2_field_sqr_inline(&z1z1, &a->z);
+        sm2_field_sqr_inline(&z2z2, &b->z);
+        sm2_field_mul_inline(&u1, &a->x, &z2z2);
+        sm2_field_mul_inline(&u2, &b->x, &z1z1);
+        sm2_field_mul_inline(&s1, &a->y, &b->z);
+        sm2_field_mul_inline(&s1, &s1, &z2z2);
+        sm2_field_mul_inline(&s2, &b->y, &a->z);
+        sm2_field_mul_inline(&s2, &s2, &z1z1);
+        sm2_field_sub_inline(&h, &u2, &u1);
+        sm2_field_sub_inline(&r, &s2, &s1);
         uint64_t same = sm2_field_is_zero(&h) & sm2_field_is_zero(&r);
-        sm2_field_add(&r, &r, &r);
-        sm2_field_add(&i, &h, &h);
-        sm2_field_sqr(&i, &i);
-        sm2_field_mul(&j, &h, &i);
-        sm2_field_mul(&v, &u1, &i);
-        sm2_field_add(&z3, &a->z, &b->z);
-        sm2_field_sqr(&z3, &z3);
-        sm2_field_sub(&z3, &z3, &z1z1);
-        sm2_field_sub(&z3, &z3, &z2z2);
-        sm2_field_mul(&z3, &z3, &h);
+        sm2_field_add_inline(&r, &r, &r);
+        sm2_field_add_inline(&i, &h, &h);
+        sm2_field_sqr_inline(&i, &i);
+        sm2_field_mul_inline(&j, &h, &i);
+        sm2_field_mul_inline(&v, &u1, &i);
+        sm2_field_add_inline(&z3, &a->z, &b->z);
+        sm2_field_sqr_inline(&z3, &z3);
+        sm2_field_sub_inline(&z3, &z3, &z1z1);
+        sm2_field_sub_inline(&z3, &z3, &z2z2);
+        sm2_field_mul_inline(&z3, &z3, &h);
         point_add_finish(out, &r, &j, &v, &s1);
         out->z = z3;
         return same;
@@ -142,23 +143,23 @@ uint64_t sm2_point_add_core(struct sm2_point *out, const struct sm2_point *a, co
 uint64_t sm2_point_add_mixed_core(struct sm2_point *out, const struct sm2_point *a, const struct sm2_point_affine *b)
 {
         struct sm2_field_element z1z1, u2, s2, h, hh, i, j, r, v, z3, y1 = a->y, x1 = a->x;
-        sm2_field_sqr(&z1z1, &a->z);
-        sm2_field_mul(&u2, &b->x, &z1z1);
-        sm2_field_mul(&s2, &b->y, &a->z);
-        sm2_field_mul(&s2, &s2, &z1z1);
-        sm2_field_sub(&h, &u2, &x1);
-        sm2_field_sub(&r, &s2, &y1);
+        sm2_field_sqr_inline(&z1z1, &a->z);
+        sm2_field_mul_inline(&u2, &b->x, &z1z1);
+        sm2_field_mul_inline(&s2, &b->y, &a->z);
+        sm2_field_mul_inline(&s2, &s2, &z1z1);
+        sm2_field_sub_inline(&h, &u2, &x1);
+        sm2_field_sub_inline(&r, &s2, &y1);
         uint64_t same = sm2_field_is_zero(&h) & sm2_field_is_zero(&r);
-        sm2_field_add(&r, &r, &r);
-        sm2_field_sqr(&hh, &h);
-        sm2_field_add(&i, &hh, &hh);
-        sm2_field_add(&i, &i, &i);
-        sm2_field_mul(&j, &h, &i);
-        sm2_field_mul(&v, &x1, &i);
-        sm2_field_add(&z3, &a->z, &h);
-        sm2_field_sqr(&z3, &z3);
-        sm2_field_sub(&z3, &z3, &z1z1);
-        sm2_field_sub(&z3, &z3, &hh);
+        sm2_field_add_inline(&r, &r, &r);
+        sm2_field_sqr_inline(&hh, &h);
+        sm2_field_add_inline(&i, &hh, &hh);
+        sm2_field_add_inline(&i, &i, &i);
+        sm2_field_mul_inline(&j, &h, &i);
+        sm2_field_mul_inline(&v, &x1, &i);
+        sm2_field_add_inline(&z3, &a->z, &h);
+        sm2_field_sqr_inline(&z3, &z3);
+        sm2_field_sub_inline(&z3, &z3, &z1z1);
+        sm2_field_sub_inline(&z3, &z3, &hh);
         point_add_finish(out, &r, &j, &v, &y1);
         out->z = z3;
         return same;
@@ -179,10 +180,10 @@ void sm2_point_to_affine(struct sm2_point_affine *out, const struct sm2_point *a
 {
         struct sm2_field_element zinv, zinv2;
         sm2_field_inv(&zinv, &a->z);
-        sm2_field_sqr(&zinv2, &zinv);
-        sm2_field_mul(&out->x, &a->x, &zinv2);
-        sm2_field_mul(&zinv, &zinv, &zinv2);
-        sm2_field_mul(&out->y, &a->y, &zinv);
+        sm2_field_sqr_inline(&zinv2, &zinv);
+        sm2_field_mul_inline(&out->x, &a->x, &zinv2);
+        sm2_field_mul_inline(&zinv, &zinv, &zinv2);
+        sm2_field_mul_inline(&out->y, &a->y, &zinv);
 }
 
 int sm2_point_to_bytes(uint8_t out[SM2_POINT_AFFINE_LEN], const struct sm2_point *a, struct err *err)
@@ -203,13 +204,13 @@ int sm2_point_from_bytes(struct sm2_point *out, const uint8_t in[SM2_POINT_AFFIN
         TRY(sm2_field_from_bytes(&affine.x, in, err));
         TRY(sm2_field_from_bytes(&affine.y, in + SM2_FIELD_LEN, err));
         struct sm2_field_element lhs, rhs, three_x;
-        sm2_field_sqr(&lhs, &affine.y);
-        sm2_field_sqr(&rhs, &affine.x);
-        sm2_field_mul(&rhs, &rhs, &affine.x);
-        sm2_field_add(&three_x, &affine.x, &affine.x);
-        sm2_field_add(&three_x, &three_x, &affine.x);
-        sm2_field_sub(&rhs, &rhs, &three_x);
-        sm2_field_add(&rhs, &rhs, &point_b);
+        sm2_field_sqr_inline(&lhs, &affine.y);
+        sm2_field_sqr_inline(&rhs, &affine.x);
+        sm2_field_mul_inline(&rhs, &rhs, &affine.x);
+        sm2_field_add_inline(&three_x, &affine.x, &affine.x);
+        sm2_field_add_inline(&three_x, &three_x, &affine.x);
+        sm2_field_sub_inline(&rhs, &rhs, &three_x);
+        sm2_field_add_inline(&rhs, &rhs, &point_b);
         if (!sm2_field_equal(&lhs, &rhs))
                 return SMT_ERR(err, SMT_EDECODE, "sm2 point: (x, y) is not on the SM2 curve");
         sm2_point_from_affine(out, &affine);

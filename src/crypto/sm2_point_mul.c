@@ -27,6 +27,7 @@
 #include <pthread.h>
 #include <string.h>
 
+#include "crypto/sm2_field_internal.h"
 #include "crypto/sm2_point.h"
 #include "crypto/sm2_point_internal.h"
 
@@ -92,8 +93,8 @@ static void base_lookup(struct sm2_point_affine *out, const struct sm2_point_aff
         memset(out, 0, sizeof *out);
         for (uint64_t j = 0; j < BASE_NUM_ENTRIES; j++) {
                 uint64_t mask = equal_mask(j + 1, magnitude);
-                sm2_field_cmov(&out->x, &table[j].x, mask);
-                sm2_field_cmov(&out->y, &table[j].y, mask);
+                sm2_field_cmov_inline(&out->x, &table[j].x, mask);
+                sm2_field_cmov_inline(&out->y, &table[j].y, mask);
         }
         struct sm2_field_element minus_y;
         sm2_field_neg(&minus_y, &out->y);
@@ -137,8 +138,12 @@ static void var_lookup(struct sm2_point *out, const struct sm2_point table[VAR_N
                        uint64_t negative)
 {
         sm2_point_set_infinity(out);
-        for (uint64_t j = 0; j < VAR_NUM_ENTRIES; j++)
-                sm2_point_cmov(out, &table[j], equal_mask(j + 1, magnitude));
+        for (uint64_t j = 0; j < VAR_NUM_ENTRIES; j++) {
+                uint64_t mask = equal_mask(j + 1, magnitude);
+                sm2_field_cmov_inline(&out->x, &table[j].x, mask);
+                sm2_field_cmov_inline(&out->y, &table[j].y, mask);
+                sm2_field_cmov_inline(&out->z, &table[j].z, mask);
+        }
         struct sm2_field_element minus_y;
         sm2_field_neg(&minus_y, &out->y);
         sm2_field_cmov(&out->y, &minus_y, negative);
