@@ -1,5 +1,6 @@
 /* src/crypto/sm2_field_internal.h: limb helpers shared by sm2_field.c (mod p) and sm2_field_scalar.c
- * (mod n). All of them are constant-time: carries and borrows become masks, never branches.
+ * (mod n), and inline versions of the mod-p operations for sm2_point.c / sm2_point_mul.c. Only those
+ * files include it. All of it is constant-time: carries and borrows become masks, never branches.
  *
  * The "#pragma GCC unroll" lines matter: at -O2 GCC keeps these four-limb loops rolled, which spills the
  * limbs to memory; unrolled they stay in registers and the field multiplication runs about twice as
