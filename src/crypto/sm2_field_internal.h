@@ -126,33 +126,35 @@ static const uint64_t sm2_field_p[4] = { 0xffffffffffffffff, 0xffffffff00000000,
 /* The field operations the point formulas call most, inline so the compiler can interleave independent
  * multiplications of one formula (measured: k·G about 40% faster than through calls). The reduction
  * is explained at the top of sm2_field.c. */
-/* sm2_field_reduce sets out = t / 2^256 mod p for t < p·2^256 (t is clobbered). */
+/* sm2_field_reduce sets out = t / 2^256 mod p for t < p·2^256 (t is clobbered). Each step's carry out
+ * of its top limb is held back and added one step later, where that limb is next touched, instead of
+ * rippling through the rest of t. */
 static inline void sm2_field_reduce(uint64_t out[4], uint64_t t[8])
 {
-        uint64_t top = 0;
-#pragma GCC unroll 8
+        uint64_t pending = 0;
+#pragma GCC unroll 4
         for (int i = 0; i < 4; i++) {
-                uint64_t m = t[i];
-                uint64_t plus[4] = { m, 0, 0, m };
-                uint64_t minus[4] = { m << 32, m >> 32, m << 32, m >> 32 };
-                uint64_t q[4];
-                (void)sm2_limbs_sub(q, plus, minus);
-                uint64_t carry = 0;
-#pragma GCC unroll 8
-                for (int j = 0; j < 4; j++) {
-                        unsigned __int128 s = (unsigned __int128)t[i + 1 + j] + q[j] + carry;
-                        t[i + 1 + j] = (uint64_t)s;
-                        carry = (uint64_t)(s >> 64);
-                }
-#pragma GCC unroll 8
-                for (int j = i + 5; j < 8; j++) {
-                        unsigned __int128 s = (unsigned __int128)t[j] + carry;
-                        t[j] = (uint64_t)s;
-                        carry = (uint64_t)(s >> 64);
-                }
-                top += carry;
+                uint64_t m = t[i], lo = m << 32, hi = m >> 32;
+                unsigned __int128 d = (unsigned __int128)m - lo;
+                uint64_t q0 = (uint64_t)d, borrow = (uint64_t)(d >> 64) & 1;
+                d = (unsigned __int128)0 - hi - borrow;
+                uint64_t q1 = (uint64_t)d;
+                borrow = (uint64_t)(d >> 64) & 1;
+                d = (unsigned __int128)0 - lo - borrow;
+                uint64_t q2 = (uint64_t)d;
+                borrow = (uint64_t)(d >> 64) & 1;
+                uint64_t q3 = m - hi - borrow;
+                unsigned __int128 v = (unsigned __int128)t[i + 1] + q0;
+                t[i + 1] = (uint64_t)v;
+                v = (unsigned __int128)t[i + 2] + q1 + (uint64_t)(v >> 64);
+                t[i + 2] = (uint64_t)v;
+                v = (unsigned __int128)t[i + 3] + q2 + (uint64_t)(v >> 64);
+                t[i + 3] = (uint64_t)v;
+                v = (unsigned __int128)t[i + 4] + q3 + pending + (uint64_t)(v >> 64);
+                t[i + 4] = (uint64_t)v;
+                pending = (uint64_t)(v >> 64);
         }
-        sm2_limbs_reduce_once(out, t + 4, top, sm2_field_p);
+        sm2_limbs_reduce_once(out, t + 4, pending, sm2_field_p);
 }
 
 /* sm2_field_mul_row adds a·b_i into the accumulator t (t[4] gets the carry) and then performs one reduction
