@@ -54,7 +54,7 @@ void sm2_field_cmov(struct sm2_field_element *out, const struct sm2_field_elemen
 int sm2_field_scalar_from_bytes(struct sm2_field_scalar *out, const uint8_t in[SM2_FIELD_LEN],
                                 struct err *err) SMT_MUST_USE;
 /* sm2_field_scalar_from_bytes_reduce reads any 32-byte big-endian value and reduces it mod n
- * (e + ... in signing, x1 mod n: GB/T 32918.2 §6.1 A5). */
+ * (e and x1 in r = (e + x1) mod n, GB/T 32918.2 §6.1 A5). */
 void sm2_field_scalar_from_bytes_reduce(struct sm2_field_scalar *out, const uint8_t in[SM2_FIELD_LEN]);
 /* sm2_field_scalar_to_bytes writes a as 32 bytes big-endian (always below n). */
 void sm2_field_scalar_to_bytes(uint8_t out[SM2_FIELD_LEN], const struct sm2_field_scalar *a);

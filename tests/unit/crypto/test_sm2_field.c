@@ -63,7 +63,7 @@ static BIGNUM *test_hex_bn(const char *hex)
         return bn;
 }
 
-/* test_field_edges returns edge value number i (0, 1, 2, p - 1, p - 2, 2^255, 2^224) as bytes. */
+/* test_edge_bytes writes edge value number i (0, 1, 2, m - 1, m - 2, 2^255, 2^224) as bytes. */
 static void test_edge_bytes(uint8_t out[32], int i, const BIGNUM *m)
 {
         BIGNUM *bn = BN_new();
