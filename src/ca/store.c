@@ -83,13 +83,19 @@ const char *store_backend_name(const struct store *store)
 
 int store_new_id(char out[STORE_ID_MAX], struct err *err)
 {
-        uint8_t random[16];
-        TRY(random_bytes(random, sizeof random, err));
-        struct buf_writer writer;
-        buf_writer_init_fixed(&writer, (uint8_t *)out, STORE_ID_MAX - 1);
-        int status = jose_b64url_encode(random, sizeof random, &writer, err);
-        out[status == 0 ? writer.len : 0] = 0;
-        return status;
+        /* Ids are typed on command lines (an EAB kid after certbot's --eab-kid, lego's --kid): one that starts
+         * with '-' is taken for an option there. Drawing again keeps every id uniform over the rest. */
+        do {
+                uint8_t random[16];
+                TRY(random_bytes(random, sizeof random, err));
+                struct buf_writer writer;
+                buf_writer_init_fixed(&writer, (uint8_t *)out, STORE_ID_MAX - 1);
+                int status = jose_b64url_encode(random, sizeof random, &writer, err);
+                out[status == 0 ? writer.len : 0] = 0;
+                if (status < 0)
+                        return status;
+        } while (out[0] == '-' || out[0] == '_');
+        return 0;
 }
 
 /* store_acquire takes an idle connection, opens one while fewer than pool_size are open, or waits. */

@@ -43,7 +43,8 @@ void store_close(struct store *store);
 /* store_backend_name returns "sqlite" or "postgresql". */
 const char *store_backend_name(const struct store *store);
 
-/* store_new_id writes a new random id: 16 random bytes as base64url without padding (22 characters). */
+/* store_new_id writes a new random id: 16 random bytes as base64url without padding (22 characters), never
+ * starting with '-' or '_'. */
 int store_new_id(char out[STORE_ID_MAX], struct err *err) SMT_MUST_USE;
 
 /* --- accounts --- */

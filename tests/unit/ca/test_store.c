@@ -101,6 +101,12 @@ static void test_new_id(void)
         CHECK_EQ(strlen(a), 22);
         CHECK_EQ(strspn(a, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"), 22);
         CHECK(strcmp(a, b) != 0);
+        /* One id in 32 would start with '-' or '_' if nothing prevented it; 2,000 draws would show some. */
+        for (int i = 0; i < 2000; i++) {
+                CHECK_OK(store_new_id(a, &err), &err);
+                CHECK(a[0] != '-' && a[0] != '_');
+                CHECK_EQ(strlen(a), 22);
+        }
 }
 
 static struct store_account test_account(const char *id, const char *thumbprint)
