@@ -20,7 +20,9 @@ static const char gateway_description[] =
     "  --check            load FILE and every certificate and key it names, report, and exit\n\n"
     "smtrust gateway status -c FILE [--json] asks the gateway running with FILE, at its admin.listen, for the\n"
     "certificates it obtains by ACME (sites with certificates: auto): per site and kind (ecc, sm2) the\n"
-    "algorithm, issuer, expiry, next renewal and last error; --json prints GET /certificates' document.\n\n"
+    "algorithm, issuer, expiry, next renewal and last error; then the OCSP staples of the sites' ECC/RSA\n"
+    "certificates: stapled or not, OCSP status, nextUpdate, next fetch and last error. --json prints\n"
+    "GET /certificates' document.\n\n"
     "Signals: SIGHUP reloads FILE and the certificates (a bad file is refused and the running one stays),\n"
     "SIGUSR1 reopens the log files, SIGTERM or SIGINT stops after open requests finish.\n";
 

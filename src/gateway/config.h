@@ -144,6 +144,7 @@ struct gw_site_config {
         struct gw_hsts_config hsts;
         bool forwarded_headers;     /* add X-Forwarded-For/-Proto/-Host and Forwarded (default true) */
         int certificates;           /* enum gw_site_certificates (default files) */
+        bool ocsp_stapling;         /* staple OCSP responses for the ECC/RSA certificates (default true) */
 };
 
 struct gw_timeouts_config {
@@ -223,6 +224,7 @@ struct gw_config {
         struct gw_limits_config limits;
         struct config_list listeners; /* struct gw_listener_config */
         struct config_list sites;     /* struct gw_site_config */
+        int64_t ocsp_stapling_refresh_ms; /* longest time between two fetches of a staple (default 1h) */
         char *dir;                    /* not a key: the config file's folder (absolute) */
 };
 

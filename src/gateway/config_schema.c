@@ -385,6 +385,7 @@ static const struct config_key gw_site_keys[] = {
     { "hsts",           CONFIG_SECTION, GW_SITE(hsts),                  .section = &gw_hsts_schema },
     { "forwarded_headers", CONFIG_BOOL, GW_SITE(forwarded_headers),     .default_text = "true" },
     { "certificates",   CONFIG_ENUM,   GW_SITE(certificates),           .default_text = "files", .names = gw_certificates_names },
+    { "ocsp_stapling",  CONFIG_BOOL,   GW_SITE(ocsp_stapling),          .default_text = "true" },
 };
 const struct config_section_schema gw_config_site_file_schema =
         GW_SECTION(gw_site_keys, struct gw_config_site_file, gw_check_site);
@@ -444,6 +445,7 @@ static const struct config_key gw_root_keys[] = {
     { "limits",         CONFIG_SECTION, GW_ROOT(limits),                .section = &gw_limits_schema },
     { "listeners",      CONFIG_SECTION_LIST, GW_ROOT(listeners),        .is_required = true, .section = &gw_listener_schema },
     { "sites",          CONFIG_SECTION_LIST, offsetof(struct gw_config_file, sites), .section = &gw_config_site_file_schema },
+    { "ocsp_stapling_refresh", CONFIG_DURATION, GW_ROOT(ocsp_stapling_refresh_ms), .default_text = "1h", .min = GW_SECOND, .max = GW_DAY },
 };
 const struct config_section_schema gw_config_file_schema = GW_SECTION(gw_root_keys, struct gw_config_file, NULL);
 /* clang-format on */

@@ -15,6 +15,7 @@
 #include <pthread.h>
 
 #include "crypto/random.h"
+#include "gateway/stapling.h"
 
 static atomic_uint_fast64_t gw_runtime_generations;
 
@@ -212,6 +213,11 @@ static int gw_runtime_build_parts(struct gw_runtime *rt, const struct gw_runtime
                                   struct tlcp_session_cache *session_cache, struct err *err)
 {
         TRY(gw_sites_build(&rt->sites, &rt->config, err));
+        if (rt->stapling != NULL) {
+                rt->stapling_mark = gw_stapling_begin(rt->stapling);
+                TRY(gw_stapling_attach(rt->stapling, rt->sites, rt->stapling_mark, rt->config.ocsp_stapling_refresh_ms,
+                                       err));
+        }
         size_t num_sites = gw_sites_count(rt->sites);
         rt->origins = calloc(num_sites > 0 ? num_sites : 1, sizeof *rt->origins);
         if (rt->origins == NULL)
@@ -246,7 +252,8 @@ static int gw_runtime_build_parts(struct gw_runtime *rt, const struct gw_runtime
 /* gw_runtime_build_text builds a runtime from config text (taken over: freed with the runtime). */
 static int gw_runtime_build_text(struct gw_runtime **out, const char *config_path, char *text, size_t len,
                                  const char *dir, const struct gw_runtime *old, struct tlcp_session_cache *session_cache,
-                                 struct gw_challenges *challenges, struct config_errors *errors, struct err *err)
+                                 struct gw_challenges *challenges, struct gw_stapling *stapling,
+                                 struct config_errors *errors, struct err *err)
 {
         struct gw_runtime *rt = calloc(1, sizeof *rt);
         if (rt == NULL) {
@@ -258,6 +265,7 @@ static int gw_runtime_build_text(struct gw_runtime **out, const char *config_pat
         rt->config_text_len = len;
         rt->session_cache = session_cache;
         rt->challenges = challenges;
+        rt->stapling = stapling;
         int status = gw_config_load_string(&rt->config, config_path, text, len, dir, errors);
         if (status < 0) {
                 free(text);
@@ -276,7 +284,7 @@ static int gw_runtime_build_text(struct gw_runtime **out, const char *config_pat
 
 int gw_runtime_build(struct gw_runtime **out, const char *config_path, const struct gw_runtime *old,
                      struct tlcp_session_cache *session_cache, struct gw_challenges *challenges,
-                     struct config_errors *errors, struct err *err)
+                     struct gw_stapling *stapling, struct config_errors *errors, struct err *err)
 {
         uint8_t *text = NULL;
         size_t len = 0;
@@ -292,7 +300,7 @@ int gw_runtime_build(struct gw_runtime **out, const char *config_path, const str
                 return SMT_ERR(err, SMT_ENOMEM, "out of memory");
         }
         status = gw_runtime_build_text(out, config_path, (char *)text, len, dirname(dir), old, session_cache,
-                                       challenges, errors, err);
+                                       challenges, stapling, errors, err);
         free(dir);
         return status;
 }
@@ -307,5 +315,5 @@ int gw_runtime_rebuild(struct gw_runtime **out, const char *config_path, const s
         text[old->config_text_len] = '\0';
         errors->num = errors->num_more = 0;
         return gw_runtime_build_text(out, config_path, text, old->config_text_len, old->config.dir, old,
-                                     old->session_cache, old->challenges, errors, err);
+                                     old->session_cache, old->challenges, old->stapling, errors, err);
 }

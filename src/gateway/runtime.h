@@ -22,6 +22,7 @@
 #include "gateway/challenges.h"
 #include "gateway/config.h"
 #include "gateway/sites.h"
+#include "gateway/stapling.h"
 #include "http/parser.h"
 #include "net/address.h"
 #include "net/tls_client.h"
@@ -74,15 +75,17 @@ struct gw_runtime {
         char *config_text;                /* the configuration as loaded, for a rebuild with new certificates */
         size_t config_text_len;
         struct tlcp_session_cache *session_cache; /* borrowed from the server */
+        struct gw_stapling *stapling;             /* borrowed from the server; NULL: no OCSP stapling */
+        uint64_t stapling_mark;                   /* gw_stapling_commit it once this runtime serves */
 };
 
 /* gw_runtime_build loads config_path and builds a runtime (refs 1). Listeners whose address is in old
  * (may be NULL) are shared with it; others are bound now. session_cache is shared by every generation and
- * challenges (may be NULL) answered by each (both borrowed). Errors: SMT_ECONFIG with each problem in
- * errors, or another status with err. */
+ * challenges (may be NULL) answered by each (both borrowed); stapling (may be NULL, borrowed) gets the
+ * sites' TLS certificates to staple. Errors: SMT_ECONFIG with each problem in errors, or another status with err. */
 int gw_runtime_build(struct gw_runtime **out, const char *config_path, const struct gw_runtime *old,
                      struct tlcp_session_cache *session_cache, struct gw_challenges *challenges,
-                     struct config_errors *errors, struct err *err) SMT_MUST_USE;
+                     struct gw_stapling *stapling, struct config_errors *errors, struct err *err) SMT_MUST_USE;
 
 /* gw_runtime_rebuild builds a new runtime from the configuration text old was built from (not the file,
  * which may have been edited since: only SIGHUP takes that up), reading every certificate again: how new

@@ -15,6 +15,7 @@
 #include "gateway/autocert.h"
 #include "gateway/autocert_status.h"
 #include "gateway/health.h"
+#include "gateway/stapling.h"
 #include "gateway/status.h"
 #include "gateway/worker.h"
 #include "net/signals.h"
@@ -43,6 +44,7 @@ struct gw_server {
         atomic_bool is_rebuild_posted;    /* a rebuild for new certificates waits on the main loop */
         struct net_timer rebuild_timer;   /* holds a rebuild back until GW_SERVER_REBUILD_GAP_MS passed */
         int64_t last_rebuild_ms;          /* main loop time of the last rebuild; 0: none yet */
+        struct gw_stapling *stapling;     /* OCSP staples of every generation's TLS certificates */
 };
 
 /* The active health checks of one site, telling its balancer (owned by the runtime they were started
@@ -249,6 +251,7 @@ static bool gw_server_publish(struct gw_server *server, struct gw_runtime *rt, c
                 if (gw_worker_switch(&server->workers[i], rt, &err) < 0)
                         log_error("worker %d: %s", i, err.msg);
         gw_runtime_unref(old);
+        gw_stapling_commit(server->stapling, rt->stapling_mark);
         return true;
 }
 
@@ -266,7 +269,12 @@ static void gw_server_certificates_changed(void *arg);
 static int gw_server_certificates(void *arg, bool is_json, struct buf_writer *out, struct err *err)
 {
         struct gw_server *server = arg;
-        return gw_autocert_status_write(server->autocert, is_json, out, err);
+        if (!is_json) {
+                if (server->autocert != NULL)
+                        TRY(gw_autocert_status_write(server->autocert, false, out, err));
+                return gw_stapling_status_metrics(server->stapling, out, err);
+        }
+        return gw_stapling_status_document(server->stapling, server->autocert, out, err);
 }
 
 /* gw_server_autocert starts the ACME manager once a site has certificates: auto, or gives it the
@@ -288,8 +296,6 @@ static void gw_server_autocert(struct gw_server *server)
                 server->autocert = NULL;
                 return;
         }
-        if (server->admin != NULL)
-                gw_admin_set_certificates(server->admin, gw_server_certificates, server);
 }
 
 static void gw_server_reload(struct gw_server *server)
@@ -299,7 +305,7 @@ static void gw_server_reload(struct gw_server *server)
         struct err err = { 0 };
         struct gw_runtime *rt = NULL;
         int status = gw_runtime_build(&rt, server->config_path, server->rt, server->sessions, server->challenges,
-                                      &errors, &err);
+                                      server->stapling, &errors, &err);
         if (status < 0) {
                 gw_server_log_problems(refused, &errors, &err);
                 gw_metrics_reload(server->shared.metrics, false);
@@ -404,8 +410,9 @@ static int gw_server_start(struct gw_server *server, struct config_errors *error
         signal(SIGPIPE, SIG_IGN);
         TRY(tlcp_session_cache_new(&server->sessions, GW_SERVER_SESSIONS, GW_SERVER_SESSION_LIFETIME, err));
         TRY(gw_challenges_new(&server->challenges, err));
-        TRY(gw_runtime_build(&server->rt, server->config_path, NULL, server->sessions, server->challenges, errors,
-                             err));
+        TRY(gw_stapling_new(&server->stapling, err));
+        TRY(gw_runtime_build(&server->rt, server->config_path, NULL, server->sessions, server->challenges,
+                             server->stapling, errors, err));
         enum log_level level = (enum log_level)server->rt->config.log.level;
         log_set_level(level);
         TRY(gw_server_open_error_log(server, err));
@@ -417,7 +424,7 @@ static int gw_server_start(struct gw_server *server, struct config_errors *error
         TRY(gw_server_checks_start(&server->checks, server->loop, server->rt, err));
         if (server->rt->config.admin.listen != NULL) {
                 TRY(gw_admin_start(&server->admin, server->loop, server->rt->config.admin.listen, server->shared.metrics,
-                                   gw_server_upstreams, server, NULL, NULL, err));
+                                   gw_server_upstreams, server, gw_server_certificates, server, err));
                 log_info("smtrust gateway: admin on %s (/metrics, /healthz, /upstreams, /certificates)", server->rt->config.admin.listen);
         }
         TRY(gw_server_drop_privileges(&server->rt->config, err));
@@ -439,6 +446,7 @@ static void gw_server_cleanup(struct gw_server *server)
         gw_server_checks_stop(server->checks);
         gw_admin_stop(server->admin);
         gw_runtime_unref(server->rt);
+        gw_stapling_free(server->stapling); /* no handshake runs any more: the workers are gone */
         gw_metrics_free(server->shared.metrics);
         gw_log_file_close(server->shared.access_log);
         tlcp_session_cache_free(server->sessions);

@@ -31,7 +31,9 @@ int gw_status_client_get(struct buf_writer *doc, const char *config_path, struct
 /* gw_status_client_table writes doc (a GET /certificates document) as a text table, one line per site and
  * kind: SITE KIND ALGORITHM ISSUER NOT-AFTER NEXT-RENEWAL STATUS, times as "2026-11-23 19:20Z" (UTC), STATUS
  * "ok", "ordering", "no certificate" or "failing (N): <last error>"; "no sites with certificates: auto" for
- * an empty list. SMT_EDECODE names what in doc is not as expected; SMT_ENOSPACE when out is full. */
+ * an empty list. Then, when doc's "stapling" array is not empty, "OCSP stapling:" and a line per stapled
+ * certificate: SITE KIND STAPLED (yes/no) OCSP (good/revoked/unknown/-) NEXT-UPDATE NEXT-FETCH PROBLEM.
+ * SMT_EDECODE names what in doc is not as expected; SMT_ENOSPACE when out is full. */
 int gw_status_client_table(struct buf_writer *out, const uint8_t *doc, size_t doc_len, struct err *err) SMT_MUST_USE;
 
 #endif

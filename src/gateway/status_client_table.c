@@ -11,6 +11,9 @@
 #include "gateway/admin.h"
 
 enum { COL_SITE, COL_KIND, COL_ALGORITHM, COL_ISSUER, COL_NOT_AFTER, COL_NEXT_RENEWAL, COL_STATUS, COLS };
+/* The OCSP stapling table (the document's "stapling" array, gateway/stapling.h). */
+enum { STAPLE_SITE, STAPLE_KIND, STAPLE_STAPLED, STAPLE_OCSP, STAPLE_NEXT_UPDATE, STAPLE_NEXT_FETCH, STAPLE_PROBLEM,
+       STAPLE_COLS };
 
 #define CELL_MAX   600
 #define CELL_SHOWN 60 /* wider cells (an issuer, an error) are cut with "..." except the last column */
@@ -21,6 +24,8 @@ struct row {
 
 static const char *const table_heads[COLS] = {"SITE",      "KIND",         "ALGORITHM", "ISSUER",
                                               "NOT-AFTER", "NEXT-RENEWAL", "STATUS"};
+static const char *const staple_heads[STAPLE_COLS] = {"SITE",        "KIND",       "STAPLED", "OCSP",
+                                                      "NEXT-UPDATE", "NEXT-FETCH", "PROBLEM"};
 
 /* Copies text into cell; control characters (a newline in a name or an error) become '?' so that one entry
  * stays on one line and cannot drive the terminal. */
@@ -102,37 +107,71 @@ static int table_row(struct row *row, json_t *entry, size_t index, struct err *e
         return table_status(row->cells[COL_STATUS], entry, index, err);
 }
 
-/* Writes one line: every column but the last padded to its width, two spaces apart. */
-static int table_line(struct buf_writer *out, const char *const cells[COLS], const size_t widths[COLS])
+/* Writes one line of cols cells: every column but the last padded to its width, two spaces apart. */
+static int table_line(struct buf_writer *out, size_t cols, const char *const cells[COLS], const size_t widths[COLS])
 {
         char line[COLS * (CELL_MAX + 2) + 2];
         size_t len = 0;
-        for (size_t col = 0; col < COLS; col++)
-                len += (size_t)snprintf(line + len, sizeof line - len, col + 1 < COLS ? "%-*s  " : "%-*s\n",
-                                        col + 1 < COLS ? (int)widths[col] : 0, cells[col]);
+        for (size_t col = 0; col < cols; col++)
+                len += (size_t)snprintf(line + len, sizeof line - len, col + 1 < cols ? "%-*s  " : "%-*s\n",
+                                        col + 1 < cols ? (int)widths[col] : 0, cells[col]);
         return buf_write_bytes(out, (const uint8_t *)line, len);
 }
 
-static int table_write(struct buf_writer *out, const struct row *rows, size_t num)
+/* Writes heads and the rows under them, each column as wide as its widest cell (cols <= COLS). */
+static int table_write(struct buf_writer *out, size_t cols, const char *const heads[COLS], const struct row *rows,
+                       size_t num)
 {
         size_t widths[COLS];
-        for (size_t col = 0; col < COLS; col++) {
-                widths[col] = strlen(table_heads[col]);
+        for (size_t col = 0; col < cols; col++) {
+                widths[col] = strlen(heads[col]);
                 for (size_t i = 0; i < num; i++)
                         widths[col] =
                             strlen(rows[i].cells[col]) > widths[col] ? strlen(rows[i].cells[col]) : widths[col];
         }
-        TRY(table_line(out, table_heads, widths));
+        TRY(table_line(out, cols, heads, widths));
         for (size_t i = 0; i < num; i++) {
                 const char *cells[COLS];
-                for (size_t col = 0; col < COLS; col++)
+                for (size_t col = 0; col < cols; col++)
                         cells[col] = rows[i].cells[col];
-                TRY(table_line(out, cells, widths));
+                TRY(table_line(out, cols, cells, widths));
         }
         return SMT_OK;
 }
 
-static int table_rows(struct buf_writer *out, json_t *list, struct err *err)
+/* One row of the stapling table: a "stapling" entry of the document. */
+static int staple_row(struct row *row, json_t *entry, size_t index, struct err *err)
+{
+        json_t *active = json_object_get(entry, "active"), *stapled = json_object_get(entry, "stapled");
+        json_t *failures = json_object_get(entry, "failures");
+        if (!json_is_object(entry) || !json_is_boolean(active) || !json_is_boolean(stapled) ||
+            !json_is_integer(failures))
+                return SMT_ERR(err, SMT_EDECODE,
+                               "stapling[%zu]: expected an object with active, stapled (booleans) and failures", index);
+        const char *site = "", *kind = "", *ocsp = "", *error = "";
+        TRY(table_text(&site, entry, "site", index, err));
+        TRY(table_text(&kind, entry, "kind", index, err));
+        TRY(table_text(&ocsp, entry, "status", index, err));
+        TRY(table_text(&error, entry, "last_error", index, err));
+        table_cell(row->cells[STAPLE_SITE], site, CELL_SHOWN);
+        table_cell(row->cells[STAPLE_KIND], kind, CELL_SHOWN);
+        table_cell(row->cells[STAPLE_STAPLED], json_is_true(stapled) ? "yes" : "no", CELL_SHOWN);
+        table_cell(row->cells[STAPLE_OCSP], ocsp, CELL_SHOWN);
+        TRY(table_time(row->cells[STAPLE_NEXT_UPDATE], entry, "next_update", index, err));
+        TRY(table_time(row->cells[STAPLE_NEXT_FETCH], entry, "next_fetch", index, err));
+        char text[CELL_MAX];
+        if (json_integer_value(failures) > 0)
+                snprintf(text, sizeof text, "failing (%lld): %s", (long long)json_integer_value(failures), error);
+        else
+                snprintf(text, sizeof text, "%s", json_is_true(active) ? "-" : "no longer served");
+        table_cell(row->cells[STAPLE_PROBLEM], text, CELL_MAX - 1);
+        return SMT_OK;
+}
+
+typedef int (*table_row_fn)(struct row *row, json_t *entry, size_t index, struct err *err);
+
+static int table_rows(struct buf_writer *out, json_t *list, size_t cols, const char *const heads[COLS],
+                      table_row_fn make_row, struct err *err)
 {
         size_t num = json_array_size(list);
         struct row *rows = calloc(num, sizeof *rows);
@@ -140,11 +179,25 @@ static int table_rows(struct buf_writer *out, json_t *list, struct err *err)
                 return SMT_ERR(err, SMT_ENOMEM, "certificates: out of memory for %zu rows", num);
         int status = SMT_OK;
         for (size_t i = 0; status == SMT_OK && i < num; i++)
-                status = table_row(&rows[i], json_array_get(list, i), i, err);
-        if (status == SMT_OK && table_write(out, rows, num) < 0)
+                status = make_row(&rows[i], json_array_get(list, i), i, err);
+        if (status == SMT_OK && table_write(out, cols, heads, rows, num) < 0)
                 status = SMT_ERR(err, SMT_ENOSPACE, "certificates: the table of %zu rows does not fit the output", num);
         free(rows);
         return status;
+}
+
+/* The stapling table after a blank line and a title, when the document has stapled certificates (a gateway
+ * older than stapling has no "stapling" array: nothing is written). */
+static int staple_table(struct buf_writer *out, json_t *list, struct err *err)
+{
+        static const char title[] = "\nOCSP stapling:\n";
+        if (list != NULL && !json_is_array(list))
+                return SMT_ERR(err, SMT_EDECODE, "certificates: \"stapling\" is not an array");
+        if (json_array_size(list) == 0)
+                return SMT_OK;
+        if (buf_write_bytes(out, (const uint8_t *)title, sizeof title - 1) < 0)
+                return SMT_ERR(err, SMT_ENOSPACE, "certificates: the output is full");
+        return table_rows(out, list, STAPLE_COLS, staple_heads, staple_row, err);
 }
 
 int gw_status_client_table(struct buf_writer *out, const uint8_t *doc, size_t doc_len, struct err *err)
@@ -161,7 +214,9 @@ int gw_status_client_table(struct buf_writer *out, const uint8_t *doc, size_t do
                                                                strlen(GW_ADMIN_NO_AUTO_SITES) + 1) < 0)
                 status = SMT_ERR(err, SMT_ENOSPACE, "certificates: the output is full");
         else if (json_array_size(list) > 0)
-                status = table_rows(out, list, err);
+                status = table_rows(out, list, COLS, table_heads, table_row, err);
+        if (status == SMT_OK)
+                status = staple_table(out, json_object_get(root, "stapling"), err);
         json_decref(root);
         return status;
 }

@@ -297,6 +297,39 @@ void net_tls_credentials_release(struct net_tls_credentials *c)
         c->prepared = NULL;
 }
 
+/* net_tls_status_cb runs once OpenSSL has chosen the leaf (RFC 6066 8: the staple answers for the certificate
+ * sent); no staple is a normal outcome (SSL_TLSEXT_ERR_NOACK), never a handshake failure. */
+static int net_tls_status_cb(SSL *ssl, void *arg)
+{
+        const struct net_tls_stapler *stapler = arg;
+        X509 *leaf = SSL_get_certificate(ssl);
+        unsigned char *leaf_der = NULL;
+        uint8_t *staple = NULL;
+        size_t staple_len = 0;
+        int leaf_len = leaf != NULL ? i2d_X509(leaf, &leaf_der) : -1;
+        int status = leaf_len > 0 ? stapler->fn(stapler->arg, leaf_der, (size_t)leaf_len, &staple, &staple_len) : -1;
+        OPENSSL_free(leaf_der);
+        unsigned char *copy = status == 0 && staple != NULL ? OPENSSL_memdup(staple, staple_len) : NULL;
+        free(staple);
+        if (copy == NULL)
+                return SSL_TLSEXT_ERR_NOACK;
+        if (SSL_set_tlsext_status_ocsp_resp(ssl, copy, (long)staple_len) != 1) {
+                OPENSSL_free(copy);
+                return SSL_TLSEXT_ERR_NOACK;
+        }
+        return SSL_TLSEXT_ERR_OK;
+}
+
+int net_tls_credentials_set_stapler(const struct net_tls_credentials *c, const struct net_tls_stapler *stapler,
+                                    struct err *err)
+{
+        if (c->prepared == NULL)
+                return SMT_ERR(err, SMT_EINVAL, "OCSP stapling needs prepared TLS credentials");
+        SSL_CTX_set_tlsext_status_cb(c->prepared, net_tls_status_cb);
+        SSL_CTX_set_tlsext_status_arg(c->prepared, (void *)stapler);
+        return 0;
+}
+
 int net_tls_acme_ctx_new(SSL_CTX **out, const struct cert *cert, const struct key *key, struct err *err)
 {
         SSL_CTX *ctx = NULL;

@@ -95,6 +95,19 @@ void net_tls_ctx_free(struct ssl_ctx_st *ctx);
 int net_tls_credentials_prepare(struct net_tls_credentials *credentials, struct err *err) SMT_MUST_USE;
 void net_tls_credentials_release(struct net_tls_credentials *credentials);
 
+/* net_tls_stapler: the OCSP stapling hook (RFC 6066 8). fn runs during a full handshake whose client sent
+ * status_request, with the DER of the leaf chosen for it (ECC or RSA); it returns 0 with *out (malloc'd,
+ * taken over) holding the OCSPResponse to staple, or a negative status to send none. Any worker thread. */
+struct net_tls_stapler {
+        int (*fn)(void *arg, const uint8_t *leaf, size_t leaf_len, uint8_t **out, size_t *out_len);
+        void *arg;
+};
+
+/* net_tls_credentials_set_stapler has the prepared context of credentials ask stapler (borrowed: it must
+ * outlive the context) for a staple; SMT_EINVAL when the credentials are not prepared. */
+int net_tls_credentials_set_stapler(const struct net_tls_credentials *credentials,
+                                    const struct net_tls_stapler *stapler, struct err *err) SMT_MUST_USE;
+
 /* net_tls_config_prepare builds config->prepared: the policy above, the SNI hook and a fresh session ticket
  * key. The base context keeps a pointer to config for the SNI hook, so prepare the struct where it stays
  * (a copy would still call back into the original). It does not prepare the credentials: prepare each of

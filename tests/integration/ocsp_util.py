@@ -27,6 +27,7 @@ class PKI:
 
     def __init__(self, folder, name="OCSP Test Root"):
         self.folder = folder
+        folder.mkdir(parents=True, exist_ok=True)
         self.root_key, self.root = folder / "root.key", folder / "root.pem"
         _ec_key(self.root_key)
         run(["openssl", "req", "-x509", "-new", "-key", self.root_key, "-subj", f"/CN={name}", "-days", "30",
@@ -135,3 +136,61 @@ class FileServer:
         self.server.shutdown()
         self.server.server_close()
 
+
+
+class ShortResponder:
+    """An OCSP responder written with Python's cryptography (its ocsp builder): answers every request about one
+    leaf with a response valid for `validity` seconds (thisUpdate a second ago), signed by signer/signer_key,
+    with the status of the moment (self.status: "good" or "revoked"). Counts the requests it answered."""
+
+    def __init__(self, leaf, issuer, signer, signer_key, validity=4, port=0):
+        from cryptography import x509
+        from cryptography.hazmat.primitives import serialization
+        load = lambda p: x509.load_pem_x509_certificate(p.read_bytes())  # noqa: E731
+        self.leaf, self.issuer, self.signer = load(leaf), load(issuer), load(signer)
+        self.key = serialization.load_pem_private_key(signer_key.read_bytes(), None)
+        self.validity, self.status, self.requests = validity, "good", 0
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def answer(self):
+                outer.requests += 1
+                body = outer.response()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/ocsp-response")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_GET(self):
+                self.answer()
+
+            def do_POST(self):
+                self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                self.answer()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def response(self):
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.x509 import ReasonFlags, ocsp
+        now = datetime.datetime.utcnow()
+        revoked = self.status == "revoked"
+        builder = ocsp.OCSPResponseBuilder().add_response(
+            cert=self.leaf, issuer=self.issuer, algorithm=hashes.SHA1(),
+            cert_status=ocsp.OCSPCertStatus.REVOKED if revoked else ocsp.OCSPCertStatus.GOOD,
+            this_update=now - datetime.timedelta(seconds=1), next_update=now + datetime.timedelta(seconds=self.validity),
+            revocation_time=now - datetime.timedelta(hours=1) if revoked else None,
+            revocation_reason=ReasonFlags.key_compromise if revoked else None)
+        builder = builder.responder_id(ocsp.OCSPResponderEncoding.HASH, self.signer).certificates([self.signer])
+        return builder.sign(self.key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()

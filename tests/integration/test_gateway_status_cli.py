@@ -1,9 +1,9 @@
 """`smtrust gateway status -c FILE [--json]` and the admin listener's GET /certificates, for what needs no ACME
 manager: a file without admin.listen is refused with the reason, a listener nobody answers on is "no gateway
 answers at ADDR", and a running gateway without sites with `certificates: auto` answers GET /certificates with
-a 404 whose JSON says so, which the command shows as an empty list (exit 0) in both forms."""
+empty "certificates" and "stapling" lists, which the command shows as "no sites with certificates: auto"
+(exit 0). The stapling table itself is tested in test_gateway_stapling.py."""
 import json
-import urllib.error
 import urllib.request
 
 from conftest import SMTRUST, run
@@ -55,22 +55,22 @@ def test_usage_errors(tmp_path):
 def test_running_gateway_without_auto_sites(start_gateway, demo_pki, origin):
     gateway = start_gateway([site_config(demo_pki, origin.url)], admin=True)
     admin = f"http://127.0.0.1:{gateway.admin_port}"
-    # The admin API: 404 with a JSON reason, never an empty 200 that would look like "nothing ordered yet".
-    try:
-        urllib.request.urlopen(f"{admin}/certificates")
-        raise AssertionError("GET /certificates answered 2xx without an ACME manager")
-    except urllib.error.HTTPError as answer:
-        assert answer.code == 404
-        assert answer.headers["Content-Type"] == "application/json"
-        assert json.loads(answer.read()) == {"error": NO_AUTO_SITES}
+    # The admin API: no ACME certificates, and the OCSP staples (none: the demo certificates name no OCSP
+    # responder, so nothing is fetched or stapled).
+    answer = urllib.request.urlopen(f"{admin}/certificates")
+    assert answer.headers["Content-Type"] == "application/json"
+    doc = json.loads(answer.read())
+    assert doc["certificates"] == [] and doc["stapling"] == [], doc
     metrics = urllib.request.urlopen(f"{admin}/metrics").read().decode()
     assert "smtrust_gateway_upstream_up" in metrics
     assert "smtrust_gateway_certificate_" not in metrics
+    assert "smtrust_gateway_ocsp_staple_valid{" not in metrics
 
     proc = status(gateway.config_path)
     assert proc.stdout.decode() == NO_AUTO_SITES + "\n"
     proc = status(gateway.config_path, "--json")
-    assert json.loads(proc.stdout) == {"certificates": []}
+    doc = json.loads(proc.stdout)
+    assert doc["certificates"] == [] and doc["stapling"] == [], doc
     # The gateway itself still runs and `smtrust gateway -c FILE --check` is unchanged.
     assert gateway.alive()
     check = run([SMTRUST, "gateway", "-c", str(gateway.config_path), "--check"])

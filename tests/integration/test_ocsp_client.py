@@ -101,3 +101,38 @@ def test_unreachable_responder_and_usage(world):
     assert out.returncode == 2 and b"127.0.0.1" in out.stderr, out.stderr
     assert status().returncode == 2
     assert run([SMTRUST, "ocsp", "--help"]).stdout.decode().count("exit status") == 1
+
+
+@pytest.fixture(scope="module")
+def smtrust_ca(tmp_path_factory):
+    from ca_util import CA, write_ca_config
+    folder = str(tmp_path_factory.mktemp("ocsp-client-ca"))
+    config, _, _ = write_ca_config(folder, http_port=free_port(), tls_alpn_port=free_port())
+    ca = CA(config)
+    ca.init()
+    ca.start()
+    yield ca
+    ca.stop()
+
+
+@pytest.mark.parametrize("ca_name,alg", [("ssl-ecc-dv", "ec-p256"), ("ssl-sm2-dv", "sm2")])
+def test_smtrust_ca_responder(smtrust_ca, tmp_path, ca_name, alg):
+    """A certificate from the CA's API: its AIA names the CA's responder and its caIssuers URL; the answer is
+    signed by the CA's delegated responder (SM2-with-SM3 for the SM2 CA), good, then revoked after a revoke."""
+    from test_ca_api import call, make_csr
+    _, csr = make_csr(str(tmp_path), "leaf", alg, f"client-{alg}.example.test")
+    code, body = call(smtrust_ca, "/api/v1/certificates", "POST", {"csr": csr, "ca": ca_name})
+    assert code == 201, body
+    leaf = tmp_path / "leaf.pem"
+    leaf.write_text(body["certificate"])
+    out = status(leaf, "--json")  # the issuer from the certificate's caIssuers URL
+    assert out.returncode == 0, out.stderr
+    doc = json.loads(out.stdout)
+    assert doc["status"] == "good" and f"{ca_name} OCSP Responder" in doc["responder"], doc
+    assert doc["method"] == "GET" and f"/ocsp/{ca_name}/" in doc["url"], doc
+    assert doc["next_update"] is not None
+    code, _ = call(smtrust_ca, f"/api/v1/certificates/{body['serial']}/revoke", "POST", {"reason": "superseded"})
+    assert code == 200
+    out = status(leaf, "--post")
+    assert out.returncode == 1, (out.stdout, out.stderr)
+    assert "revocation reason: superseded" in out.stdout.decode()
