@@ -1,6 +1,8 @@
 /* src/base/buf.c: bounds-checked byte readers and writers. */
 #include "base/buf.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -201,6 +203,29 @@ int buf_write_reserve(struct buf_writer *w, uint8_t **out, size_t len)
         *out = w->data + w->len;
         w->len += len;
         return SMT_OK;
+}
+
+int buf_write_printf(struct buf_writer *w, const char *fmt, ...)
+{
+        char small[512];
+        va_list args;
+        va_start(args, fmt);
+        int len = vsnprintf(small, sizeof small, fmt, args);
+        va_end(args);
+        if (len < 0)
+                return SMT_EINVAL;
+        if ((size_t)len < sizeof small)
+                return buf_write_bytes(w, (const uint8_t *)small, (size_t)len);
+        /* vsnprintf needs room for a NUL the writer must not keep: a long text is formatted on the side */
+        char *big = malloc((size_t)len + 1);
+        if (big == NULL)
+                return SMT_ENOMEM;
+        va_start(args, fmt);
+        vsnprintf(big, (size_t)len + 1, fmt, args);
+        va_end(args);
+        int status = buf_write_bytes(w, (const uint8_t *)big, (size_t)len);
+        free(big);
+        return status;
 }
 
 int buf_write_bytes(struct buf_writer *w, const uint8_t *in, size_t len)

@@ -92,6 +92,10 @@ int buf_write_bytes(struct buf_writer *w, const uint8_t *in, size_t len) SMT_MUS
 /* buf_write_reserve appends len bytes the caller fills through *out (valid until the next write). */
 int buf_write_reserve(struct buf_writer *w, uint8_t **out, size_t len) SMT_MUST_USE;
 
+/* buf_write_printf appends printf-style text (without its NUL); SMT_ENOSPACE when it does not fit (nothing
+ * is appended then), SMT_EINVAL for a format vsnprintf refuses, SMT_ENOMEM. */
+int buf_write_printf(struct buf_writer *w, const char *fmt, ...) SMT_PRINTF(2, 3) SMT_MUST_USE;
+
 /* buf_write_vector_begin writes a zero length prefix of width 1, 2 or 3 bytes and remembers its position in
  * *mark; buf_write_vector_end patches it with the number of bytes written since, failing when it does not fit. */
 int buf_write_vector_begin(struct buf_writer *w, size_t width, size_t *mark) SMT_MUST_USE;

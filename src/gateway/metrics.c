@@ -10,7 +10,6 @@
 
 #include <inttypes.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -354,31 +353,17 @@ static const char *const metrics_bucket_labels[METRICS_BUCKETS] = {
 };
 static const char *const metrics_false_true[2] = {"false", "true"};
 
-/* render_printf appends one formatted piece; every caller's text is short and fixed (no client data). */
-static int render_printf(struct buf_writer *out, const char *fmt, ...) SMT_PRINTF(2, 3);
-static int render_printf(struct buf_writer *out, const char *fmt, ...)
-{
-        char text[256];
-        va_list args;
-        va_start(args, fmt);
-        int n = vsnprintf(text, sizeof text, fmt, args);
-        va_end(args);
-        if (n < 0 || (size_t)n >= sizeof text)
-                return SMT_EINTERNAL;
-        return buf_write_bytes(out, (const uint8_t *)text, (size_t)n);
-}
-
 /* render_family writes the HELP and TYPE lines that must precede a metric's samples. */
 static int render_family(struct buf_writer *out, const char *name, const char *type, const char *help)
 {
-        return render_printf(out, "# HELP smtrust_gateway_%s %s\n# TYPE smtrust_gateway_%s %s\n", name, help, name,
+        return buf_write_printf(out, "# HELP smtrust_gateway_%s %s\n# TYPE smtrust_gateway_%s %s\n", name, help, name,
                              type);
 }
 
 static int render_counter(struct buf_writer *out, const char *name, const char *help, uint64_t value)
 {
         TRY(render_family(out, name, "counter", help));
-        return render_printf(out, "smtrust_gateway_%s %" PRIu64 "\n", name, value);
+        return buf_write_printf(out, "smtrust_gateway_%s %" PRIu64 "\n", name, value);
 }
 
 /* render_pair writes a counter with one two-valued label: the [0] sample is value_labels[0]. */
@@ -387,7 +372,7 @@ static int render_pair(struct buf_writer *out, const char *name, const char *hel
 {
         TRY(render_family(out, name, "counter", help));
         for (int i = 0; i < 2; i++)
-                TRY(render_printf(out, "smtrust_gateway_%s{%s=\"%s\"} %" PRIu64 "\n", name, label, value_labels[i],
+                TRY(buf_write_printf(out, "smtrust_gateway_%s{%s=\"%s\"} %" PRIu64 "\n", name, label, value_labels[i],
                                   values[i]));
         return SMT_OK;
 }
@@ -396,11 +381,11 @@ static int render_connections(struct buf_writer *out, const struct metrics_total
 {
         TRY(render_counter(out, "connections_total", "Client connections accepted.", t->connections_total));
         TRY(render_family(out, "connections_active", "gauge", "Client connections open now."));
-        TRY(render_printf(out, "smtrust_gateway_connections_active %" PRIu64 "\n", t->connections_active));
+        TRY(buf_write_printf(out, "smtrust_gateway_connections_active %" PRIu64 "\n", t->connections_active));
         TRY(render_family(out, "handshakes_total", "counter", "Completed client handshakes by protocol."));
         for (int p = 0; p < GW_METRICS_PROTOCOLS; p++)
                 for (int r = 0; r < 2; r++)
-                        TRY(render_printf(
+                        TRY(buf_write_printf(
                             out, "smtrust_gateway_handshakes_total{protocol=\"%s\",resumed=\"%s\"} %" PRIu64 "\n",
                             metrics_protocol_labels[p], metrics_false_true[r], t->handshakes[p][r]));
         return render_counter(out, "handshake_failures_total", "Client handshakes that failed.", t->handshake_failures);
@@ -414,12 +399,12 @@ static int render_histogram(struct buf_writer *out, const struct metrics_totals 
         uint64_t cumulative = 0;
         for (int b = 0; b < METRICS_BUCKETS; b++) {
                 cumulative += t->duration_buckets[b];
-                TRY(render_printf(out, "smtrust_gateway_request_duration_seconds_bucket{le=\"%s\"} %" PRIu64 "\n",
+                TRY(buf_write_printf(out, "smtrust_gateway_request_duration_seconds_bucket{le=\"%s\"} %" PRIu64 "\n",
                                   metrics_bucket_labels[b], cumulative));
         }
-        TRY(render_printf(out, "smtrust_gateway_request_duration_seconds_sum %" PRIu64 ".%06" PRIu64 "\n",
+        TRY(buf_write_printf(out, "smtrust_gateway_request_duration_seconds_sum %" PRIu64 ".%06" PRIu64 "\n",
                           t->duration_sum_us / 1000000, t->duration_sum_us % 1000000));
-        return render_printf(out, "smtrust_gateway_request_duration_seconds_count %" PRIu64 "\n", cumulative);
+        return buf_write_printf(out, "smtrust_gateway_request_duration_seconds_count %" PRIu64 "\n", cumulative);
 }
 
 static int render_requests(struct buf_writer *out, const struct metrics_totals *t)
@@ -427,7 +412,7 @@ static int render_requests(struct buf_writer *out, const struct metrics_totals *
         TRY(render_family(out, "requests_total", "counter", "Requests answered, by protocol and status class."));
         for (int p = 0; p < GW_METRICS_PROTOCOLS; p++)
                 for (int c = 0; c < METRICS_CLASSES; c++)
-                        TRY(render_printf(out,
+                        TRY(buf_write_printf(out,
                                           "smtrust_gateway_requests_total{protocol=\"%s\",code=\"%s\"} %" PRIu64 "\n",
                                           metrics_protocol_labels[p], metrics_class_labels[c], t->requests[p][c]));
         TRY(render_histogram(out, t));
@@ -464,7 +449,7 @@ static int render_label_value(struct buf_writer *out, const char *value)
                 }
                 uint8_t c;
                 TRY(buf_read_u8(&in, &c));
-                TRY(render_printf(out, "%s", c == '\n' ? "\\n" : c == '"' ? "\\\"" : "\\\\"));
+                TRY(buf_write_printf(out, "%s", c == '\n' ? "\\n" : c == '"' ? "\\\"" : "\\\\"));
         }
         return SMT_OK;
 }
@@ -488,9 +473,9 @@ static int render_sites(struct gw_metrics *metrics, struct buf_writer *out)
                           "Requests answered per site of the running configuration, by status class."));
         for (size_t s = 0; s < gen->num_sites; s++) {
                 for (int c = 0; c < METRICS_CLASSES; c++) {
-                        TRY(render_printf(out, "smtrust_gateway_site_requests_total{site=\""));
+                        TRY(buf_write_printf(out, "smtrust_gateway_site_requests_total{site=\""));
                         TRY(render_label_value(out, gen->names[s]));
-                        TRY(render_printf(out, "\",code=\"%s\"} %" PRIu64 "\n", metrics_class_labels[c],
+                        TRY(buf_write_printf(out, "\",code=\"%s\"} %" PRIu64 "\n", metrics_class_labels[c],
                                           site_count(metrics, gen, s, c)));
                 }
         }

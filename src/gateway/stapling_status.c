@@ -3,7 +3,6 @@
 #include "gateway/stapling_internal.h"
 
 #include <jansson.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,41 +100,28 @@ int gw_stapling_status_document(struct gw_stapling *s, struct gw_autocert *autoc
         return status < 0 ? SMT_ERR(err, status, "certificates: the JSON document does not fit the output") : 0;
 }
 
-static int gw_stapling_status_printf(struct buf_writer *out, const char *fmt, ...) SMT_PRINTF(2, 3);
-static int gw_stapling_status_printf(struct buf_writer *out, const char *fmt, ...)
-{
-        char line[512];
-        va_list args;
-        va_start(args, fmt);
-        int len = vsnprintf(line, sizeof line, fmt, args);
-        va_end(args);
-        if (len < 0 || (size_t)len >= sizeof line)
-                return SMT_ENOSPACE;
-        return buf_write_bytes(out, (const uint8_t *)line, (size_t)len);
-}
-
 /* Site names are visible ASCII without quotes or backslashes (gateway/config_schema.c): safe as labels. */
 int gw_stapling_status_metrics(struct gw_stapling *s, struct buf_writer *out, struct err *err)
 {
         time_t now = time(NULL);
-        int status = gw_stapling_status_printf(
+        int status = buf_write_printf(
                 out, "# HELP smtrust_gateway_ocsp_staple_valid 1 when a verified, current OCSP response is stapled.\n"
                      "# TYPE smtrust_gateway_ocsp_staple_valid gauge\n");
         pthread_mutex_lock(&s->lock);
         for (size_t i = 0; status == 0 && i < s->num_entries; i++) {
                 const struct gw_stapling_entry *e = s->entries[i];
                 if (e->is_active)
-                        status = gw_stapling_status_printf(out, "smtrust_gateway_ocsp_staple_valid{site=\"%s\",kind=\"%s\"} %d\n",
+                        status = buf_write_printf(out, "smtrust_gateway_ocsp_staple_valid{site=\"%s\",kind=\"%s\"} %d\n",
                                                            e->site, e->kind, gw_stapling_entry_is_valid(e, now) ? 1 : 0);
         }
         if (status == 0)
-                status = gw_stapling_status_printf(
+                status = buf_write_printf(
                         out, "# HELP smtrust_gateway_ocsp_staple_next_update_seconds nextUpdate of the stapled OCSP "
                              "response (unix time).\n# TYPE smtrust_gateway_ocsp_staple_next_update_seconds gauge\n");
         for (size_t i = 0; status == 0 && i < s->num_entries; i++) {
                 const struct gw_stapling_entry *e = s->entries[i];
                 if (e->is_active && e->der != NULL && e->single.next_update != 0)
-                        status = gw_stapling_status_printf(
+                        status = buf_write_printf(
                                 out, "smtrust_gateway_ocsp_staple_next_update_seconds{site=\"%s\",kind=\"%s\"} %lld\n",
                                 e->site, e->kind, (long long)e->single.next_update);
         }

@@ -45,6 +45,15 @@ def stapling(gateway):
     return json.loads(admin(gateway, "/certificates"))["stapling"]
 
 
+def stapled_leaf(tmp_path, serial, validity):
+    """Our PKI's leaf for site.test whose AIA names a ShortResponder (answers valid for `validity` seconds)."""
+    pki = PKI(tmp_path)
+    port = free_port()
+    leaf, key = pki.leaf("site", "site.test", serial, f"http://127.0.0.1:{port}")
+    return pki, leaf, key, ShortResponder(leaf, pki.root, pki.responder, pki.responder_key, validity=validity,
+                                          port=port)
+
+
 def test_good_then_revoked(tmp_path, start_gateway, origin):
     pki = PKI(tmp_path)
     port = free_port()
@@ -76,10 +85,7 @@ def test_good_then_revoked(tmp_path, start_gateway, origin):
 
 
 def test_expired_response_is_not_stapled_when_the_responder_is_down(tmp_path, start_gateway, origin):
-    pki = PKI(tmp_path)
-    port = free_port()
-    leaf, key = pki.leaf("site", "site.test", 0x2002, f"http://127.0.0.1:{port}")
-    responder = ShortResponder(leaf, pki.root, pki.responder, pki.responder_key, validity=4, port=port)
+    pki, leaf, key, responder = stapled_leaf(tmp_path, 0x2002, validity=4)
     stopped = False
     try:
         gateway = start_gateway([site(pki, leaf, key, origin)], admin=True)
@@ -120,10 +126,7 @@ def test_untrusted_signer_is_never_stapled(tmp_path, start_gateway, origin):
 
 
 def test_reload_keeps_the_cached_staple_and_off_asks_nobody(tmp_path, start_gateway, origin):
-    pki = PKI(tmp_path)
-    port = free_port()
-    leaf, key = pki.leaf("site", "site.test", 0x2004, f"http://127.0.0.1:{port}")
-    responder = ShortResponder(leaf, pki.root, pki.responder, pki.responder_key, validity=600, port=port)
+    pki, leaf, key, responder = stapled_leaf(tmp_path, 0x2004, validity=600)
     try:
         gateway = start_gateway([site(pki, leaf, key, origin)], admin=True)
         wait_until(lambda: "Cert Status: good" in s_client(gateway, pki), 10, "a good staple")

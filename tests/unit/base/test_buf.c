@@ -156,7 +156,35 @@ static void test_truncate_and_drop_front(void)
         CHECK_EQ(mem[0], 'z');
 }
 
-CHECK_MAIN(CHECK_TEST(test_truncate_and_drop_front), CHECK_TEST(test_reader_reads_big_endian_integers), CHECK_TEST(test_short_read_leaves_reader_unchanged),
+static void test_printf_appends_text_without_nul(void)
+{
+        uint8_t mem[8];
+        struct buf_writer w;
+        buf_writer_init_fixed(&w, mem, sizeof mem);
+        CHECK_STATUS(buf_write_printf(&w, "%s=%d", "ab", 42), SMT_OK);
+        CHECK_EQ(w.len, 5);
+        CHECK_MEM(mem, "ab=42", 5);
+        /* exactly full: the NUL vsnprintf writes needs no room in the writer */
+        CHECK_STATUS(buf_write_printf(&w, "%03d", 7), SMT_OK);
+        CHECK_EQ(w.len, 8);
+        CHECK_MEM(mem, "ab=42007", 8);
+        CHECK_STATUS(buf_write_printf(&w, "x"), SMT_ENOSPACE);
+        CHECK_EQ(w.len, 8);
+
+        struct buf_writer heap;
+        buf_writer_init_heap(&heap, 4096);
+        char long_text[1500];
+        memset(long_text, 'z', sizeof long_text - 1);
+        long_text[sizeof long_text - 1] = '\0';
+        CHECK_STATUS(buf_write_printf(&heap, "<%s>", long_text), SMT_OK); /* longer than the stack buffer */
+        CHECK_EQ(heap.len, 1501);
+        CHECK(heap.data[0] == '<' && heap.data[1500] == '>' && heap.data[750] == 'z');
+        CHECK_STATUS(buf_write_printf(&heap, "%s%s%s", long_text, long_text, long_text), SMT_ENOSPACE);
+        CHECK_EQ(heap.len, 1501);
+        buf_writer_cleanup(&heap);
+}
+
+CHECK_MAIN(CHECK_TEST(test_printf_appends_text_without_nul), CHECK_TEST(test_truncate_and_drop_front), CHECK_TEST(test_reader_reads_big_endian_integers), CHECK_TEST(test_short_read_leaves_reader_unchanged),
            CHECK_TEST(test_vector_is_a_sub_reader_bounded_by_its_length),
            CHECK_TEST(test_vector_longer_than_input_fails_without_consuming),
            CHECK_TEST(test_expect_end_reports_trailing_bytes), CHECK_TEST(test_fixed_writer_fails_when_full),
