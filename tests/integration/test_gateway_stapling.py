@@ -169,11 +169,17 @@ def test_smtrust_ca_responder_and_status_command(tmp_path, start_gateway, origin
         staple = lambda: run(connect, input=b"", ok=None).stdout.decode(errors="replace")  # noqa: E731
         text = wait_until(lambda: (lambda t: t if "Cert Status: good" in t else None)(staple()), 15, "a good staple")
         assert "ssl-ecc-dv OCSP Responder" in text and "Verify return code: 0 (ok)" in text, text
+        # curl --cert-status requires a verified, good staple (exit 91 otherwise)
+        curl = ["curl", "-sS", "--cert-status", "--cacert", ca.roots, "--resolve",
+                f"site.test:{gateway.https_port}:127.0.0.1", f"https://site.test:{gateway.https_port}/"]
+        assert run(curl, ok=None).returncode == 0
         code, _ = call(ca, f"/api/v1/certificates/{body['serial']}/revoke", "POST", {"reason": "keyCompromise"})
         assert code == 200
         text = wait_until(lambda: (lambda t: t if "Cert Status: revoked" in t else None)(staple()), 15,
                           "a revoked staple")
         assert "Revocation Reason: keyCompromise (0x1)" in text, text
+        refused = run(curl, ok=None)
+        assert refused.returncode == 91 and b"revocation reason: keyCompromise" in refused.stderr, refused.stderr
         table = run([SMTRUST, "gateway", "status", "-c", str(gateway.config_path)]).stdout.decode()
         assert table.startswith("no sites with certificates: auto\n\nOCSP stapling:\n"), table
         heads, row = table.splitlines()[3:5]
