@@ -26,12 +26,46 @@ bool gw_stapling_entry_is_valid(const struct gw_stapling_entry *e, time_t now)
         return now + HTTP_OCSP_CLIENT_TOLERANCE >= e->single.this_update && now <= until;
 }
 
+static size_t gw_stapling_bucket(const struct gw_stapling *s, const uint8_t id[CERT_SHA256_LEN])
+{
+        uint64_t h;
+        memcpy(&h, id, sizeof h);
+        return (size_t)h & (s->num_buckets - 1);
+}
+
 static struct gw_stapling_entry *gw_stapling_find(const struct gw_stapling *s, const uint8_t id[CERT_SHA256_LEN])
 {
-        for (size_t i = 0; i < s->num_entries; i++)
-                if (memcmp(s->entries[i]->id, id, CERT_SHA256_LEN) == 0)
-                        return s->entries[i];
+        if (s->num_buckets == 0)
+                return NULL;
+        for (struct gw_stapling_entry *e = s->buckets[gw_stapling_bucket(s, id)]; e != NULL; e = e->bucket_next)
+                if (memcmp(e->id, id, CERT_SHA256_LEN) == 0)
+                        return e;
         return NULL;
+}
+
+/* gw_stapling_index rebuilds the buckets for the entries there are (lock held); SMT_ENOMEM keeps the old. */
+static int gw_stapling_index(struct gw_stapling *s, struct err *err)
+{
+        size_t num = 16;
+        while (num < 2 * s->cap_entries)
+                num *= 2;
+        if (num != s->num_buckets) {
+                struct gw_stapling_entry **buckets = calloc(num, sizeof *buckets);
+                if (buckets == NULL)
+                        return SMT_ERR(err, SMT_ENOMEM, "out of memory for the OCSP stapling index");
+                free(s->buckets);
+                s->buckets = buckets;
+                s->num_buckets = num;
+        } else {
+                memset(s->buckets, 0, num * sizeof *s->buckets);
+        }
+        for (size_t i = 0; i < s->num_entries; i++) {
+                struct gw_stapling_entry *e = s->entries[i];
+                size_t b = gw_stapling_bucket(s, e->id);
+                e->bucket_next = s->buckets[b];
+                s->buckets[b] = e;
+        }
+        return 0;
 }
 
 /* gw_stapling_staple is the handshake hook: a copy of the entry's response when it may be stapled now. */
@@ -128,6 +162,13 @@ static int gw_stapling_track(struct gw_stapling *s, const char *site, const char
                 TRY(gw_stapling_entry_new(&e, id, leaf, issuer, url, err));
                 s->entries[s->num_entries++] = e;
                 e->next_fetch_ms = 0; /* now */
+                if (s->num_buckets < 2 * s->cap_entries) {
+                        TRY(gw_stapling_index(s, err));
+                } else {
+                        size_t b = gw_stapling_bucket(s, id);
+                        e->bucket_next = s->buckets[b];
+                        s->buckets[b] = e;
+                }
         }
         snprintf(e->site, sizeof e->site, "%s", site);
         e->kind = kind;
@@ -187,6 +228,9 @@ void gw_stapling_commit(struct gw_stapling *s, uint64_t mark)
                         s->entries[kept++] = e;
         }
         s->num_entries = kept;
+        struct err err;
+        if (gw_stapling_index(s, &err) < 0) /* same bucket count as before: cannot fail */
+                log_error("OCSP stapling: %s", err.msg);
         pthread_mutex_unlock(&s->lock);
 }
 
@@ -229,6 +273,7 @@ void gw_stapling_free(struct gw_stapling *s)
         for (size_t i = 0; i < s->num_entries; i++)
                 gw_stapling_entry_free(s->entries[i]);
         free(s->entries);
+        free(s->buckets);
         pthread_cond_destroy(&s->wake);
         pthread_mutex_destroy(&s->lock);
         curl_global_cleanup();

@@ -17,16 +17,16 @@ from ocsp_util import PKI, Responder, ShortResponder, free_port
 pytest_plugins = ("gateway_util",)  # the origin and start_gateway fixtures
 
 
-def site(pki, leaf, key, origin, **extra):
+def site(pki, leaf, key, origin, names=("site.test",), **extra):
     chain = pki.folder / f"{leaf.stem}-chain.pem"
     chain.write_text(leaf.read_text() + pki.root.read_text())  # the issuer follows the leaf
-    config = site_config(pki.folder, origin.url, names=["site.test"], sm2=False, ecc=False, **extra)
+    config = site_config(pki.folder, origin.url, names=list(names), sm2=False, ecc=False, **extra)
     config["ecc"] = {"cert": str(chain), "key": str(key)}
     return config
 
 
-def s_client(gateway, pki, *extra):
-    out = run(["openssl", "s_client", "-connect", f"127.0.0.1:{gateway.https_port}", "-servername", "site.test",
+def s_client(gateway, pki, *extra, name="site.test"):
+    out = run(["openssl", "s_client", "-connect", f"127.0.0.1:{gateway.https_port}", "-servername", name,
                "-status", "-CAfile", str(pki.root), "-verify_return_error", *extra], input=b"", ok=None)
     return out.stdout.decode(errors="replace")
 
@@ -187,3 +187,26 @@ def test_smtrust_ca_responder_and_status_command(tmp_path, start_gateway, origin
         assert row.split()[:4] == ["site.test", "ecc", "yes", "revoked"] and row.endswith("  -"), table
     finally:
         ca.stop()
+
+
+def test_many_sites_each_get_their_own_staple(tmp_path, start_gateway, origin):
+    """40 sites, one responder (`openssl ocsp -index`) for all their certificates, one of them revoked: each
+    handshake gets the staple of the certificate it was sent, found by the leaf's hash among all of them."""
+    pki = PKI(tmp_path)
+    port = free_port()
+    sites = []
+    for i in range(40):
+        leaf, key = pki.leaf(f"s{i}", f"s{i}.test", 0x3000 + i, f"http://127.0.0.1:{port}")
+        sites.append(site(pki, leaf, key, origin, names=[f"s{i}.test"]))
+    pki.revoke(0x3007)
+    responder = Responder(pki, port, nmin=10)
+    try:
+        gateway = start_gateway(sites, admin=True)
+        wait_until(lambda: all(e["status"] for e in stapling(gateway)) and len(stapling(gateway)) == 40, 30,
+                   "40 staples")
+        for i, expected in ((0, "good"), (7, "revoked"), (23, "good"), (39, "good")):
+            text = s_client(gateway, pki, name=f"s{i}.test")
+            assert f"Serial Number: {0x3000 + i:04X}" in text and f"Cert Status: {expected}" in text, (i, text)
+        assert sorted(e["site"] for e in stapling(gateway) if e["status"] == "revoked") == ["s7.test"]
+    finally:
+        responder.stop()
