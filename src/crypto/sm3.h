@@ -1,5 +1,7 @@
 /* src/crypto/sm3.h: SM3 hash (GB/T 32905), HMAC-SM3, the TLS 1.2-style PRF P_SM3 that TLCP
- * uses (GB/T 38636 §6.5), and the SM3 key derivation function KDF (GB/T 32918.4 §5.4.3). */
+ * uses (GB/T 38636 §6.5), and the SM3 key derivation function KDF (GB/T 32918.4 §5.4.3). Our own
+ * implementation (sm3_compress.c), allocation-free; the status returns stay for the callers' sake and
+ * only report misuse (a context not initialised or already finished). */
 #ifndef SMT_CRYPTO_SM3_H
 #define SMT_CRYPTO_SM3_H
 
@@ -11,11 +13,13 @@
 #define SM3_DIGEST_LEN 32
 #define SM3_BLOCK_LEN 64
 
-struct evp_md_ctx_st; /* OpenSSL's EVP_MD_CTX */
-
-/* struct sm3_ctx: an incremental hash; init before use, cleanup after. */
+/* struct sm3_ctx: an incremental hash; init before use, cleanup after (it wipes the state, which may
+ * derive from secrets). Plain data: no allocation, a struct assignment copies it. */
 struct sm3_ctx {
-        struct evp_md_ctx_st *md_ctx;
+        uint32_t state[8];
+        uint8_t block[SM3_BLOCK_LEN]; /* bytes of the block not yet compressed */
+        uint64_t num_bytes;           /* hashed so far, block included */
+        uint32_t is_active;           /* initialised and not finished */
 };
 
 /* sm3_init starts a hash in ctx. */
@@ -36,6 +40,26 @@ void sm3_cleanup(struct sm3_ctx *ctx);
 
 /* sm3_hash writes SM3(in) to out. */
 int sm3_hash(uint8_t out[SM3_DIGEST_LEN], const uint8_t *in, size_t len, struct err *err) SMT_MUST_USE;
+
+/* struct sm3_hmac_key: an HMAC-SM3 key made ready once (its inner and outer pad blocks already
+ * compressed), for a key that MACs many messages (a TLCP record MAC key, a PRF secret): each MAC then
+ * costs the message's blocks plus two. Wipe it with sm3_hmac_key_cleanup. */
+struct sm3_hmac_key {
+        uint32_t inner[8], outer[8];
+};
+
+/* sm3_hmac_key_init prepares key (any length; RFC 2104: longer than a block, it is hashed first). */
+void sm3_hmac_key_init(struct sm3_hmac_key *hmac_key, const uint8_t *key, size_t key_len);
+void sm3_hmac_key_cleanup(struct sm3_hmac_key *hmac_key);
+
+/* sm3_hmac_with writes HMAC-SM3 over the concatenation of the num_parts parts (NULL with length 0 allowed)
+ * under the prepared hmac_key. */
+struct sm3_part {
+        const uint8_t *data;
+        size_t len;
+};
+void sm3_hmac_with(uint8_t out[SM3_DIGEST_LEN], const struct sm3_hmac_key *hmac_key, const struct sm3_part *parts,
+                   size_t num_parts);
 
 /* sm3_hmac writes HMAC-SM3(key, in) (RFC 2104) to out. */
 int sm3_hmac(uint8_t out[SM3_DIGEST_LEN], const uint8_t *key, size_t key_len, const uint8_t *in, size_t len,

@@ -90,7 +90,7 @@ int tlcp_record_protection_set_keys(struct tlcp_record_protection *p, const stru
         switch (suite->bulk_cipher) {
         case TLCP_BULK_SM4_CBC:
                 status = sm4_cbc_new(&p->cbc, keys->key, err);
-                memcpy(p->mac_key, keys->mac_key, sizeof p->mac_key);
+                sm3_hmac_key_init(&p->mac_key, keys->mac_key, sizeof keys->mac_key);
                 break;
         case TLCP_BULK_SM4_GCM:
                 status = sm4_gcm_new(&p->gcm, keys->key, err);
@@ -201,8 +201,8 @@ static int tlcp_record_open_cbc(struct tlcp_record_protection *p, struct buf_rea
         uint8_t mac[TLCP_MAC_LEN] = { 0 };
         status = tlcp_record_mac_header(mac_input, p->seq, header->type, content_len);
         if (status == SMT_OK)
-                status = sm3_hmac(mac, p->mac_key, sizeof p->mac_key, mac_input,
-                                  TLCP_RECORD_MAC_HEADER_LEN + content_len, err);
+                sm3_hmac_with(mac, &p->mac_key,
+                              &(struct sm3_part){mac_input, TLCP_RECORD_MAC_HEADER_LEN + content_len}, 1);
         good &= tlcp_record_mask_eq((size_t)CRYPTO_memcmp(mac, body + content_len, TLCP_MAC_LEN), 0);
         explicit_bzero(mac, sizeof mac);
         if (status == SMT_OK && good == 0)
@@ -234,7 +234,7 @@ static int tlcp_record_seal_cbc(struct tlcp_record_protection *p, struct buf_wri
         memset(padding, (int)pad, pad + 1);
         uint8_t *mac_input = iv + TLCP_CBC_MAC_HEADER_OFFSET;
         TRY(tlcp_record_mac_header(mac_input, p->seq, type, content_len));
-        TRY(sm3_hmac(mac, p->mac_key, sizeof p->mac_key, mac_input, TLCP_RECORD_MAC_HEADER_LEN + content_len, err));
+        sm3_hmac_with(mac, &p->mac_key, &(struct sm3_part){mac_input, TLCP_RECORD_MAC_HEADER_LEN + content_len}, 1);
         if (explicit_iv != NULL)
                 memcpy(iv, explicit_iv, TLCP_CBC_IV_LEN);
         else

@@ -13,6 +13,7 @@
 
 #include "base/buf.h"
 #include "base/err.h"
+#include "crypto/sm3.h"
 #include "tlcp/key_schedule.h"
 #include "tlcp/protocol.h"
 
@@ -39,7 +40,7 @@ struct tlcp_record_protection {
         uint64_t seq;                   /* sequence number of the next record (RFC 5246 §6.1) */
         struct sm4_cbc *cbc;            /* CBC suites */
         struct sm4_gcm *gcm;            /* GCM suites */
-        uint8_t mac_key[TLCP_MAC_KEY_LEN];
+        struct sm3_hmac_key mac_key;    /* CBC suites: the HMAC-SM3 key, prepared once per direction */
         uint8_t salt[TLCP_GCM_SALT_LEN];
 };
 

@@ -273,7 +273,39 @@ static void sm3_kdf_prefix_is_stable_across_lengths(void)
         CHECK_MEM(long_out + 64, block, SM3_DIGEST_LEN);
 }
 
-CHECK_MAIN(CHECK_TEST(sm3_hash_matches_gbt_32905_examples), CHECK_TEST(sm3_incremental_and_copy_equal_one_shot),
+/* Our compression and padding against OpenSSL's SM3 (a separate implementation) on every length up to
+ * 1,100 bytes (all padding cases: 55, 56, 63, 64 ... bytes in the last block), fed in random pieces, and
+ * on 1 MiB; a prepared HMAC key over parts equals the one-shot HMAC of the concatenation. */
+static void sm3_matches_openssl_on_every_length(void)
+{
+        struct err err;
+        static uint8_t msg[1 << 20];
+        test_fill(msg, sizeof msg, 99);
+        uint8_t ours[SM3_DIGEST_LEN], theirs[SM3_DIGEST_LEN];
+        size_t theirs_len = 0;
+        for (size_t len = 0; len <= 1100; len++) {
+                struct sm3_ctx ctx;
+                CHECK_OK(sm3_init(&ctx, &err), &err);
+                for (size_t done = 0, step = 1 + len % 7; done < len; done += step, step = step * 5 % 67 + 1)
+                        CHECK_OK(sm3_update(&ctx, msg + done, step < len - done ? step : len - done, &err), &err);
+                CHECK_OK(sm3_final(&ctx, ours, &err), &err);
+                CHECK(EVP_Q_digest(NULL, "SM3", NULL, msg, len, theirs, &theirs_len) == 1);
+                CHECK_MEM(ours, theirs, SM3_DIGEST_LEN);
+        }
+        CHECK_OK(sm3_hash(ours, msg, sizeof msg, &err), &err);
+        CHECK(EVP_Q_digest(NULL, "SM3", NULL, msg, sizeof msg, theirs, &theirs_len) == 1);
+        CHECK_MEM(ours, theirs, SM3_DIGEST_LEN);
+
+        struct sm3_hmac_key key;
+        sm3_hmac_key_init(&key, msg + 5000, 100); /* a key longer than a block: hashed first */
+        const struct sm3_part parts[3] = {{msg, 13}, {NULL, 0}, {msg + 13, 200}};
+        sm3_hmac_with(ours, &key, parts, 3);
+        CHECK_OK(sm3_hmac(theirs, msg + 5000, 100, msg, 213, &err), &err);
+        CHECK_MEM(ours, theirs, SM3_DIGEST_LEN);
+        sm3_hmac_key_cleanup(&key);
+}
+
+CHECK_MAIN(CHECK_TEST(sm3_matches_openssl_on_every_length), CHECK_TEST(sm3_hash_matches_gbt_32905_examples), CHECK_TEST(sm3_incremental_and_copy_equal_one_shot),
            CHECK_TEST(sm3_context_is_reusable_and_cleanup_is_idempotent),
            CHECK_TEST(sm3_hmac_matches_gmt_0042_examples),
            CHECK_TEST(sm3_hmac_matches_rfc_2104_and_openssl_for_all_key_sizes),

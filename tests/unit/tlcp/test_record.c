@@ -537,7 +537,7 @@ static void test_cleanup_wipes(void)
         tlcp_record_protection_cleanup(&sender);
         static const struct tlcp_record_protection zero;
         CHECK(!tlcp_record_protection_is_active(&sender));
-        CHECK_MEM(sender.mac_key, zero.mac_key, sizeof zero.mac_key);
+        CHECK_MEM(&sender.mac_key, &zero.mac_key, sizeof zero.mac_key);
         CHECK(sender.cbc == NULL && sender.gcm == NULL && sender.seq == 0);
         tlcp_record_protection_cleanup(&sender); /* twice is harmless */
         tlcp_record_protection_cleanup(&receiver);
