@@ -61,6 +61,13 @@ struct sm3_part {
 void sm3_hmac_with(uint8_t out[SM3_DIGEST_LEN], const struct sm3_hmac_key *hmac_key, const struct sm3_part *parts,
                    size_t num_parts);
 
+/* sm3_hmac_secret_len writes HMAC-SM3 over msg[0..msg_len) in a time that depends on msg_max, not on
+ * msg_len (at most msg_max, below 2^60): every block up to msg_max's is compressed and the state after the
+ * right one kept by masks. For a CBC record whose padding, and so the MAC's input length, is secret
+ * (Lucky 13, RFC 5246 §6.2.3.2's implementation note). msg[0..msg_max) must be readable. */
+void sm3_hmac_secret_len(uint8_t out[SM3_DIGEST_LEN], const struct sm3_hmac_key *hmac_key, const uint8_t *msg,
+                         size_t msg_len, size_t msg_max);
+
 /* sm3_hmac writes HMAC-SM3(key, in) (RFC 2104) to out. */
 int sm3_hmac(uint8_t out[SM3_DIGEST_LEN], const uint8_t *key, size_t key_len, const uint8_t *in, size_t len,
              struct err *err) SMT_MUST_USE;

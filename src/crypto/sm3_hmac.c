@@ -53,6 +53,66 @@ void sm3_hmac_with(uint8_t out[SM3_DIGEST_LEN], const struct sm3_hmac_key *hmac_
         explicit_bzero(inner, sizeof inner);
 }
 
+/* All ones when a < b, else zero, without a branch (operands below 2^63). */
+static size_t sm3_mask_lt(size_t a, size_t b)
+{
+        return 0 - ((a - b) >> (sizeof(size_t) * 8 - 1));
+}
+
+static size_t sm3_mask_eq(size_t a, size_t b)
+{
+        return 0 - (((a ^ b) - 1) >> (sizeof(size_t) * 8 - 1));
+}
+
+/* sm3_hmac_block_at builds block i of the inner hash's padded message (msg of msg_len bytes, 0x80, zeros,
+ * and in block final the bit length of the pad block and msg): every byte is chosen by masks, none by a
+ * branch or an index that depends on msg_len. */
+static void sm3_hmac_block_at(uint8_t block[SM3_BLOCK_LEN], const uint8_t *msg, size_t msg_len, size_t msg_max,
+                              size_t i, size_t is_final)
+{
+        uint64_t bits = (uint64_t)(SM3_BLOCK_LEN + msg_len) * 8;
+        for (size_t k = 0; k < SM3_BLOCK_LEN; k++) {
+                size_t at = i * SM3_BLOCK_LEN + k;
+                uint8_t byte = at < msg_max ? msg[at] : 0; /* msg_max is public */
+                byte = (uint8_t)((byte & sm3_mask_lt(at, msg_len)) | (0x80 & sm3_mask_eq(at, msg_len)));
+                if (k >= SM3_BLOCK_LEN - 8)
+                        byte |= (uint8_t)(bits >> (8 * (SM3_BLOCK_LEN - 1 - k))) & (uint8_t)is_final;
+                block[k] = byte;
+        }
+}
+
+void sm3_hmac_secret_len(uint8_t out[SM3_DIGEST_LEN], const struct sm3_hmac_key *hmac_key, const uint8_t *msg,
+                         size_t msg_len, size_t msg_max)
+{
+        uint32_t state[8], inner_state[8] = {0};
+        uint8_t block[SM3_BLOCK_LEN], inner[SM3_DIGEST_LEN];
+        memcpy(state, hmac_key->inner, sizeof state);
+        /* the block that ends with the length: msg_len + 1 + 8 bytes fit in final + 1 blocks */
+        size_t final = (msg_len + 8) / SM3_BLOCK_LEN, num_blocks = (msg_max + 8) / SM3_BLOCK_LEN + 1;
+        for (size_t i = 0; i < num_blocks; i++) {
+                size_t is_final = sm3_mask_eq(i, final);
+                sm3_hmac_block_at(block, msg, msg_len, msg_max, i, is_final);
+                sm3_compress(state, block, 1);
+                for (int j = 0; j < 8; j++)
+                        inner_state[j] |= state[j] & (uint32_t)is_final;
+        }
+        for (int j = 0; j < 8; j++) {
+                inner[4 * j] = (uint8_t)(inner_state[j] >> 24);
+                inner[4 * j + 1] = (uint8_t)(inner_state[j] >> 16);
+                inner[4 * j + 2] = (uint8_t)(inner_state[j] >> 8);
+                inner[4 * j + 3] = (uint8_t)inner_state[j];
+        }
+        struct sm3_ctx ctx;
+        struct err err;
+        sm3_hmac_resume(&ctx, hmac_key->outer);
+        SMT_IGNORE(sm3_update(&ctx, inner, sizeof inner, &err)); /* active: cannot fail */
+        sm3_finish(&ctx, out);
+        explicit_bzero(state, sizeof state);
+        explicit_bzero(inner_state, sizeof inner_state);
+        explicit_bzero(block, sizeof block);
+        explicit_bzero(inner, sizeof inner);
+}
+
 int sm3_hmac(uint8_t out[SM3_DIGEST_LEN], const uint8_t *key, size_t key_len, const uint8_t *in, size_t len,
              struct err *err)
 {

@@ -177,9 +177,25 @@ static size_t tlcp_record_cbc_padding_mask(const uint8_t *body, size_t body_len)
         return good;
 }
 
+/* tlcp_record_cbc_received_mac copies the MAC that ends where the padding starts: content_len is secret
+ * (it follows from the padding), so every byte where the MAC may be is read and each kept by a mask, not
+ * read at body + content_len (a secret-dependent address). */
+static void tlcp_record_cbc_received_mac(uint8_t out[TLCP_MAC_LEN], const uint8_t *body, size_t body_len,
+                                         size_t content_len)
+{
+        size_t last = body_len - 1; /* the padding length byte: never MAC */
+        size_t first = last > TLCP_MAC_LEN + 256 ? last - TLCP_MAC_LEN - 256 : 0;
+        memset(out, 0, TLCP_MAC_LEN);
+        for (size_t at = first; at < last; at++)
+                for (size_t j = 0; j < TLCP_MAC_LEN; j++)
+                        out[j] |= (uint8_t)(body[at] & tlcp_record_mask_eq(at, content_len + j));
+}
+
 /* tlcp_record_open_cbc: fragment = IV || SM4-CBC(content || MAC || padding). A bad padding is treated as a
- * one-byte padding and the MAC is still computed and compared, so that both failures take the same path,
- * the same time up to the MAC's length (Lucky13 is not addressed) and give the same status and message. */
+ * one-byte padding and the MAC is still computed and compared, so that both failures take the same path
+ * and give the same status and message. The time does not depend on the padding either (Lucky 13): the
+ * MAC is computed over as many blocks as the longest content the record could hold, and the received MAC
+ * is gathered without a secret-dependent address. */
 static int tlcp_record_open_cbc(struct tlcp_record_protection *p, struct buf_reader *content,
                                 const struct tlcp_record_header *header, uint8_t *fragment, struct err *err)
 {
@@ -198,13 +214,15 @@ static int tlcp_record_open_cbc(struct tlcp_record_protection *p, struct buf_rea
         size_t content_len = body_len - TLCP_MAC_LEN - padding_len;
         /* The IV is spent once decrypted: its last 13 bytes take the MAC header, right before the content. */
         uint8_t *mac_input = iv + TLCP_CBC_MAC_HEADER_OFFSET;
-        uint8_t mac[TLCP_MAC_LEN] = { 0 };
+        uint8_t mac[TLCP_MAC_LEN] = { 0 }, received[TLCP_MAC_LEN];
         status = tlcp_record_mac_header(mac_input, p->seq, header->type, content_len);
         if (status == SMT_OK)
-                sm3_hmac_with(mac, &p->mac_key,
-                              &(struct sm3_part){mac_input, TLCP_RECORD_MAC_HEADER_LEN + content_len}, 1);
-        good &= tlcp_record_mask_eq((size_t)CRYPTO_memcmp(mac, body + content_len, TLCP_MAC_LEN), 0);
+                sm3_hmac_secret_len(mac, &p->mac_key, mac_input, TLCP_RECORD_MAC_HEADER_LEN + content_len,
+                                    TLCP_RECORD_MAC_HEADER_LEN + body_len - TLCP_MAC_LEN - 1);
+        tlcp_record_cbc_received_mac(received, body, body_len, content_len);
+        good &= tlcp_record_mask_eq((size_t)CRYPTO_memcmp(mac, received, TLCP_MAC_LEN), 0);
         explicit_bzero(mac, sizeof mac);
+        explicit_bzero(received, sizeof received);
         if (status == SMT_OK && good == 0)
                 status = tlcp_record_bad_mac(p, header, err);
         if (status == SMT_OK)
