@@ -10,6 +10,28 @@ static double bench_now(void)
         return (double)now.tv_sec + (double)now.tv_nsec / 1e9;
 }
 
+static double bench_thread_cpu_ns(void)
+{
+        struct timespec now;
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
+        return (double)now.tv_sec * 1e9 + (double)now.tv_nsec;
+}
+
+void bench_cpu_start(struct bench_cpu *cpu)
+{
+        cpu->started = bench_thread_cpu_ns();
+}
+
+void bench_cpu_stop(struct bench_cpu *cpu)
+{
+        cpu->ns += bench_thread_cpu_ns() - cpu->started;
+}
+
+double bench_cpu_us(const struct bench_cpu *cpu)
+{
+        return cpu->count > 0 ? cpu->ns / (double)cpu->count / 1e3 : 0;
+}
+
 /* bench_measure runs step until seconds have passed and returns steps per second in *rate. */
 static int bench_measure(bench_step_fn step, void *arg, double seconds, double *rate, struct err *err)
 {

@@ -8,16 +8,30 @@
 #include "base/err.h"
 
 enum bench_unit {
-        BENCH_UNIT_OPS = 1,   /* operations per second */
-        BENCH_UNIT_BYTES = 2, /* bytes per second, printed as MB/s */
+        BENCH_UNIT_OPS = 1,    /* operations per second */
+        BENCH_UNIT_BYTES = 2,  /* bytes per second, printed as MB/s */
+        BENCH_UNIT_CPU_US = 3, /* CPU microseconds per operation (lower is better) */
 };
+
+/* struct bench_cpu adds up the CPU time of one side of an exchange (a server's share of a handshake that
+ * runs client and server in one thread): bench_cpu_start/stop around each of its calls. */
+struct bench_cpu {
+        double ns;
+        long count; /* operations the time belongs to */
+        double started;
+};
+void bench_cpu_start(struct bench_cpu *cpu);
+void bench_cpu_stop(struct bench_cpu *cpu);
+
+/* bench_cpu_us is the CPU time per operation counted, in microseconds (0 without any). */
+double bench_cpu_us(const struct bench_cpu *cpu);
 
 struct bench_result {
         const char *operation; /* "sm2 sign" */
         const char *peer;      /* what the peer figure measures, e.g. "OpenSSL SM4-CBC" */
         enum bench_unit unit;
-        double ours;           /* per second */
-        double peer_rate;      /* per second */
+        double ours;           /* per second, or CPU µs per operation (BENCH_UNIT_CPU_US) */
+        double peer_rate;      /* the same for the peer */
 };
 
 #define BENCH_CRYPTO_MAX 16

@@ -2,6 +2,7 @@
  * on P-256, client and server in memory through a BIO pair, the way bench/tlcp_bench.c runs TLCP. */
 #include "bench/tls_peer.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -9,6 +10,7 @@
 #include <openssl/bio.h>
 #include <openssl/ssl.h>
 
+#include "bench/bench.h"
 #include "crypto/cert.h"
 #include "crypto/crypto_error.h"
 #include "crypto/key.h"
@@ -23,6 +25,8 @@ struct bench_tls_peer {
         SSL_SESSION *session;
         SSL *bulk_client, *bulk_server;
         uint8_t chunk[BENCH_TLS_CHUNK];
+        struct bench_cpu server_cpu; /* the server's calls during full handshakes (bench_tls_peer_full) */
+        bool is_timing;
 };
 
 static int bench_tls_peer_contexts(struct bench_tls_peer *peer, struct err *err)
@@ -61,10 +65,42 @@ static void bench_tls_peer_close(SSL *ssl)
 }
 
 /* bench_tls_peer_pair connects a new client and server over a BIO pair and runs the handshake. */
+/* bench_tls_peer_server_new makes the server's SSL, timed like its handshake calls. */
+static SSL *bench_tls_peer_server_new(struct bench_tls_peer *peer)
+{
+        if (peer->is_timing)
+                bench_cpu_start(&peer->server_cpu);
+        SSL *server = SSL_new(peer->server_ctx);
+        if (peer->is_timing)
+                bench_cpu_stop(&peer->server_cpu);
+        return server;
+}
+
+static int bench_tls_peer_server_step(struct bench_tls_peer *peer, SSL *server)
+{
+        if (peer->is_timing)
+                bench_cpu_start(&peer->server_cpu);
+        int done = SSL_do_handshake(server) == 1;
+        if (peer->is_timing)
+                bench_cpu_stop(&peer->server_cpu);
+        return done;
+}
+
+static void bench_tls_peer_server_close(struct bench_tls_peer *peer, SSL *server)
+{
+        if (peer->is_timing)
+                bench_cpu_start(&peer->server_cpu);
+        bench_tls_peer_close(server);
+        if (peer->is_timing) {
+                bench_cpu_stop(&peer->server_cpu);
+                peer->server_cpu.count++;
+        }
+}
+
 static int bench_tls_peer_pair(struct bench_tls_peer *peer, SSL_SESSION *resume, SSL **out_client, SSL **out_server,
                                struct err *err)
 {
-        SSL *client = SSL_new(peer->client_ctx), *server = SSL_new(peer->server_ctx);
+        SSL *client = SSL_new(peer->client_ctx), *server = bench_tls_peer_server_new(peer);
         BIO *client_bio = NULL, *server_bio = NULL;
         int ok = client != NULL && server != NULL && BIO_new_bio_pair(&client_bio, 0, &server_bio, 0) == 1;
         if (ok) {
@@ -77,7 +113,7 @@ static int bench_tls_peer_pair(struct bench_tls_peer *peer, SSL_SESSION *resume,
         int done_client = 0, done_server = 0;
         for (int round = 0; ok && round < 64 && !(done_client && done_server); round++) {
                 done_client = done_client || SSL_do_handshake(client) == 1;
-                done_server = done_server || SSL_do_handshake(server) == 1;
+                done_server = done_server || bench_tls_peer_server_step(peer, server);
         }
         ok = ok && done_client && done_server && (resume == NULL || SSL_session_reused(client));
         if (ok && out_client != NULL) {
@@ -86,7 +122,7 @@ static int bench_tls_peer_pair(struct bench_tls_peer *peer, SSL_SESSION *resume,
                 return SMT_OK;
         }
         bench_tls_peer_close(client);
-        bench_tls_peer_close(server);
+        bench_tls_peer_server_close(peer, server);
         return ok ? SMT_OK : crypto_error_set(err, CRYPTO_EOPENSSL, "bench tls: handshake");
 }
 
@@ -128,7 +164,16 @@ void bench_tls_peer_free(struct bench_tls_peer *peer)
 
 int bench_tls_peer_full(void *arg, struct err *err)
 {
-        return bench_tls_peer_pair(arg, NULL, NULL, NULL, err);
+        struct bench_tls_peer *peer = arg;
+        peer->is_timing = true;
+        int status = bench_tls_peer_pair(peer, NULL, NULL, NULL, err);
+        peer->is_timing = false;
+        return status;
+}
+
+double bench_tls_peer_server_cpu_us(const struct bench_tls_peer *peer)
+{
+        return bench_cpu_us(&peer->server_cpu);
 }
 
 int bench_tls_peer_resumed(void *arg, struct err *err)

@@ -16,4 +16,8 @@ int bench_tls_peer_full(void *arg, struct err *err);
 int bench_tls_peer_resumed(void *arg, struct err *err);
 int bench_tls_peer_bulk(void *arg, struct err *err);
 
+/* bench_tls_peer_server_cpu_us: the server's CPU time per full handshake run by bench_tls_peer_full so far
+ * (SSL_new, every SSL_do_handshake, SSL_free), in microseconds. */
+double bench_tls_peer_server_cpu_us(const struct bench_tls_peer *peer);
+
 #endif
