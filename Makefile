@@ -46,6 +46,8 @@ fuzz: bootstrap
 bench: bootstrap build
 	./scripts/bootstrap bench
 	./$(BUILD)/smtrust bench crypto
+	./$(BUILD)/smtrust bench tlcp
+	SMTRUST=$(CURDIR)/$(BUILD)/smtrust ./bench/tlcp-handshakes
 	SMTRUST=$(CURDIR)/$(BUILD)/smtrust ./bench/gateway-vs-nginx
 	SMTRUST=$(CURDIR)/$(BUILD)/smtrust ./bench/ca-issuance
 	SMTRUST=$(CURDIR)/$(BUILD)/smtrust ./bench/ocsp-tsa
