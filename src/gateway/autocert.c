@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include "base/log.h"
@@ -303,6 +304,28 @@ int gw_autocert_update(struct gw_autocert *ac, const struct gw_config *config, s
         if (status < 0)
                 gw_autocert_settings_unref(settings);
         return status;
+}
+
+bool gw_autocert_renew_revoked(struct gw_autocert *ac, const char *site, const char *serial)
+{
+        bool found = false;
+        pthread_mutex_lock(&ac->lock);
+        for (size_t i = 0; i < ac->num_items; i++) {
+                struct gw_autocert_item *item = ac->items[i];
+                if (item->kind != GW_AUTOCERT_ECC || strcmp(item->site, site) != 0 || !item->set.exists ||
+                    strcasecmp(item->set.serial, serial) != 0)
+                        continue;
+                found = true;
+                if (strcasecmp(item->revoked_serial, serial) == 0)
+                        continue; /* known: already being renewed */
+                snprintf(item->revoked_serial, sizeof item->revoked_serial, "%s", serial);
+                log_warning("acme: site %s ecc: certificate %s is revoked (OCSP): renewing it now", site, serial);
+                if (!item->is_busy)
+                        item->due_ms = gw_autocert_now_ms();
+                pthread_cond_broadcast(&ac->wake);
+        }
+        pthread_mutex_unlock(&ac->lock);
+        return found;
 }
 
 void gw_autocert_stop(struct gw_autocert *ac)

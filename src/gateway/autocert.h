@@ -73,6 +73,12 @@ int gw_autocert_update(struct gw_autocert *autocert, const struct gw_config *con
  * bounded) and frees everything; NULL is fine. */
 void gw_autocert_stop(struct gw_autocert *autocert);
 
+/* gw_autocert_renew_revoked: the OCSP responder of site's ECC (or RSA) certificate with this serial (hex)
+ * says it is revoked. When that is the manager's current certificate of site, it is renewed now (and after
+ * a failure, retried with the usual back-off until a new one is in place); returns whether it was. Any
+ * thread. */
+bool gw_autocert_renew_revoked(struct gw_autocert *autocert, const char *site, const char *serial);
+
 /* What the manager knows of one site's certificate of one kind. */
 struct gw_autocert_status {
         char site[128];

@@ -122,6 +122,7 @@ struct gw_autocert_item {
         struct gw_autocert_set set;
         time_t last_error_at;
         char last_error[512];
+        char revoked_serial[80]; /* a certificate of ours its OCSP responder says is revoked: renewed at once */
 };
 
 struct gw_autocert {

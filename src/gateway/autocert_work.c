@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "base/log.h"
 #include "crypto/random.h"
@@ -202,6 +203,12 @@ void gw_autocert_work(struct gw_autocert *ac, struct gw_autocert_item *item, str
         bool changed = gw_autocert_reread(item, &out);
         out.ari_check_ms = item->ari_check_ms;
         int64_t renew_at = gw_autocert_renew_time(&out.set, settings, now);
+        char revoked[sizeof item->revoked_serial];
+        pthread_mutex_lock(&ac->lock); /* gw_autocert_renew_revoked may write it meanwhile */
+        memcpy(revoked, item->revoked_serial, sizeof revoked);
+        pthread_mutex_unlock(&ac->lock);
+        if (out.set.exists && revoked[0] != '\0' && strcasecmp(out.set.serial, revoked) == 0)
+                renew_at = now;
         if (renew_at > now && out.set.exists && item->ari_check_ms <= now)
                 gw_autocert_ari(ac, item, settings, now, &renew_at, &out.ari_check_ms);
         if (renew_at <= now && !atomic_load(&ac->stopping))

@@ -296,6 +296,7 @@ static void gw_server_autocert(struct gw_server *server)
                 server->autocert = NULL;
                 return;
         }
+        gw_stapling_set_autocert(server->stapling, server->autocert); /* revoked staples renew at once */
 }
 
 static void gw_server_reload(struct gw_server *server)
@@ -442,6 +443,8 @@ static void gw_server_cleanup(struct gw_server *server)
         for (int i = 0; server->workers != NULL && i < server->num_workers; i++)
                 gw_worker_join(&server->workers[i]);
         free(server->workers);
+        if (server->stapling != NULL)
+                gw_stapling_set_autocert(server->stapling, NULL);
         gw_autocert_stop(server->autocert);
         gw_server_checks_stop(server->checks);
         gw_admin_stop(server->admin);

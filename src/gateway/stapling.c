@@ -178,6 +178,13 @@ static int gw_stapling_track(struct gw_stapling *s, const char *site, const char
         return 0;
 }
 
+void gw_stapling_set_autocert(struct gw_stapling *s, struct gw_autocert *autocert)
+{
+        pthread_mutex_lock(&s->lock);
+        s->autocert = autocert;
+        pthread_mutex_unlock(&s->lock);
+}
+
 uint64_t gw_stapling_begin(struct gw_stapling *s)
 {
         pthread_mutex_lock(&s->lock);

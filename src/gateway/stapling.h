@@ -16,8 +16,8 @@
  *   no staple at all.
  * - A "revoked" answer is stapled like any verified answer (as nginx does: the responder's signed word is
  *   the truth, and a client that checks it must refuse the certificate rather than be told nothing) and
- *   logged as an error on every fetch that says so, so operators see it; an `auto` site's renewal is not
- *   triggered from here (the ACME manager has no entry point for it yet).
+ *   logged as an error, so operators see it; when the certificate is an `auto` site's, the ACME manager
+ *   (gw_stapling_set_autocert) renews it at once, and the new one replaces it without a restart.
  * - Thread safety: every function may be called from any thread; the handshake hook takes a mutex for a
  *   lookup and a copy. */
 #ifndef SMT_GATEWAY_STAPLING_H
@@ -42,6 +42,10 @@ int gw_stapling_new(struct gw_stapling **out, struct err *err) SMT_MUST_USE;
 /* gw_stapling_free stops the thread (a fetch under way is cancelled) and frees everything (NULL is fine).
  * No handshake may use it any more: stop the workers first. */
 void gw_stapling_free(struct gw_stapling *stapling);
+
+/* gw_stapling_set_autocert gives the ACME manager revoked certificates are reported to (NULL: none from now
+ * on; set NULL before stopping the manager). */
+void gw_stapling_set_autocert(struct gw_stapling *stapling, struct gw_autocert *autocert);
 
 /* gw_stapling_begin starts attaching a new runtime's sites; the mark it returns goes to gw_stapling_attach and,
  * once that runtime serves, to gw_stapling_commit. */

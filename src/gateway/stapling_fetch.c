@@ -10,6 +10,7 @@
 
 #include "base/log.h"
 #include "crypto/random.h"
+#include "gateway/autocert.h"
 #include "http/ocsp_client.h"
 
 #define GW_STAPLING_BACKOFF_FIRST_MS 1000
@@ -94,6 +95,18 @@ static void gw_stapling_fetch_apply(struct gw_stapling_entry *e, int status, str
         }
 }
 
+/* gw_stapling_fetch_report_revoked has the ACME manager renew the certificate when it is an auto site's
+ * (lock held; the manager takes only its own lock and never calls back into stapling). */
+static void gw_stapling_fetch_report_revoked(struct gw_stapling *s, const struct gw_stapling_entry *e)
+{
+        char serial[80];
+        struct err err;
+        if (s->autocert == NULL || e->der == NULL || e->single.status != OCSP_CERT_REVOKED ||
+            cert_serial_hex(e->leaf, serial, sizeof serial, &err) < 0)
+                return;
+        gw_autocert_renew_revoked(s->autocert, e->site, serial); /* false: not an auto site's (a file's) */
+}
+
 /* gw_stapling_fetch_due picks the active entry due first (lock held): NULL with *wait_ms set when none is due. */
 static struct gw_stapling_entry *gw_stapling_fetch_due(struct gw_stapling *s, int64_t now_ms, int64_t *wait_ms)
 {
@@ -137,6 +150,8 @@ void *gw_stapling_thread(void *arg)
                 int status = http_ocsp_client_status(&result, e->leaf, e->issuer, &options, &err);
                 pthread_mutex_lock(&s->lock);
                 gw_stapling_fetch_apply(e, status, &result, &err);
+                if (status == 0)
+                        gw_stapling_fetch_report_revoked(s, e);
                 e->is_busy = false;
                 http_ocsp_client_result_cleanup(&result);
         }

@@ -52,6 +52,7 @@ struct gw_stapling {
         struct gw_stapling_entry **buckets;
         size_t num_buckets;
         struct net_tls_stapler stapler; /* the hook installed on the sites' contexts; arg = this */
+        struct gw_autocert *autocert;   /* told of revoked certificates (NULL: none); under lock */
 };
 
 /* gw_stapling_entry_is_valid says whether entry's response may be stapled at now (lock held). */

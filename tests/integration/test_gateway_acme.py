@@ -52,9 +52,9 @@ def acme_section(state_dir, ecc=None, sm2=None, **extra):
     return acme
 
 
-def write_gateway(tmp_path, name, https_port, sites, acme, redirect_port=None, admin_port=None):
+def write_gateway(tmp_path, name, https_port, sites, acme, redirect_port=None, admin_port=None, **extra):
     config = gateway_config(https_port, sites, tmp_path / f"{name}-access.log", admin_port=admin_port,
-                            redirect_port=redirect_port, acme=acme)
+                            redirect_port=redirect_port, acme=acme, **extra)
     return write_config(tmp_path / f"{name}.yaml", config)
 
 
@@ -157,9 +157,10 @@ def test_pebble_issues_the_ecc_certificate(tmp_path, dns, origin, challenge):
 
 # --- smtrust ca: the SM2 pair and the ECC certificate ---
 
-def start_ca_and_gateway(tmp_path, dns, origin, name, validity=None, admin=False, **acme_extra):
+def start_ca_and_gateway(tmp_path, dns, origin, name, validity=None, admin=False, gateway_extra=None, **acme_extra):
     """smtrust ca validating on the gateway's ports, and the gateway with one auto site for name ordering
-    both kinds from it. Returns (ca, gateway, https_port, config path, admin port)."""
+    both kinds from it (gateway_extra: more top-level gateway keys). Returns (ca, gateway, https_port, config
+    path, admin port)."""
     https_port, redirect_port = free_port(), free_port()
     admin_port = free_port() if admin else None
     ca = start_smtrust_ca(str(tmp_path / "ca"), dns, redirect_port, https_port, validity=validity)
@@ -167,7 +168,7 @@ def start_ca_and_gateway(tmp_path, dns, origin, name, validity=None, admin=False
         issuer = (ca.directory, ca.roots)
         acme = acme_section(tmp_path / "acme-state", ecc=issuer, sm2=issuer, **acme_extra)
         config = write_gateway(tmp_path, "gateway", https_port, [auto_site(origin.url, [name])], acme,
-                               redirect_port=redirect_port, admin_port=admin_port)
+                               redirect_port=redirect_port, admin_port=admin_port, **(gateway_extra or {}))
         gateway = start_gateway(config, tmp_path)
     except BaseException:
         stop_all(ca)

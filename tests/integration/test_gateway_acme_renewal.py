@@ -6,7 +6,10 @@ within a test:
     while the gateway renews; they see the serial change at least twice and not one request fails.
   - the CA down: the gateway goes on serving the certificate it has, its status counts the failures, names the
     error and backs off (growing gaps); once the CA is back the renewal succeeds within retry_max and a bit,
-    a new serial is served and the failures are back to 0."""
+    a new serial is served and the failures are back to 0.
+  - revoked: the CA revokes the served ECC certificate (its API); the gateway's OCSP staple says so within a
+    refresh, and it orders a new certificate at once (without waiting for its renewal time): a new serial is
+    served, stapled "good"."""
 import http.client
 import socket
 import ssl
@@ -248,5 +251,40 @@ def test_ca_down_keeps_the_certificate_and_backs_off(tmp_path, dns, origin):
         status = certificate_status(admin_port)[ecc]
         assert status["failures"] == 0 and status["serial"].lower().lstrip("0") == renewed, status
         assert gateway.alive(), log()
+    finally:
+        stop_all(gateway, ca)
+
+
+def test_revoked_certificate_is_renewed_at_once(tmp_path, dns, origin):
+    name = "revoked.example.test"
+    ca, gateway, port, _, _ = start_ca_and_gateway(tmp_path, dns, origin, name, admin=True,
+                                                   gateway_extra={"ocsp_stapling_refresh": "1s"})
+    try:
+        log = lambda: gateway.log()[-4000:] + "\n--- ca ---\n" + ca.stderr_text()[-2000:]  # noqa: E731
+        first = wait_tls_certificate(port, name, ca.roots, ISSUE_TIMEOUT, "from smtrust ca", log=log)
+        connect = ["openssl", "s_client", "-connect", f"127.0.0.1:{port}", "-servername", name, "-status",
+                   "-CAfile", ca.roots]
+        staple = lambda: run(connect, input=b"", ok=None).stdout.decode(errors="replace")  # noqa: E731
+        deadline = time.monotonic() + 15
+        while "Cert Status: good" not in staple():
+            assert time.monotonic() < deadline, log()
+            time.sleep(0.3)
+        records = ca.api(f"/api/v1/certificates?name={name}&limit=100")["certificates"]
+        [record] = [r for r in records if r["serial"].lower().lstrip("0") == serial_hex(first)]
+        ca.api(f"/api/v1/certificates/{record['serial']}/revoke", "POST", {"reason": "keyCompromise"})
+        # the certificate is not near its renewal time (a 90-day default): only the revocation renews it
+        deadline = time.monotonic() + ISSUE_TIMEOUT
+        while True:
+            cert = tls_certificate(port, name, ca.roots)
+            if serial_hex(cert) != serial_hex(first):
+                break
+            assert time.monotonic() < deadline, log()
+            time.sleep(0.3)
+        assert f"certificate {record['serial']}" in gateway.log() and "is revoked (OCSP): renewing it now" in \
+            gateway.log(), log()
+        deadline = time.monotonic() + 15
+        while "Cert Status: good" not in staple():  # the new certificate's own staple
+            assert time.monotonic() < deadline, log()
+            time.sleep(0.3)
     finally:
         stop_all(gateway, ca)
