@@ -98,6 +98,34 @@ int store_new_id(char out[STORE_ID_MAX], struct err *err)
         return 0;
 }
 
+int store_list_texts(struct store *store, const char *sql, const struct store_value *params, size_t num_params,
+                     char *out, size_t stride, size_t cap, size_t *num, struct err *err)
+{
+        *num = 0;
+        if (cap == 0)
+                return SMT_OK;
+        struct store_value all[4];
+        if (num_params >= sizeof all / sizeof all[0])
+                return SMT_ERR(err, SMT_EINTERNAL, "store: a list query with %zu parameters", num_params);
+        if (num_params > 0)
+                memcpy(all, params, num_params * sizeof *params);
+        all[num_params] = store_int(cap > INT64_MAX ? INT64_MAX : (int64_t)cap);
+        struct store_tx tx;
+        TRY(store_tx_begin(&tx, store, STORE_TX_SINGLE, err));
+        int status = store_tx_query(&tx, sql, all, num_params + 1, err);
+        int row = 0;
+        while (status == SMT_OK && *num < cap && (row = store_tx_next_row(&tx, err)) == 1) {
+                status = store_tx_copy_text(&tx, 0, out + *num * stride, stride, err);
+                (*num)++;
+        }
+        if (status == SMT_OK && row < 0)
+                status = row;
+        status = store_tx_end(&tx, status, err);
+        if (status < 0)
+                *num = 0;
+        return status;
+}
+
 /* store_acquire takes an idle connection, opens one while fewer than pool_size are open, or waits. */
 static int store_acquire(struct store *store, struct store_conn **out, struct err *err)
 {

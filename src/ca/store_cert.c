@@ -155,25 +155,8 @@ int store_cert_revoke(struct store *store, const char *serial, int reason, int64
 int store_cert_revoked_since(struct store *store, int64_t since, char (*serials)[STORE_SERIAL_MAX], size_t cap,
                              size_t *num, struct err *err)
 {
-        *num = 0;
-        if (cap == 0)
-                return SMT_OK;
-        struct store_tx tx;
-        TRY(store_tx_begin(&tx, store, STORE_TX_SINGLE, err));
-        int status = store_tx_query(
-            &tx, store_sql_cert_revoked_since,
-            STORE_VALUES(store_int(since), store_int(cap > INT64_MAX ? INT64_MAX : (int64_t)cap)), err);
-        int row = 0;
-        while (status == SMT_OK && *num < cap && (row = store_tx_next_row(&tx, err)) == 1) {
-                status = store_tx_copy_text(&tx, 0, serials[*num], STORE_SERIAL_MAX, err);
-                (*num)++;
-        }
-        if (status == SMT_OK && row < 0)
-                status = row;
-        status = store_tx_end(&tx, status, err);
-        if (status < 0)
-                *num = 0;
-        return status;
+        return store_list_texts(store, store_sql_cert_revoked_since, STORE_VALUES(store_int(since)), serials[0],
+                                STORE_SERIAL_MAX, cap, num, err);
 }
 
 static int store_cert_check_query(const struct store_cert_query *query, struct err *err)

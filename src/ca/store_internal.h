@@ -82,6 +82,12 @@ int store_tx_dup_blob(struct store_tx *tx, int column, uint8_t **out, size_t *le
 int store_tx_copy_blob(struct store_tx *tx, int column, uint8_t *dst, size_t cap, size_t *len,
                        struct err *err) SMT_MUST_USE;
 
+/* store_list_texts runs sql in a read transaction with params and then the row limit cap as its last
+ * parameter, and copies column 0 of each row to out + i * stride (at most stride bytes with the NUL):
+ * *num rows. On failure *num is 0: nothing half-listed. At most 3 params. */
+int store_list_texts(struct store *store, const char *sql, const struct store_value *params, size_t num_params,
+                     char *out, size_t stride, size_t cap, size_t *num, struct err *err) SMT_MUST_USE;
+
 /* store_cert_insert_tx inserts cert and its names in tx (store_cert.c); SMT_EEXIST when the serial exists. */
 int store_cert_insert_tx(struct store_tx *tx, const struct store_cert *cert, struct err *err) SMT_MUST_USE;
 

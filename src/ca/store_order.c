@@ -152,25 +152,8 @@ int store_order_get(struct store *store, const char *id, struct store_order *out
 int store_order_list_ids(struct store *store, const char *account_id, char (*ids)[STORE_ID_MAX], size_t cap,
                          size_t *num, struct err *err)
 {
-        *num = 0;
-        if (cap == 0)
-                return SMT_OK;
-        struct store_tx tx;
-        TRY(store_tx_begin(&tx, store, STORE_TX_SINGLE, err));
-        int status = store_tx_query(
-            &tx, store_sql_order_list,
-            STORE_VALUES(store_text(account_id), store_int(cap > INT64_MAX ? INT64_MAX : (int64_t)cap)), err);
-        int row = 0;
-        while (status == SMT_OK && *num < cap && (row = store_tx_next_row(&tx, err)) == 1) {
-                status = store_tx_copy_text(&tx, 0, ids[*num], STORE_ID_MAX, err);
-                (*num)++;
-        }
-        if (status == SMT_OK && row < 0)
-                status = row;
-        status = store_tx_end(&tx, status, err);
-        if (status < 0)
-                *num = 0; /* nothing half-listed */
-        return status;
+        return store_list_texts(store, store_sql_order_list, STORE_VALUES(store_text(account_id)), ids[0],
+                                STORE_ID_MAX, cap, num, err);
 }
 
 int store_order_count_since(struct store *store, const char *account_id, int64_t since, int64_t *count, struct err *err)
