@@ -157,18 +157,20 @@ def test_pebble_issues_the_ecc_certificate(tmp_path, dns, origin, challenge):
 
 # --- smtrust ca: the SM2 pair and the ECC certificate ---
 
-def start_ca_and_gateway(tmp_path, dns, origin, name, validity=None, admin=False, gateway_extra=None, **acme_extra):
+def start_ca_and_gateway(tmp_path, dns, origin, name, validity=None, admin=False, gateway_extra=None, site_extra=None,
+                         **acme_extra):
     """smtrust ca validating on the gateway's ports, and the gateway with one auto site for name ordering
-    both kinds from it (gateway_extra: more top-level gateway keys). Returns (ca, gateway, https_port, config
-    path, admin port)."""
+    both kinds from it (gateway_extra: more top-level gateway keys, site_extra: more keys of the site).
+    Returns (ca, gateway, https_port, config path, admin port)."""
     https_port, redirect_port = free_port(), free_port()
     admin_port = free_port() if admin else None
     ca = start_smtrust_ca(str(tmp_path / "ca"), dns, redirect_port, https_port, validity=validity)
     try:
         issuer = (ca.directory, ca.roots)
         acme = acme_section(tmp_path / "acme-state", ecc=issuer, sm2=issuer, **acme_extra)
-        config = write_gateway(tmp_path, "gateway", https_port, [auto_site(origin.url, [name])], acme,
-                               redirect_port=redirect_port, admin_port=admin_port, **(gateway_extra or {}))
+        site = {**auto_site(origin.url, [name]), **(site_extra or {})}
+        config = write_gateway(tmp_path, "gateway", https_port, [site], acme, redirect_port=redirect_port,
+                               admin_port=admin_port, **(gateway_extra or {}))
         gateway = start_gateway(config, tmp_path)
     except BaseException:
         stop_all(ca)
