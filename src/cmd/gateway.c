@@ -57,74 +57,58 @@ static int gateway_status(const char *config, bool is_json)
         return status == SMT_OK ? CMD_EXIT_OK : CMD_EXIT_FAILURE;
 }
 
-/* `smtrust gateway status -c FILE [--json]`; argv[0] is "status". */
-static int gateway_status_main(int argc, char **argv)
+/* gateway_options reads -c FILE and one switch (flag: "check" or "json") for the command name: 0 to go on,
+ * else *exit_status is set (help printed or a usage error reported). */
+static int gateway_options(int argc, char **argv, const char *name, const char *usage, const char *flag,
+                           const char **config, bool *is_flag_set, int *exit_status)
 {
-        static const struct option options[] = {
+        const struct option options[] = {
                 { "config", required_argument, NULL, 'c' },
-                { "json", no_argument, NULL, 'j' },
+                { flag, no_argument, NULL, 'f' },
                 { "help", no_argument, NULL, 'h' },
                 { NULL, 0, NULL, 0 },
         };
-        const char *config = NULL;
-        bool is_json = false;
         int opt;
         optind = 1;
         opterr = 0;
         while ((opt = getopt_long(argc, argv, ":c:h", options, NULL)) != -1) {
                 if (opt == 'c') {
-                        config = optarg;
-                } else if (opt == 'j') {
-                        is_json = true;
+                        *config = optarg;
+                } else if (opt == 'f') {
+                        *is_flag_set = true;
                 } else if (opt == 'h') {
-                        printf("usage: %s\n\n%s", gateway_status_usage, gateway_description);
-                        return CMD_EXIT_OK;
+                        printf("usage: %s\n\n%s", usage, gateway_description);
+                        *exit_status = CMD_EXIT_OK;
+                        return -1;
                 } else {
-                        return cmd_usage_error(GATEWAY_NAME " status", gateway_status_usage,
-                                               opt == ':' ? "%s needs a value" : "unknown option %s", argv[optind - 1]);
+                        *exit_status = cmd_usage_error(name, usage, opt == ':' ? "%s needs a value" : "unknown option %s",
+                                                       argv[optind - 1]);
+                        return -1;
                 }
         }
-        if (config == NULL)
-                return cmd_usage_error(GATEWAY_NAME " status", gateway_status_usage, "-c FILE is required");
-        if (optind < argc)
-                return cmd_usage_error(GATEWAY_NAME " status", gateway_status_usage, "unexpected argument '%s'",
-                                       argv[optind]);
-        return gateway_status(config, is_json);
+        if (*config == NULL)
+                *exit_status = cmd_usage_error(name, usage, "-c FILE is required");
+        else if (optind < argc)
+                *exit_status = cmd_usage_error(name, usage, "unexpected argument '%s'", argv[optind]);
+        else
+                return 0;
+        return -1;
 }
 
 int cmd_gateway_main(int argc, char **argv)
 {
-        if (argc > 1 && strcmp(argv[1], "status") == 0)
-                return gateway_status_main(argc - 1, argv + 1);
-        static const struct option options[] = {
-                { "config", required_argument, NULL, 'c' },
-                { "check", no_argument, NULL, 'k' },
-                { "help", no_argument, NULL, 'h' },
-                { NULL, 0, NULL, 0 },
-        };
         const char *config = NULL;
-        bool check = false;
-        int opt;
-        optind = 1;
-        opterr = 0;
-        while ((opt = getopt_long(argc, argv, ":c:h", options, NULL)) != -1) {
-                if (opt == 'c') {
-                        config = optarg;
-                } else if (opt == 'k') {
-                        check = true;
-                } else if (opt == 'h') {
-                        printf("usage: %s\n\n%s", gateway_usage, gateway_description);
-                        return CMD_EXIT_OK;
-                } else if (opt == ':') {
-                        return cmd_usage_error(GATEWAY_NAME, gateway_usage, "%s needs a value", argv[optind - 1]);
-                } else {
-                        return cmd_usage_error(GATEWAY_NAME, gateway_usage, "unknown option %s", argv[optind - 1]);
-                }
+        bool is_flag_set = false;
+        int exit_status = CMD_EXIT_OK;
+        if (argc > 1 && strcmp(argv[1], "status") == 0) {
+                if (gateway_options(argc - 1, argv + 1, GATEWAY_NAME " status", gateway_status_usage, "json", &config,
+                                    &is_flag_set, &exit_status) < 0)
+                        return exit_status;
+                return gateway_status(config, is_flag_set);
         }
-        if (config == NULL)
-                return cmd_usage_error(GATEWAY_NAME, gateway_usage, "-c FILE is required");
-        if (optind < argc)
-                return cmd_usage_error(GATEWAY_NAME, gateway_usage, "unexpected argument '%s'", argv[optind]);
+        if (gateway_options(argc, argv, GATEWAY_NAME, gateway_usage, "check", &config, &is_flag_set, &exit_status) < 0)
+                return exit_status;
+        bool check = is_flag_set;
         static struct config_errors errors;
         struct err err = { 0 };
         if (check) {

@@ -47,9 +47,22 @@ def test_wildcard_admin_listen_is_asked_on_loopback(tmp_path, demo_pki, origin):
 
 
 def test_usage_errors(tmp_path):
-    assert run([SMTRUST, "gateway", "status"], ok=False).returncode == 2
-    assert run([SMTRUST, "gateway", "status", "-c", "x.yaml", "--bogus"], ok=False).returncode == 2
-    assert run([SMTRUST, "gateway", "status", "-c", "x.yaml", "extra"], ok=False).returncode == 2
+    """Both forms of the command: exit 2 with the reason and the usage line; --help exits 0."""
+    cases = [(["status"], "gateway status: -c FILE is required"),
+             (["status", "-c", "x.yaml", "--bogus"], "gateway status: unknown option --bogus"),
+             (["status", "-c", "x.yaml", "--check"], "gateway status: unknown option --check"),
+             (["status", "-c", "x.yaml", "extra"], "gateway status: unexpected argument 'extra'"),
+             (["status", "-c"], "gateway status: -c needs a value"),
+             ([], "gateway: -c FILE is required"),
+             (["-c", "x.yaml", "--json"], "gateway: unknown option --json"),
+             (["-c", "x.yaml", "extra"], "gateway: unexpected argument 'extra'")]
+    for args, reason in cases:
+        proc = run([SMTRUST, "gateway", *args], ok=False)
+        assert proc.returncode == 2 and reason in proc.stderr.decode() and "usage: smtrust gateway" in \
+            proc.stderr.decode(), (args, proc.stderr)
+    for args in (["--help"], ["status", "--help"]):
+        proc = run([SMTRUST, "gateway", *args])
+        assert proc.stdout.decode().startswith("usage: smtrust gateway"), proc.stdout
 
 
 def test_running_gateway_without_auto_sites(start_gateway, demo_pki, origin):
