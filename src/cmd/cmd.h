@@ -103,6 +103,10 @@ struct cmd_tlcp_pair {
 
 /* cmd_tlcp_pair_load loads the four files (and the chain) and checks each key is the SM2 private key of its
  * certificate; release with cmd_tlcp_pair_cleanup, also after a failure. */
+/* cmd_tlcp_pair_option stores the value of a pair option both TLCP commands take (getopt letters S, K, E,
+ * N, C, p: --sign-cert, --sign-key, --enc-cert, --enc-key, --chain, --passphrase-file); false for another. */
+bool cmd_tlcp_pair_option(struct cmd_tlcp_pair_files *files, int opt, const char *value);
+
 int cmd_tlcp_pair_load(struct cmd_tlcp_pair *pair, const struct cmd_tlcp_pair_files *files,
                        struct err *err) SMT_MUST_USE;
 void cmd_tlcp_pair_cleanup(struct cmd_tlcp_pair *pair);

@@ -110,27 +110,14 @@ static int client_seconds(const char *text)
 
 static void client_args_set(struct client_args *args, int opt, const char *value)
 {
+        if (cmd_tlcp_pair_option(&args->pair, opt, value))
+                return;
         switch (opt) {
         case 'a':
                 args->cafile = value;
                 break;
         case 'c':
                 args->cipher = value;
-                break;
-        case 'S':
-                args->pair.sign_cert = value;
-                break;
-        case 'K':
-                args->pair.sign_key = value;
-                break;
-        case 'E':
-                args->pair.enc_cert = value;
-                break;
-        case 'N':
-                args->pair.enc_key = value;
-                break;
-        case 'p':
-                args->pair.passphrase_file = value;
                 break;
         case 'f':
                 args->ecdhe_form = value;

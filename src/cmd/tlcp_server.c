@@ -108,25 +108,9 @@ static long server_number(const char *text, long min, long max)
 
 static void server_args_set(struct server_args *args, int opt, const char *value)
 {
+        if (cmd_tlcp_pair_option(&args->pair, opt, value))
+                return;
         switch (opt) {
-        case 'S':
-                args->pair.sign_cert = value;
-                break;
-        case 'K':
-                args->pair.sign_key = value;
-                break;
-        case 'E':
-                args->pair.enc_cert = value;
-                break;
-        case 'N':
-                args->pair.enc_key = value;
-                break;
-        case 'C':
-                args->pair.chain = value;
-                break;
-        case 'p':
-                args->pair.passphrase_file = value;
-                break;
         case 'l':
                 args->listen = value;
                 break;

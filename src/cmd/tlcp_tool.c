@@ -54,6 +54,20 @@ static int cmd_tlcp_pair_load_one(struct cert_chain **chain, struct key **key, c
         return cmd_tlcp_check_key_matches(cert_chain_get(*chain, 0), *key, cert_path, key_path, err);
 }
 
+bool cmd_tlcp_pair_option(struct cmd_tlcp_pair_files *files, int opt, const char *value)
+{
+        const char **slot = opt == 'S'   ? &files->sign_cert
+                            : opt == 'K' ? &files->sign_key
+                            : opt == 'E' ? &files->enc_cert
+                            : opt == 'N' ? &files->enc_key
+                            : opt == 'C' ? &files->chain
+                            : opt == 'p' ? &files->passphrase_file
+                                         : NULL;
+        if (slot != NULL)
+                *slot = value;
+        return slot != NULL;
+}
+
 int cmd_tlcp_pair_load(struct cmd_tlcp_pair *pair, const struct cmd_tlcp_pair_files *files, struct err *err)
 {
         memset(pair, 0, sizeof *pair);
