@@ -134,6 +134,11 @@ struct gw_acme_order {
         size_t num_authorizations;
 };
 
+/* gw_acme_client_set_replaces makes the next order say it replaces old (RFC 9773 5: "replaces" with old's
+ * certificate ID), when the server offers renewal information; a server that refuses the order with it (old
+ * unknown to it, or already replaced) is asked again without. CRYPTO_ECERT when old has no AKI. */
+int gw_acme_client_set_replaces(struct gw_acme_client *client, const struct cert *old, struct err *err) SMT_MUST_USE;
+
 /* gw_acme_client_order_new places an order for DNS names ("*.example.com" for a wildcard). */
 int gw_acme_client_order_new(struct gw_acme_client *client, struct gw_acme_order *order, const char *const *names,
                              size_t num_names, struct err *err) SMT_MUST_USE;

@@ -36,6 +36,7 @@ struct gw_acme_client {
         char new_order_url[GW_ACME_URL_MAX];
         char revoke_cert_url[GW_ACME_URL_MAX];
         char renewal_info_url[GW_ACME_URL_MAX]; /* "" when the server has no ARI */
+        char replaces[GW_ACME_URL_MAX];         /* the next newOrder's "replaces" (RFC 9773 5); "" = none */
         char nonce[GW_ACME_NONCE_MAX];          /* the next request's; "" = fetch one */
         const struct key *account_key;
         char account_url[GW_ACME_URL_MAX];

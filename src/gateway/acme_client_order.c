@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "base/log.h"
 #include "crypto/csr.h"
 
 static int gw_acme_order_status_parse(const char *text, enum gw_acme_order_status *out)
@@ -60,15 +61,15 @@ static int gw_acme_fetch_json(struct gw_acme_client *client, const char *url, co
         return gw_acme_response_json(response, what, out, err);
 }
 
-int gw_acme_client_order_new(struct gw_acme_client *client, struct gw_acme_order *order, const char *const *names,
-                             size_t num_names, struct err *err)
+static int gw_acme_order_place(struct gw_acme_client *client, struct gw_acme_order *order, const char *const *names,
+                               size_t num_names, struct err *err)
 {
-        if (num_names == 0 || num_names > GW_ACME_NAMES_MAX)
-                return SMT_ERR(err, SMT_EINVAL, "newOrder: %zu names, expected 1 to %d", num_names, GW_ACME_NAMES_MAX);
         json_t *identifiers = json_array();
         for (size_t i = 0; i < num_names; i++)
                 json_array_append_new(identifiers, json_pack("{s:s, s:s}", "type", "dns", "value", names[i]));
         json_t *payload = json_pack("{s:o}", "identifiers", identifiers);
+        if (payload != NULL && client->replaces[0] != '\0')
+                json_object_set_new(payload, "replaces", json_string(client->replaces));
         json_t *body = NULL;
         struct gw_acme_response response;
         gw_acme_response_init(&response);
@@ -83,6 +84,23 @@ int gw_acme_client_order_new(struct gw_acme_client *client, struct gw_acme_order
         json_decref(body);
         json_decref(payload);
         gw_acme_response_cleanup(&response);
+        return status;
+}
+
+int gw_acme_client_order_new(struct gw_acme_client *client, struct gw_acme_order *order, const char *const *names,
+                             size_t num_names, struct err *err)
+{
+        if (num_names == 0 || num_names > GW_ACME_NAMES_MAX)
+                return SMT_ERR(err, SMT_EINVAL, "newOrder: %zu names, expected 1 to %d", num_names, GW_ACME_NAMES_MAX);
+        int status = gw_acme_order_place(client, order, names, num_names, err);
+        if (status == GW_EACME && client->replaces[0] != '\0') {
+                /* RFC 9773 5: the server may refuse a "replaces" it cannot match (alreadyReplaced, an unknown
+                 * certificate); the new certificate is what matters */
+                log_info("acme: newOrder with \"replaces\" refused (%s): ordering without it", err->msg);
+                client->replaces[0] = '\0';
+                status = gw_acme_order_place(client, order, names, num_names, err);
+        }
+        client->replaces[0] = '\0'; /* one order only */
         return status;
 }
 

@@ -99,6 +99,21 @@ int gw_acme_cert_id(const uint8_t *cert_der, size_t cert_len, struct buf_writer 
         return jose_b64url_encode(serial.data, serial.len, out, err);
 }
 
+int gw_acme_client_set_replaces(struct gw_acme_client *client, const struct cert *old, struct err *err)
+{
+        client->replaces[0] = '\0';
+        if (client->renewal_info_url[0] == '\0')
+                return SMT_OK; /* RFC 9773 5: only for a server that offers renewal information */
+        const uint8_t *der;
+        size_t der_len;
+        cert_der(old, &der, &der_len);
+        struct buf_writer id;
+        buf_writer_init_fixed(&id, (uint8_t *)client->replaces, sizeof client->replaces - 1);
+        int status = gw_acme_cert_id(der, der_len, &id, err);
+        client->replaces[status == 0 ? id.len : 0] = '\0';
+        return status;
+}
+
 int gw_acme_client_revoke(struct gw_acme_client *client, const struct cert *cert, int reason, struct err *err)
 {
         const uint8_t *der;

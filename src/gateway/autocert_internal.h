@@ -93,6 +93,8 @@ struct gw_autocert_order {
         size_t num_names;
         const char *site;
         const atomic_bool *cancel; /* the manager is stopping */
+        const char *replaces;      /* the link of the set this order renews (its ECC certificate is named in
+                                    * "replaces", RFC 9773 5), NULL for a first order or a site's new names */
 };
 
 int gw_autocert_order_run(const struct gw_autocert_order *order, const char *new_dir, struct err *err) SMT_MUST_USE;

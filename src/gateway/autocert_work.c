@@ -92,6 +92,7 @@ static int gw_autocert_renew(struct gw_autocert *ac, const struct gw_autocert_it
                 .num_names = item->num_names,
                 .site = item->site,
                 .cancel = &ac->stopping,
+                .replaces = item->set.exists && item->set.names_match ? item->link : NULL,
         };
         log_info("acme: site %s: ordering the %s certificate%s for %s%s from %s", item->site,
                  gw_autocert_kind_name(item->kind), item->kind == GW_AUTOCERT_SM2 ? " pair" : "", item->names[0],

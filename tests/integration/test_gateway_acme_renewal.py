@@ -9,8 +9,11 @@ within a test:
     a new serial is served and the failures are back to 0.
   - revoked: the CA revokes the served ECC certificate (its API); the gateway's OCSP staple says so within a
     refresh, and it orders a new certificate at once (without waiting for its renewal time): a new serial is
-    served, stapled "good"."""
+    served, stapled "good", and the order named the certificate it replaces (RFC 9773 "replaces")."""
+import base64
 import http.client
+import os
+import sqlite3
 import socket
 import ssl
 import threading
@@ -286,5 +289,17 @@ def test_revoked_certificate_is_renewed_at_once(tmp_path, dns, origin):
         while "Cert Status: good" not in staple():  # the new certificate's own staple
             assert time.monotonic() < deadline, log()
             time.sleep(0.3)
+        # the renewal's order named the certificate it replaces (RFC 9773 5), as the CA recorded it
+        with sqlite3.connect(os.path.join(ca.state, "ca.db")) as db:
+            replaces = {row[0] for row in db.execute("SELECT replaces FROM orders WHERE replaces != ''")}
+        assert replaces == {ari_cert_id(first)}, (replaces, ari_cert_id(first))
     finally:
         stop_all(gateway, ca)
+
+
+def ari_cert_id(cert):
+    """RFC 9773 4.1: base64url(AKI keyIdentifier) "." base64url(the serial's DER content octets)."""
+    b64 = lambda data: base64.urlsafe_b64encode(data).rstrip(b"=").decode()  # noqa: E731
+    aki = cert.extensions.get_extension_for_class(x509.AuthorityKeyIdentifier).value.key_identifier
+    serial = cert.serial_number.to_bytes((cert.serial_number.bit_length() + 8) // 8, "big")  # DER: room for a sign bit
+    return f"{b64(aki)}.{b64(serial)}"

@@ -2,8 +2,10 @@
  * over TLS on loopback, its certificate the only trusted root) for what a real CA rarely does on demand:
  * badNonce answered by exactly one retry carrying the nonce of the badNonce answer (RFC 8555 6.5), a second
  * badNonce returned as the error, a 503 with a short Retry-After retried once after waiting, a long one not
- * waited for (RFC 8555 6.6), a problem's type and detail in the error, and a server certificate the trust
- * file does not hold refused with the file named. */
+ * waited for (RFC 8555 6.6), a problem's type and detail in the error, a server certificate the trust
+ * file does not hold refused with the file named, and "replaces" (RFC 9773 5): sent only to a server with
+ * renewalInfo, with the replaced certificate's ID, and the order placed again without it when refused. */
+#include <jansson.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -24,6 +26,9 @@ struct mock {
         int busy_retry_after; /* ... with this Retry-After */
         int account_posts;    /* POSTs seen at newAccount */
         int order_posts;
+        bool has_ari;            /* the directory names renewalInfo */
+        bool refuses_replaces;   /* newOrder with "replaces" answers alreadyReplaced */
+        char replaces[4][128];   /* each newOrder POST's "replaces" ("" when none) */
         int nonce_counter;
         char last_issued[32];   /* the nonce of the last answer */
         char nonce_used[8][32]; /* the nonce of each newAccount POST */
@@ -55,8 +60,9 @@ static void mock_directory(struct mock *mock, struct http_server_response *respo
         const char *base = "https://127.0.0.1";
         snprintf(text, sizeof(text),
                  "{\"newNonce\":\"%s:%u/nonce\",\"newAccount\":\"%s:%u/account\",\"newOrder\":\"%s:%u/order\","
-                 "\"revokeCert\":\"%s:%u/revoke\"}",
-                 base, mock->port, base, mock->port, base, mock->port, base, mock->port);
+                 "\"revokeCert\":\"%s:%u/revoke\"%s}",
+                 base, mock->port, base, mock->port, base, mock->port, base, mock->port,
+                 mock->has_ari ? ",\"renewalInfo\":\"https://127.0.0.1/renewal-info\"" : "");
         mock_json(response, 200, "application/json", text);
 }
 
@@ -84,9 +90,34 @@ static void mock_account(struct mock *mock, const struct http_server_request *re
         mock_json(response, 201, "application/json", "{\"status\":\"valid\"}");
 }
 
-static void mock_order(struct mock *mock, struct http_server_response *response)
+/* mock_order_replaces records the "replaces" of a newOrder POST; true when there was one. */
+static bool mock_order_replaces(struct mock *mock, const struct http_server_request *request)
 {
+        struct jose_jws jws;
+        struct err err = {0};
+        const char *replaces = NULL;
+        json_t *payload = NULL;
+        if (jose_jws_parse(&jws, request->body, request->body_len, true, &err) == 0) {
+                payload = json_loadb((const char *)jws.payload, jws.payload_len, 0, NULL);
+                replaces = json_string_value(json_object_get(payload, "replaces"));
+                jose_jws_clear(&jws);
+        }
+        if (mock->order_posts < 4)
+                snprintf(mock->replaces[mock->order_posts], sizeof mock->replaces[0], "%s", replaces ? replaces : "");
+        bool has = replaces != NULL;
+        json_decref(payload);
+        return has;
+}
+
+static void mock_order(struct mock *mock, const struct http_server_request *request,
+                       struct http_server_response *response)
+{
+        bool has_replaces = mock_order_replaces(mock, request);
         mock->order_posts++;
+        if (has_replaces && mock->refuses_replaces) {
+                mock_problem(response, 409, "alreadyReplaced", "that certificate was replaced already");
+                return;
+        }
         if (mock->busy_left > 0) {
                 mock->busy_left--;
                 SMT_IGNORE(http_server_response_add_field(response, "Retry-After", "%d", mock->busy_retry_after));
@@ -107,7 +138,7 @@ static void mock_handle(void *context, const struct http_server_request *request
         else if (strcmp(request->path, "/account") == 0)
                 mock_account(mock, request, response);
         else if (strcmp(request->path, "/order") == 0)
-                mock_order(mock, response);
+                mock_order(mock, request, response);
         else
                 mock_problem(response, 404, "malformed", "no such resource");
         mock_add_nonce(mock, response);
@@ -277,7 +308,90 @@ static void test_a_server_outside_the_trust_file_is_refused(void)
         fixture_stop(&f);
 }
 
-CHECK_MAIN(CHECK_TEST(test_one_bad_nonce_is_retried_with_the_nonce_it_carried),
+/* A certificate with an AKI (issued under a CA), as ACME servers issue them, and its RFC 9773 ID. */
+static struct cert *replaced_cert(char id[128])
+{
+        struct key *ca_key = NULL, *key = NULL;
+        struct cert *ca = NULL, *leaf = NULL;
+        struct err err = {0};
+        CHECK_OK(key_generate(&ca_key, KEY_ALG_EC_P256, &err), &err);
+        CHECK_OK(key_generate(&key, KEY_ALG_EC_P256, &err), &err);
+        struct cert_issue_params params = {.subject_key = ca_key, .common_name = "Mock CA", .is_ca = true,
+                                           .not_after = time(NULL) + 3600, .key_usage = CERT_KEY_USAGE_KEY_CERT_SIGN};
+        CHECK_OK(cert_issue(&ca, &params, &err), &err);
+        const char *names[] = {"a.example.test"};
+        params = (struct cert_issue_params){.subject_key = key, .issuer_key = ca_key, .issuer_cert = ca,
+                                            .common_name = "a.example.test", .dns_names = names, .num_dns_names = 1,
+                                            .not_after = time(NULL) + 3600,
+                                            .key_usage = CERT_KEY_USAGE_DIGITAL_SIGNATURE};
+        CHECK_OK(cert_issue(&leaf, &params, &err), &err);
+        const uint8_t *der;
+        size_t der_len;
+        cert_der(leaf, &der, &der_len);
+        struct buf_writer w;
+        buf_writer_init_fixed(&w, (uint8_t *)id, 127);
+        CHECK_OK(gw_acme_cert_id(der, der_len, &w, &err), &err);
+        id[w.len] = '\0';
+        cert_free(ca);
+        key_free(ca_key);
+        key_free(key);
+        return leaf;
+}
+
+static void test_replaces_is_sent_and_dropped_when_refused(void)
+{
+        struct fixture f;
+        fixture_start(&f);
+        f.mock.has_ari = true;
+        f.mock.refuses_replaces = true;
+        struct gw_acme_client *client = fixture_client(&f);
+        struct gw_acme_account_params params = {.key = f.account_key};
+        struct gw_acme_order order;
+        struct err err = {0};
+        const char *names[] = {"a.example.test"};
+        char id[128];
+        struct cert *old = replaced_cert(id);
+        CHECK_OK(gw_acme_client_account(client, &params, NULL, &err), &err);
+        CHECK_OK(gw_acme_client_set_replaces(client, old, &err), &err);
+        /* refused with "replaces", placed again without it: the mock's answer to that is the error */
+        CHECK_STATUS(gw_acme_client_order_new(client, &order, names, 1, &err), GW_EACME);
+        CHECK_EQ(f.mock.order_posts, 2);
+        CHECK_STR(f.mock.replaces[0], id);
+        CHECK_STR(f.mock.replaces[1], "");
+        CHECK(strstr(err.msg, "rejectedIdentifier") != NULL);
+        /* one order only: the next goes without */
+        CHECK_STATUS(gw_acme_client_order_new(client, &order, names, 1, &err), GW_EACME);
+        CHECK_EQ(f.mock.order_posts, 3);
+        CHECK_STR(f.mock.replaces[2], "");
+        gw_acme_client_free(client);
+        fixture_stop(&f);
+        cert_free(old);
+}
+
+static void test_replaces_needs_a_server_with_renewal_info(void)
+{
+        struct fixture f;
+        fixture_start(&f);
+        struct gw_acme_client *client = fixture_client(&f);
+        struct gw_acme_account_params params = {.key = f.account_key};
+        struct gw_acme_order order;
+        struct err err = {0};
+        const char *names[] = {"a.example.test"};
+        char id[128];
+        struct cert *old = replaced_cert(id);
+        CHECK_OK(gw_acme_client_account(client, &params, NULL, &err), &err);
+        CHECK_OK(gw_acme_client_set_replaces(client, old, &err), &err);
+        CHECK_STATUS(gw_acme_client_order_new(client, &order, names, 1, &err), GW_EACME);
+        CHECK_EQ(f.mock.order_posts, 1);
+        CHECK_STR(f.mock.replaces[0], "");
+        gw_acme_client_free(client);
+        fixture_stop(&f);
+        cert_free(old);
+}
+
+CHECK_MAIN(CHECK_TEST(test_replaces_is_sent_and_dropped_when_refused),
+           CHECK_TEST(test_replaces_needs_a_server_with_renewal_info),
+           CHECK_TEST(test_one_bad_nonce_is_retried_with_the_nonce_it_carried),
            CHECK_TEST(test_a_second_bad_nonce_is_the_error), CHECK_TEST(test_a_short_retry_after_is_waited_for_once),
            CHECK_TEST(test_a_long_retry_after_is_not_waited_for),
            CHECK_TEST(test_a_server_outside_the_trust_file_is_refused))
