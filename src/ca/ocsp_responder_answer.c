@@ -54,7 +54,7 @@ bool ca_ocsp_serial_to_hex(const uint8_t *serial, size_t len, char out[STORE_SER
  * unspecified reason, 0, is left out as RFC 5280 5.3.1 asks), or unknown (CA_ENOT_FOUND returned) when
  * the store has no such serial from this CA. */
 static int ca_ocsp_status_read(struct ca_ocsp *ocsp, const struct ca_ocsp_signer *signer, struct ocsp_single *single,
-                               struct err *err)
+                               int64_t *not_after, struct err *err)
 {
         char hex[STORE_SERIAL_MAX];
         struct store_cert record = {0};
@@ -69,6 +69,8 @@ static int ca_ocsp_status_read(struct ca_ocsp *ocsp, const struct ca_ocsp_signer
                 single->status = record.status == STORE_CERT_REVOKED ? OCSP_CERT_REVOKED : OCSP_CERT_GOOD;
                 single->revocation_time = (time_t)record.revoked_at;
                 single->revocation_reason = record.revocation_reason > 0 ? record.revocation_reason : -1;
+                if (not_after != NULL)
+                        *not_after = record.not_after;
         }
         store_cert_clear(&record);
         return status;
@@ -130,8 +132,13 @@ int ca_ocsp_keep(struct ca_ocsp *ocsp, struct ca_ocsp_signer *signer, const stru
 {
         struct ocsp_single single = {.cert_id = *id};
         uint64_t generation = ca_ocsp_table_generation(&ocsp->table);
-        TRY(ca_ocsp_status_read(ocsp, signer, &single, err));
-        ca_ocsp_single_times(ocsp, &single, (int64_t)time(NULL));
+        int64_t not_after = 0, now = (int64_t)time(NULL);
+        TRY(ca_ocsp_status_read(ocsp, signer, &single, &not_after, err));
+        /* An expired certificate's answer is no longer kept (nor signed anew in the background): the few
+         * clients that still ask get one signed at their request. */
+        if (not_after < now)
+                return SMT_ERR(err, CA_ENOT_FOUND, "certificate expired: its OCSP answer is not kept");
+        ca_ocsp_single_times(ocsp, &single, now);
         struct ca_ocsp_entry *entry = NULL;
         TRY(ca_ocsp_entry_make(ocsp, signer, &single, &entry, err));
         ca_ocsp_table_put(&ocsp->table, entry, generation);
@@ -152,7 +159,7 @@ static int ca_ocsp_sign_now(struct ca_ocsp *ocsp, struct ca_ocsp_signer *signer,
                 ca_ocsp_single_times(ocsp, &singles[i], now);
                 if (!ocsp_issuer_id_matches(&signer->issuer_id, &req->cert_ids[i]))
                         continue;
-                int status = ca_ocsp_status_read(ocsp, signer, &singles[i], err);
+                int status = ca_ocsp_status_read(ocsp, signer, &singles[i], NULL, err);
                 if (status < 0 && status != CA_ENOT_FOUND)
                         return status;
         }

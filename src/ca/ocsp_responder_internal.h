@@ -128,7 +128,8 @@ bool ca_ocsp_serial_from_hex(const char *hex, uint8_t out[OCSP_SERIAL_MAX], size
 bool ca_ocsp_serial_to_hex(const uint8_t *serial, size_t len, char out[STORE_SERIAL_MAX]);
 
 /* ca_ocsp_keep signs the answer for one certificate (CertID id from signer's CA) from the store's status
- * now and keeps it. CA_ENOT_FOUND when the store does not know the serial (nothing kept). */
+ * now and keeps it. CA_ENOT_FOUND when the store does not know the serial or the certificate has expired
+ * (nothing kept: such answers are signed at request time). */
 int ca_ocsp_keep(struct ca_ocsp *ocsp, struct ca_ocsp_signer *signer, const struct ocsp_cert_id *id,
                  struct err *err) SMT_MUST_USE;
 

@@ -101,7 +101,7 @@ static void ca_ocsp_refresh_one(struct ca_ocsp *ocsp, const struct ca_ocsp_key *
                 return;
         }
         int status = ca_ocsp_keep(ocsp, signer, &id, &err);
-        if (status == CA_ENOT_FOUND) { /* gone from the store (or moved to another CA): say nothing kept */
+        if (status == CA_ENOT_FOUND) { /* gone from the store, moved to another CA or expired: not kept */
                 ca_ocsp_table_drop_serial(&ocsp->table, key->serial, key->serial_len);
         } else if (status < 0) {
                 log_write(LOG_LEVEL_WARNING, "ocsp: signing an answer anew: %s (the current one stays until its "

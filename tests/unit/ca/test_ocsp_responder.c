@@ -73,7 +73,9 @@ static void test_teardown(void)
 }
 
 /* A real leaf of ca (so clients can make its CertID), recorded in the store. */
-static void test_leaf_issue(struct test_leaf *out, struct store *store, const char *ca_name, enum key_alg alg)
+/* test_leaf_issue_until issues a leaf and records it in the store as valid until not_after. */
+static void test_leaf_issue_until(struct test_leaf *out, struct store *store, const char *ca_name, enum key_alg alg,
+                                  int64_t not_after)
 {
         struct err err = {0};
         struct key *key = NULL;
@@ -86,8 +88,13 @@ static void test_leaf_issue(struct test_leaf *out, struct store *store, const ch
         key_free(key);
         CHECK_OK(cert_serial_hex(out->cert, out->serial, sizeof out->serial, &err), &err);
         struct store_cert record;
-        store_fixture_cert(&record, out->serial, "ocsp.example", ca_name, 1000, 4000000000);
+        store_fixture_cert(&record, out->serial, "ocsp.example", ca_name, 1000, not_after);
         CHECK_OK(store_cert_insert(store, &record, &err), &err);
+}
+
+static void test_leaf_issue(struct test_leaf *out, struct store *store, const char *ca_name, enum key_alg alg)
+{
+        test_leaf_issue_until(out, store, ca_name, alg, 4000000000);
 }
 
 /* Asks the responder about leaf (nonce NULL = none) and returns the verified SingleResponse. */
@@ -199,6 +206,17 @@ static void test_answers(void)
         test_leaf_issue(&later, store, "ecc-dv", KEY_ALG_EC_P256);
         CHECK_OK(test_ask(ocsp, &later, OCSP_HASH_SHA256, &single, &next_update), &err);
         CHECK_EQ(single.status, OCSP_CERT_GOOD);
+        /* An expired certificate: answered, but signed at each request, never kept. */
+        struct test_leaf expired;
+        test_leaf_issue_until(&expired, store, "ecc-dv", KEY_ALG_EC_P256, 2000);
+        ca_ocsp_stats(ocsp, &stats);
+        uint64_t signed_before = stats.signed_now;
+        CHECK_OK(test_ask(ocsp, &expired, OCSP_HASH_SHA1, &single, &next_update), &err);
+        CHECK_OK(test_ask(ocsp, &expired, OCSP_HASH_SHA1, &single, &next_update), &err);
+        CHECK_EQ(single.status, OCSP_CERT_GOOD);
+        ca_ocsp_stats(ocsp, &stats);
+        CHECK_EQ(stats.signed_now, signed_before + 2);
+        cert_free(expired.cert);
         /* Signed anew after half of ocsp_validity (2 s). */
         struct ocsp_single before = single;
         sleep(2);
