@@ -110,6 +110,11 @@ void acme_certificate(struct acme_request *req, const char *serial);
 void acme_revoke(struct acme_request *req);
 void acme_renewal_info(struct acme_request *req, const char *cert_id);
 
+/* acme_replaces_check checks a newOrder's "replaces" (RFC 9773 5): a certificate of this CA, issued to the
+ * requesting account, not already replaced by a valid order (409 alreadyReplaced). 0, or -1 with the
+ * problem sent. */
+int acme_replaces_check(struct acme_request *req, const char *cert_id);
+
 /* --- acme_validate.c --- */
 int acme_validator_start(struct acme_validator **out, struct acme *acme, struct err *err) SMT_MUST_USE;
 /* acme_validator_queue hands a PROCESSING challenge to the threads (never blocks for long). */

@@ -309,7 +309,13 @@ void acme_new_order(struct acme_request *req)
                 acme_problem(req, 400, "malformed", "newOrder needs a JSON object payload");
                 goto out;
         }
+        const json_t *replaces = json_object_get(req->payload, "replaces");
+        if (replaces != NULL && (!json_is_string(replaces) || json_string_length(replaces) >= STORE_NAME_MAX)) {
+                acme_problem(req, 400, "malformed", "replaces: expected a certificate identifier string");
+                goto out;
+        }
         if (acme_read_identifiers(req, ids, &num) < 0 || acme_order_validity(req, &new->order) < 0 ||
+            (replaces != NULL && acme_replaces_check(req, json_string_value(replaces)) < 0) ||
             acme_order_rate_ok(req) < 0)
                 goto out;
         if (acme_fill_order(req, new, ids, num, &err) < 0 ||

@@ -142,6 +142,49 @@ static bool acme_cert_id_issuer_matches(const char *cert_id, const struct store_
         return match;
 }
 
+/* acme_replaces_cert finds the certificate a newOrder's "replaces" names and checks it is this
+ * account's; 0, or -1 with the problem sent. */
+static int acme_replaces_cert(struct acme_request *req, const char *cert_id, struct store_cert *record)
+{
+        char serial[STORE_SERIAL_MAX];
+        struct err err = {0};
+        if (acme_cert_id_serial(cert_id, serial) < 0) {
+                acme_problem(req, 400, "malformed", "replaces: \"%s\" is not a certificate identifier (RFC 9773 4.1)",
+                             cert_id);
+                return -1;
+        }
+        if (store_cert_get(req->acme->store, serial, record, &err) < 0 || !acme_cert_id_issuer_matches(cert_id, record)) {
+                acme_problem(req, 400, "malformed", "replaces: no certificate %s of this CA", cert_id);
+                return -1;
+        }
+        if (strcmp(record->account_id, req->account.id) != 0) {
+                acme_problem(req, 400, "malformed", "replaces: certificate %s was not issued to this account", cert_id);
+                return -1;
+        }
+        return 0;
+}
+
+int acme_replaces_check(struct acme_request *req, const char *cert_id)
+{
+        struct store_cert record = {0};
+        struct err err = {0};
+        bool replaced = false;
+        int status = acme_replaces_cert(req, cert_id, &record);
+        store_cert_clear(&record);
+        if (status < 0)
+                return -1;
+        if (store_order_replaced(req->acme->store, cert_id, &replaced, &err) < 0) {
+                acme_problem(req, 500, "serverInternal", "replaces: %s", err.msg);
+                return -1;
+        }
+        if (replaced) {
+                /* RFC 9773 5: exactly this answer for a certificate a finalized order replaced already */
+                acme_problem(req, 409, "alreadyReplaced", "certificate %s was replaced by another order already", cert_id);
+                return -1;
+        }
+        return 0;
+}
+
 void acme_renewal_info(struct acme_request *req, const char *cert_id)
 {
         char serial[STORE_SERIAL_MAX];

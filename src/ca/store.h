@@ -176,6 +176,10 @@ int store_order_list_ids(struct store *store, const char *account_id, char (*ids
                          size_t *num, struct err *err) SMT_MUST_USE;
 
 /* store_order_count_since counts the account's orders created at or after since (rate limits). */
+/* store_order_replaced says whether a valid order named cert_id (RFC 9773 4.1) as the certificate it
+ * replaces. */
+int store_order_replaced(struct store *store, const char *cert_id, bool *replaced, struct err *err) SMT_MUST_USE;
+
 int store_order_count_since(struct store *store, const char *account_id, int64_t since, int64_t *count,
                             struct err *err) SMT_MUST_USE;
 

@@ -24,6 +24,8 @@ static const char store_sql_order_authz_ids[] =
 static const char store_sql_order_list[] =
     "SELECT id FROM orders WHERE account_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2";
 static const char store_sql_order_count[] = "SELECT COUNT(*) FROM orders WHERE account_id = $1 AND created_at >= $2";
+_Static_assert(STORE_ORDER_VALID == 4, "store_sql_order_replaced spells STORE_ORDER_VALID as 4");
+static const char store_sql_order_replaced[] = "SELECT 1 FROM orders WHERE replaces = $1 AND status = 4 LIMIT 1";
 /* Only a READY order is finalized: of two finalizations the second finds it VALID and changes nothing. */
 static const char store_sql_order_finalize[] =
     "UPDATE orders SET status = 4, cert_serial = $2, profile = $3 WHERE id = $1 AND status = 2";
@@ -167,6 +169,13 @@ int store_order_count_since(struct store *store, const char *account_id, int64_t
         if (status == SMT_OK)
                 *count = store_tx_int(&tx, 0);
         return store_tx_end(&tx, status, err);
+}
+
+int store_order_replaced(struct store *store, const char *cert_id, bool *replaced, struct err *err)
+{
+        struct store_tx tx;
+        TRY(store_tx_begin(&tx, store, STORE_TX_SINGLE, err));
+        return store_tx_end(&tx, store_tx_exists(&tx, store_sql_order_replaced, cert_id, replaced, err), err);
 }
 
 /* store_order_explain_unchanged turns "no row changed" into CA_ENOT_FOUND or CA_ECONFLICT. */

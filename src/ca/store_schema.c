@@ -51,9 +51,11 @@ static const char *const store_schema_tables[] = {
 
 /* Indexes added since the version's tables, created when missing at every open (both back ends know IF NOT
  * EXISTS), so databases made before them gain them without a new version. revoked_at: the watch for other
- * processes' revocations (ca/revocation.h) asks every second for the latest ones. */
+ * processes' revocations (ca/revocation.h) asks every second for the latest ones. replaces: each newOrder
+ * naming a certificate it replaces asks whether another order did already (RFC 9773 5). */
 static const char *const store_schema_added_indexes[] = {
     "CREATE INDEX IF NOT EXISTS certificates_by_revoked_at ON certificates (revoked_at)",
+    "CREATE INDEX IF NOT EXISTS orders_by_replaces ON orders (replaces)",
 };
 
 static const char store_schema_sql_version_table[] =

@@ -316,3 +316,45 @@ def test_order_rate_limit(tmp_path):
     finally:
         ca.stop()
         dns.stop()
+
+
+def ari_cert_id(pem):
+    """RFC 9773 4.1 for a PEM certificate: base64url(AKI keyIdentifier) "." base64url(serial DER octets)."""
+    cert = x509.load_pem_x509_certificate(pem)
+    aki = cert.extensions.get_extension_for_class(x509.AuthorityKeyIdentifier).value.key_identifier
+    serial = cert.serial_number.to_bytes((cert.serial_number.bit_length() + 8) // 8, "big")
+    return f"{b64(aki)}.{b64(serial)}"
+
+
+def issue(client, ca, names, **order_fields):
+    order = ready_order(client, ca, names) if not order_fields else None
+    if order is None:
+        resp = client.new_order(names, **order_fields)
+        assert resp.status == 201, resp.body
+        order = resp.json() | {"url": resp.headers["Location"]}
+        client.authorize_http01(order, ca.responder)
+        order = client.poll(order["url"], until=("ready", "invalid")).json() | {"url": order["url"]}
+    csr, _ = ec_csr(names)
+    assert client.finalize(order, csr).status == 200
+    return fetch_chain(client, order)
+
+
+def test_replaces_is_checked(acme_ca):
+    """RFC 9773 5: a newOrder's "replaces" must name a certificate of this CA issued to this account, and
+    not one a finalized order replaced already (409 alreadyReplaced); the order that replaces is kept."""
+    names = ["replace.example.test"]
+    client = AcmeClient(acme_ca.directory, acme_ca.roots)
+    assert client.new_account().status == 201
+    first = ari_cert_id(issue(client, acme_ca, names))
+    second_pem = issue(client, acme_ca, names, replaces=first)  # renews the first
+    again = client.new_order(names, replaces=first)
+    assert again.status == 409 and again.problem_type == "alreadyReplaced", again.body
+    second = ari_cert_id(second_pem)
+    other = AcmeClient(acme_ca.directory, acme_ca.roots)
+    assert other.new_account().status == 201
+    foreign = other.new_order(names, replaces=second)
+    assert foreign.status == 400 and foreign.problem_type == "malformed" and "this account" in foreign.json()["detail"]
+    for bad in ("not-an-id", first.split(".")[0] + ".AQID", 42):  # no dot, a serial never issued, not a string
+        resp = client.new_order(names, replaces=bad)
+        assert resp.status == 400 and resp.problem_type == "malformed", (bad, resp.body)
+    assert client.new_order(names, replaces=second).status == 201  # the second is still replaceable
