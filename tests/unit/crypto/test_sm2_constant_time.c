@@ -5,25 +5,11 @@
  *
  * Skipped (77) when valgrind is not installed, when its client header was missing at build time, or in
  * sanitizer builds (ASan and valgrind do not run together). */
-#include <fcntl.h>
-#include <limits.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "check.h"
 #include "crypto/sm2_point.h"
-
-#if defined(__SANITIZE_ADDRESS__) || !__has_include(<valgrind/memcheck.h>)
-#define TEST_CAN_RUN 0
-#define VALGRIND_MAKE_MEM_UNDEFINED(address, len) ((void)(address), (void)(len))
-#define RUNNING_ON_VALGRIND 0
-#else
-#define TEST_CAN_RUN 1
-#include <valgrind/memcheck.h>
-#endif
+#include "memcheck_run.h"
 
 /* test_secret_operations runs every constant-time entry point on undefined (secret) inputs. */
 static void test_secret_operations(void)
@@ -77,35 +63,14 @@ static void test_variable_time_control(void)
         sm2_point_mul_double_vartime(&r, u, u, &g);
 }
 
-/* test_run_under_valgrind runs this program under memcheck for one mode; returns the exit status. */
-static int test_run_under_valgrind(const char *mode)
-{
-        char self[PATH_MAX];
-        ssize_t self_len = readlink("/proc/self/exe", self, sizeof self - 1);
-        CHECK(self_len > 0);
-        self[self_len] = '\0';
-        pid_t pid = fork();
-        CHECK(pid >= 0);
-        if (pid == 0) {
-                int null_fd = open("/dev/null", O_WRONLY);
-                if (null_fd >= 0)
-                        dup2(null_fd, STDERR_FILENO);
-                execlp("valgrind", "valgrind", "-q", "--error-exitcode=9", self, mode, (char *)NULL);
-                _exit(127);
-        }
-        int status;
-        CHECK(waitpid(pid, &status, 0) == pid);
-        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 static void sm2_constant_time_functions_have_no_secret_branch_or_index(void)
 {
-        CHECK_EQ(test_run_under_valgrind("--secret"), 0);
+        CHECK_EQ(memcheck_run_self("--secret"), 0);
 }
 
 static void sm2_memcheck_catches_the_variable_time_routine(void)
 {
-        CHECK_EQ(test_run_under_valgrind("--vartime"), 9);
+        CHECK_EQ(memcheck_run_self("--vartime"), MEMCHECK_RUN_REPORTED);
 }
 
 int main(int argc, char **argv)
@@ -118,10 +83,7 @@ int main(int argc, char **argv)
                 test_variable_time_control();
                 return 0;
         }
-        if (!TEST_CAN_RUN || RUNNING_ON_VALGRIND)
-                check_skip_all("needs a build without sanitizers and valgrind's memcheck.h");
-        if (system("valgrind --version >/dev/null 2>&1") != 0)
-                check_skip_all("valgrind is not installed");
+        memcheck_skip_unless_available();
         static const struct check_test tests[] = {
                 CHECK_TEST(sm2_constant_time_functions_have_no_secret_branch_or_index),
                 CHECK_TEST(sm2_memcheck_catches_the_variable_time_routine),

@@ -338,21 +338,31 @@ static struct cert *replaced_cert(char id[128])
         return leaf;
 }
 
+/* replaces_client opens a client with an account on f's mock and has its next order replace a new
+ * certificate (*old, its ID in id). */
+static struct gw_acme_client *replaces_client(struct fixture *f, struct cert **old, char id[128])
+{
+        struct gw_acme_client *client = fixture_client(f);
+        struct gw_acme_account_params params = {.key = f->account_key};
+        struct err err = {0};
+        *old = replaced_cert(id);
+        CHECK_OK(gw_acme_client_account(client, &params, NULL, &err), &err);
+        CHECK_OK(gw_acme_client_set_replaces(client, *old, &err), &err);
+        return client;
+}
+
 static void test_replaces_is_sent_and_dropped_when_refused(void)
 {
         struct fixture f;
         fixture_start(&f);
         f.mock.has_ari = true;
         f.mock.refuses_replaces = true;
-        struct gw_acme_client *client = fixture_client(&f);
-        struct gw_acme_account_params params = {.key = f.account_key};
         struct gw_acme_order order;
         struct err err = {0};
         const char *names[] = {"a.example.test"};
         char id[128];
-        struct cert *old = replaced_cert(id);
-        CHECK_OK(gw_acme_client_account(client, &params, NULL, &err), &err);
-        CHECK_OK(gw_acme_client_set_replaces(client, old, &err), &err);
+        struct cert *old = NULL;
+        struct gw_acme_client *client = replaces_client(&f, &old, id);
         /* refused with "replaces", placed again without it: the mock's answer to that is the error */
         CHECK_STATUS(gw_acme_client_order_new(client, &order, names, 1, &err), GW_EACME);
         CHECK_EQ(f.mock.order_posts, 2);
@@ -372,15 +382,12 @@ static void test_replaces_needs_a_server_with_renewal_info(void)
 {
         struct fixture f;
         fixture_start(&f);
-        struct gw_acme_client *client = fixture_client(&f);
-        struct gw_acme_account_params params = {.key = f.account_key};
         struct gw_acme_order order;
         struct err err = {0};
         const char *names[] = {"a.example.test"};
         char id[128];
-        struct cert *old = replaced_cert(id);
-        CHECK_OK(gw_acme_client_account(client, &params, NULL, &err), &err);
-        CHECK_OK(gw_acme_client_set_replaces(client, old, &err), &err);
+        struct cert *old = NULL;
+        struct gw_acme_client *client = replaces_client(&f, &old, id);
         CHECK_STATUS(gw_acme_client_order_new(client, &order, names, 1, &err), GW_EACME);
         CHECK_EQ(f.mock.order_posts, 1);
         CHECK_STR(f.mock.replaces[0], "");
